@@ -1,0 +1,21 @@
+// @swc/jest strips types without type-checking (tsc does that in `npm test` first), which keeps a
+// suite start well under a second. execa and its dependencies are ESM-only, so they are
+// transformed to CommonJS for jest's module registry (Node itself loads them via require(esm)).
+const esmOnly = [
+  'execa', 'figures', 'get-stream', 'human-signals', 'is-plain-obj', 'is-stream', 'is-unicode-supported',
+  'npm-run-path', 'parse-ms', 'path-key', 'pretty-ms', 'strip-final-newline', 'unicorn-magic',
+  'yoctocolors', '@sindresorhus', '@sec-ant',
+];
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // unicorn-magic exports only an "import" condition, which jest's CommonJS resolver skips.
+  moduleNameMapper: { '^unicorn-magic$': '<rootDir>/node_modules/unicorn-magic/node.js' },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  testTimeout: 30000,
+};

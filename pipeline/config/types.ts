@@ -1,0 +1,117 @@
+/**
+ * The declared configuration (keyrings.json), after validation and defaulting. This is the
+ * contract every module codes against; `schema.ts` validates raw JSON into exactly these types.
+ * Paths (allowed signers, state dir) are resolved relative to the config file's directory.
+ */
+
+export interface Config {
+  /** Absolute path of the file this was loaded from (for messages). */
+  readonly file: string;
+  /** Directory of the config file; relative paths resolve against it. */
+  readonly baseDir: string;
+  readonly version: 1;
+  /** Terraform backend of the synthesized stacks. Default: s3 (see BackendConfig). */
+  readonly backend: BackendConfig;
+  /** Where ledgers, runs and the audit log live. Default: `{ type: 'file', dir: '<baseDir>/state' }`. */
+  readonly state: StateConfig;
+  /** Monitoring resources per stack. Default: enabled, topic `keyrotor-key-events`. */
+  readonly monitoring: MonitoringConfig;
+  readonly keyrings: readonly KeyRingConfig[];
+}
+
+export type BackendConfig =
+  | {
+      readonly type: 's3';
+      readonly bucket: string;
+      /** Object key prefix; the state key is `<keyPrefix>/<stack name>.tfstate`. Default `keyrotor`. */
+      readonly keyPrefix: string;
+      readonly region: string;
+      /** S3 native lockfile locking (Terraform >= 1.10). Default true. */
+      readonly useLockfile: boolean;
+    }
+  | {
+      readonly type: 'local';
+      /** Directory for `<stack name>.tfstate`. Default `<baseDir>/terraform-state`. */
+      readonly dir: string;
+    };
+
+export type StateConfig =
+  | { readonly type: 'file'; readonly dir: string }
+  | { readonly type: 'dynamodb'; readonly table: string; readonly region: string };
+
+export interface MonitoringConfig {
+  readonly enabled: boolean;
+  readonly snsTopicName: string;
+  /** E-mail endpoints subscribed to the topic. Default none. */
+  readonly emailSubscriptions: readonly string[];
+  /** AWS Config managed rules (rotation enabled, not pending deletion). Default true. */
+  readonly configRules: boolean;
+}
+
+export interface KeyRingConfig {
+  /** Short id used on the command line and in resource names: lowercase, digits, `-`; 1–40 chars. Unique. */
+  readonly name: string;
+  /** KMS alias, `alias/` prefix, not `alias/aws/`, [A-Za-z0-9/_-], at most 256 chars. Unique per account+Region. */
+  readonly alias: string;
+  /** 12-digit AWS account id that owns the key. */
+  readonly account: string;
+  /** AWS Region, e.g. `us-east-1`. */
+  readonly region: string;
+  readonly description: string;
+  /** Tags applied to every generation (plus `keyrotor:keyring` and `keyrotor:generation`). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** IAM role ARNs that administer the key (same account). At least one. */
+  readonly keyAdministrators: readonly string[];
+  /** IAM role ARNs that use the key for cryptographic operations. */
+  readonly keyUsers: readonly string[];
+  /** The role the pipeline runs as (may schedule deletion without MFA). Optional. */
+  readonly pipelineRole?: string;
+  /** Set when Identity Center encrypts with this key ring's active key. */
+  readonly identityCenter?: IdentityCenterAttachment;
+  readonly rotation: RotationSettings;
+  readonly approvals: ApprovalPolicy;
+  /** Extra integration checks run by the `integration-checks` stage. */
+  readonly checks: readonly CheckCommand[];
+}
+
+export interface IdentityCenterAttachment {
+  /** `arn:aws:sso:::instance/ssoins-<16 hex>` (instance ARNs carry neither account nor Region). */
+  readonly instanceArn: string;
+  /** `arn:aws:identitystore::<account>:identitystore/d-<10 alnum>`; its account must be the key ring's. */
+  readonly identityStoreArn: string;
+  /** `o-<10–32 lowercase alnum>`; used by the org-principal and managed-app statements. */
+  readonly organizationId: string;
+  /** Delegated administrator accounts that also get the admin statement. Default none. */
+  readonly delegatedAdminAccounts: readonly string[];
+  /** Add per-instance encryption-context equality conditions. Default true. */
+  readonly scopeToInstance: boolean;
+}
+
+export interface RotationSettings {
+  /** ScheduleKeyDeletion pending window, 7–30. Default 30. */
+  readonly deletionWindowDays: number;
+  /** Minimum hours between the switch and the approval gate. Default 24. */
+  readonly minimumSoakHours: number;
+  /** Disable the old key during soak to surface hidden consumers. Default false. */
+  readonly disableOldKeyDuringSoak: boolean;
+  /** KMS automatic rotation period, 90–2560. Default 365. */
+  readonly automaticRotationPeriodDays: number;
+}
+
+export interface ApprovalPolicy {
+  /** M: distinct valid signers needed, excluding the run's initiator. 1–10, default 2. */
+  readonly quorum: number;
+  /** Absolute path of the `allowed_signers` file (git's format). Default `<baseDir>/approvers/allowed_signers`. */
+  readonly allowedSignersFile: string;
+  /** Hours an approval stays valid after it is issued. Default 72, at most 720. */
+  readonly lifetimeHours: number;
+}
+
+export interface CheckCommand {
+  /** Short name shown in status and evidence. */
+  readonly name: string;
+  /** argv (no shell). Runs with KEYROTOR_OLD_KEY_ARN, KEYROTOR_NEW_KEY_ARN, KEYROTOR_ALIAS, KEYROTOR_REGION in its environment. */
+  readonly command: readonly string[];
+  /** Default 120. */
+  readonly timeoutSeconds: number;
+}

@@ -1,0 +1,151 @@
+/**
+ * The `rotate` CLI. Each subcommand lives in its own module under ./commands and is loaded only
+ * when it runs, so `rotate --help` never pays for the AWS SDK or cdktf.
+ */
+import { Command, Option } from 'commander';
+import * as readline from 'node:readline';
+import * as path from 'node:path';
+import type { CliContext, CliIo, GlobalOptions } from './context';
+
+interface CommandModule {
+  run: (ctx: CliContext, options: Record<string, unknown>, args: readonly string[]) => Promise<number>;
+}
+
+type Loader = () => Promise<CommandModule>;
+
+// Lazy loaders: one module per subcommand (changesets' layout). Literal specifiers keep tsc happy.
+const commands: Record<string, Loader> = {
+  synth: async () => import('./commands/synth'),
+  lint: async () => import('./commands/lint'),
+  plan: async () => import('./commands/plan'),
+  start: async () => import('./commands/start'),
+  advance: async () => import('./commands/advance'),
+  status: async () => import('./commands/status'),
+  rollback: async () => import('./commands/rollback'),
+  'cancel-deletion': async () => import('./commands/cancel-deletion'),
+  approve: async () => import('./commands/approve'),
+  approvals: async () => import('./commands/approvals'),
+  gate: async () => import('./commands/gate'),
+  'audit-verify': async () => import('./commands/audit-verify'),
+  emulator: async () => import('./commands/emulator'),
+  demo: async () => import('./commands/demo'),
+};
+
+export function defaultIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    readLine: (prompt) =>
+      new Promise((resolve) => {
+        const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+        let answered = false;
+        rl.question(prompt, (answer) => {
+          answered = true;
+          rl.close();
+          resolve(answer);
+        });
+        rl.on('close', () => {
+          if (!answered) resolve(undefined);
+        });
+      }),
+  };
+}
+
+export interface MainOptions {
+  readonly io?: CliIo;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/** Runs the CLI with `argv` (process.argv shape) and resolves to the exit code. */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const io = options.io ?? defaultIo();
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let exitCode = 0;
+
+  const program = new Command('rotate')
+    .description('Rotate and migrate KMS keys (and the Identity Center key) through a staged, approved pipeline.')
+    .option('-c, --config <path>', 'key-ring config file', env.KEYROTOR_CONFIG ?? 'keyrings.json')
+    .option('--json', 'machine-readable output on stdout', false)
+    .option('--endpoint <url>', 'AWS endpoint for every service (e.g. the local emulator); default: AWS_ENDPOINT_URL or AWS')
+    .option('--state-dir <dir>', 'state directory of the file store (default from the config, or $KEYROTOR_STATE_DIR)')
+    .showHelpAfterError('(run `rotate --help` for the list of commands)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+
+  const action =
+    (name: string) =>
+    async (...received: unknown[]): Promise<void> => {
+      const cmd = received[received.length - 1] as Command;
+      const opts = cmd.opts();
+      const g = program.opts();
+      const global: GlobalOptions = {
+        config: path.resolve(cwd, String(g.config)),
+        json: Boolean(g.json),
+        endpoint: (g.endpoint as string | undefined) ?? undefined,
+        stateDir: (g.stateDir as string | undefined) ?? env.KEYROTOR_STATE_DIR,
+      };
+      const args = received.slice(0, -2).map(String);
+      const mod = await commands[name]!();
+      exitCode = await mod.run({ io, global, env, cwd }, opts, args);
+    };
+
+  program.command('synth').description('synthesize the Terraform stacks from the config and the ledgers')
+    .option('-o, --out <dir>', 'output directory', 'cdktf.out')
+    .action(action('synth'));
+  program.command('lint').description('validate the config and lint every key policy; exit 1 on findings')
+    .action(action('lint'));
+  program.command('plan <keyring>').description('show the stages a run would take, without changing anything')
+    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt']).default('rotate'))
+    .action(action('plan'));
+  program.command('start <keyring>').description('open a run on a key ring (takes the key ring\'s lease) and run preflight')
+    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt']).default('rotate'))
+    .option('--dry-run', 'show what would happen; change nothing', false)
+    .action(action('start'));
+  program.command('advance <run>').description('run stages until one needs time or people')
+    .option('--dry-run', 'show the next stage; change nothing', false)
+    .option('--stage-limit <n>', 'run at most N stages')
+    .action(action('advance'));
+  program.command('status [run]').description('stages with times, what changed and what comes next (all open runs without RUN)')
+    .action(action('status'));
+  program.command('rollback <run>').description('undo the completed stages of a run in reverse (before deletion)')
+    .option('--dry-run', 'show the undo plan; change nothing', false)
+    .action(action('rollback'));
+  program.command('cancel-deletion <keyring>').description('cancel a pending deletion (the safe direction; no approval needed)')
+    .option('-g, --generation <n>', 'generation number in the ledger')
+    .option('--key <arn>', 'key ARN (instead of --generation)')
+    .option('--enable', 'enable the key after cancelling (it stays Disabled otherwise)', false)
+    .option('--dry-run', 'change nothing', false)
+    .action(action('cancel-deletion'));
+  program.command('approve <run>').description('sign the run\'s deletion approval with your SSH key')
+    .requiredOption('--signing-key <path>', 'SSH private key (or its .pub with an agent)')
+    .option('--as <identity>', 'your principal in allowed_signers (default: the key\'s comment)')
+    .option('--out <file>', 'also write the approval to this file (for artifact-based gates)')
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .action(action('approve'));
+  program.command('approvals <run>').description('list the run\'s approvals and whether each counts')
+    .action(action('approvals'));
+  program.command('gate <run>').description('exit 0 only when the approval quorum holds for the current plan')
+    .option('--approvals-dir <dir>', 'also read approval files from this directory')
+    .action(action('gate'));
+  program.command('audit').description('the hash-chained audit log')
+    .command('verify').description('verify the audit chain; exit 1 if an entry was edited, reordered or removed')
+    .action(action('audit-verify'));
+  program.command('emulator').description('serve the local AWS emulator (a test double) until stopped')
+    .option('-p, --port <n>', 'port on 127.0.0.1 (0 = any free port)', '4566')
+    .option('--seed <file>', 'organization seed JSON (accounts, instances, users)')
+    .action(action('emulator'));
+  program.command('demo').description('migrate an emulated organization to a CMK, then rotate it through every stage')
+    .option('--keep <dir>', 'keep the demo\'s state and synth output in this directory')
+    .action(action('demo'));
+
+  try {
+    await program.parseAsync(argv as string[]);
+    return exitCode;
+  } catch (error) {
+    const { reportError } = await import('./report-error');
+    return reportError(io, error);
+  }
+}
