@@ -1,0 +1,54 @@
+/**
+ * `node dist/scripts/identity-center-helper.js --instance-arn A --key-type T [--kms-key-arn K] --region R`
+ *
+ * Run by the IdentityCenterEncryption construct's `local-exec` when the desired encryption of an
+ * Identity Center instance changes. Idempotent: an instance already ENABLED on the desired key gets
+ * no UpdateInstance. Honours AWS_ENDPOINT_URL_SSO_ADMIN / AWS_ENDPOINT_URL (the local emulator).
+ * Exit codes follow the `rotate` CLI's (pipeline/errors.ts ExitCode).
+ */
+import { Command } from 'commander';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { exitCodeFor, ExitCode, KeyrotorError } from '../pipeline/errors';
+import { parseDesiredEncryption } from './ic-helper/desired';
+import { ensureIdentityCenterEncryption } from './ic-helper/ensure-encryption';
+
+export async function runHelper(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = new Command('identity-center-helper')
+    .description('bring an IAM Identity Center instance to the desired encryption key (idempotent)')
+    .requiredOption('--instance-arn <arn>', 'arn:aws:sso:::instance/ssoins-…')
+    .requiredOption('--key-type <type>', 'AWS_OWNED_KMS_KEY or CUSTOMER_MANAGED_KEY')
+    .option('--kms-key-arn <arn>', 'key ARN (not an alias ARN); required for CUSTOMER_MANAGED_KEY')
+    .requiredOption('--region <region>', 'Region of the instance')
+    .option('--timeout-seconds <n>', 'give up waiting for ENABLED after this long', '900')
+    .exitOverride();
+  try {
+    program.parse(argv as string[]);
+  } catch {
+    return ExitCode.operatorError; // commander already printed what is missing
+  }
+  const opts = program.opts<{ instanceArn: string; keyType: string; kmsKeyArn?: string; region: string; timeoutSeconds: string }>();
+  try {
+    const desired = parseDesiredEncryption(opts.instanceArn, opts.keyType, opts.kmsKeyArn, opts.region);
+    const endpoint = env.AWS_ENDPOINT_URL_SSO_ADMIN ?? env.AWS_ENDPOINT_URL;
+    const ssoAdmin = new SSOAdminClient({ region: opts.region, ...(endpoint ? { endpoint } : {}) });
+    const result = await ensureIdentityCenterEncryption({ ssoAdmin }, opts.instanceArn, desired, {
+      timeoutMs: Number(opts.timeoutSeconds) * 1000,
+      log: (line) => process.stderr.write(`identity-center-helper: ${line}\n`),
+    });
+    process.stdout.write(`${JSON.stringify({ instanceArn: opts.instanceArn, ...desired, changed: result.changed })}\n`);
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof KeyrotorError) {
+      process.stderr.write(`error: ${error.message}\n${error.nextStep ? `next: ${error.nextStep}\n` : ''}`);
+    } else {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    return error instanceof KeyrotorError ? exitCodeFor(error) : ExitCode.awsError;
+  }
+}
+
+if (require.main === module) {
+  runHelper(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
