@@ -1,0 +1,213 @@
+/**
+ * What only the file store has to prove: its files are reviewable and never half-written, its lock
+ * survives crashed holders and names a live one, corrupt files are reported not replaced, and its
+ * audit log detects tampering done with a text editor — and concurrent processes never fork it.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { StateError } from '../../pipeline/errors';
+import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_FILE } from '../../pipeline/state/file-store';
+import { hashAuditEntry } from '../../pipeline/state/audit-chain';
+import type { AuditEntry } from '../../pipeline/state/types';
+import { sampleLedger, sampleRun } from './harness';
+
+const run = promisify(execFile);
+
+describe('FileStateStore', () => {
+  let dir: string;
+  let notes: string[];
+  let store: FileStateStore;
+
+  const open = (lock: { staleMs?: number; timeoutMs?: number } = {}): FileStateStore =>
+    new FileStateStore(dir, { lock: { ...lock, onNote: (n) => notes.push(n) } });
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'keyrotor-file-store-'));
+    notes = [];
+    store = open();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('files on disk', () => {
+    it('GIVEN a ledger WHEN stored THEN ledgers/<keyring>.json is pretty-printed JSON with keys sorted at every depth', async () => {
+      await store.putLedger(sampleLedger());
+      const text = readFileSync(path.join(dir, 'ledgers', 'identity-center.json'), 'utf8');
+      expect(text.endsWith('}\n')).toBe(true);
+      expect(text).toContain('\n  "generations": [\n');
+      const topKeys = [...text.matchAll(/^ {2}"([^"]+)":/gm)].map((m) => m[1]);
+      expect(topKeys).toEqual(['generations', 'identityCenter', 'keyring', 'updatedAt', 'version']);
+      const generationKeys = [...text.matchAll(/^ {6}"([^"]+)":/gm)].map((m) => m[1]);
+      expect(generationKeys).toEqual([...generationKeys].sort());
+    });
+
+    it('GIVEN many writes WHEN done THEN only the store files remain: no temp files, no lock', async () => {
+      let ledger = await store.putLedger(sampleLedger());
+      for (let i = 0; i < 5; i++) ledger = await store.putLedger({ ...ledger, updatedAt: `2026-01-0${i + 2}T00:00:00.000Z` });
+      await store.putRun(sampleRun());
+      await store.acquireLease('identity-center', 'run-1', 'alice', 1000);
+      await store.appendAudit({ actor: 'alice', action: 'run.start' });
+      expect(readdirSync(dir).sort()).toEqual([AUDIT_HEAD_FILE, AUDIT_LOG_FILE, 'leases', 'ledgers', 'runs']);
+      expect(readdirSync(path.join(dir, 'ledgers'))).toEqual(['identity-center.json']);
+      expect(readdirSync(path.join(dir, 'runs'))).toEqual(['run-1.json']);
+    });
+
+    it('GIVEN a run file that is not JSON WHEN read THEN a StateError names the file and it is left untouched', async () => {
+      await store.putRun(sampleRun());
+      const file = path.join(dir, 'runs', 'run-1.json');
+      writeFileSync(file, '{"id": "run-1", ');
+      const error = await store.getRun('run-1').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StateError);
+      expect((error as StateError).message).toContain(file);
+      expect((error as StateError).message).toMatch(/is corrupt/);
+      await expect(store.putRun({ ...sampleRun(), version: 1 })).rejects.toThrow(file);
+      expect(readFileSync(file, 'utf8')).toBe('{"id": "run-1", ');
+    });
+
+    it('GIVEN a corrupt ledger file WHEN ledgers are listed THEN the error names the file and says how to restore it', async () => {
+      await fs.mkdir(path.join(dir, 'ledgers'));
+      const file = path.join(dir, 'ledgers', 'identity-center.json');
+      writeFileSync(file, 'not json');
+      const error = (await store.listLedgers().catch((e: unknown) => e)) as StateError;
+      expect(error.message).toMatch(new RegExp(`the ledger of key ring identity-center in ${file} is corrupt`));
+      expect(error.nextStep).toMatch(/restore .* from version control/);
+    });
+  });
+
+  describe('store lock', () => {
+    const lockFile = (): string => path.join(dir, LOCK_FILE);
+    const writeLock = (holder: object): void => {
+      writeFileSync(lockFile(), JSON.stringify({ token: 'held', ...holder }));
+    };
+
+    it('GIVEN a lock left by a dead process on this host WHEN the store writes THEN the lock is broken with a note and the write succeeds', async () => {
+      const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      const deadPid = Number(child.stdout); // the child has exited, so its pid is dead (pid reuse within a test is negligible)
+      writeLock({ pid: deadPid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+      await store.putLedger(sampleLedger());
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatch(new RegExp(`broke a stale state lock .*held by pid ${deadPid} .*no longer running`));
+      expect(readdirSync(dir)).not.toContain(LOCK_FILE);
+    });
+
+    it('GIVEN a lock older than the stale threshold held by a live process WHEN the store writes THEN the old lock is broken', async () => {
+      writeLock({ pid: process.pid, hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString() });
+      await store.putLedger(sampleLedger());
+      expect(notes[0]).toMatch(/s old \(stale after 30 s\)/);
+    });
+
+    it('GIVEN a fresh lock held by a live process WHEN the store writes THEN it waits, then fails naming the holder and the file to remove', async () => {
+      writeLock({ pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+      const impatient = open({ timeoutMs: 100 });
+      const error = (await impatient.putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
+      expect(error).toBeInstanceOf(StateError);
+      expect(error.message).toMatch(new RegExp(`state lock ${lockFile()} is held by pid ${process.pid} on ${os.hostname()}`));
+      expect(error.nextStep).toContain(`remove ${lockFile()}`);
+      expect(error.retryable).toBe(true);
+      expect(await store.getLedger('identity-center')).toBeUndefined();
+      expect(notes).toEqual([]);
+    });
+
+    it('GIVEN a fresh lock on another host WHEN the store writes THEN the pid is not judged on this host and the store waits', async () => {
+      writeLock({ pid: 999_999_999, hostname: 'some-other-host', acquiredAt: new Date().toISOString() });
+      await expect(open({ timeoutMs: 50 }).putLedger(sampleLedger())).rejects.toThrow(/held by pid 999999999 on some-other-host/);
+    });
+  });
+
+  describe('audit tampering', () => {
+    const logFile = (): string => path.join(dir, AUDIT_LOG_FILE);
+    const lines = (): string[] => readFileSync(logFile(), 'utf8').trimEnd().split('\n');
+    const writeLines = (ls: string[]): void => writeFileSync(logFile(), `${ls.join('\n')}\n`);
+
+    beforeEach(async () => {
+      for (const action of ['run.start', 'kms:CreateKey', 'kms:UpdateAlias', 'sso:UpdateInstance', 'run.done']) {
+        await store.appendAudit({ actor: 'alice', action, runId: 'run-1', detail: { note: action } });
+      }
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 5 });
+    });
+
+    it("GIVEN an entry's detail edited in place WHEN verified THEN that entry is reported as edited", async () => {
+      writeLines(lines().map((l, i) => (i === 2 ? l.replace('kms:UpdateAlias"}', 'nothing to see"}') : l)));
+      expect(lines()[2]).toContain('nothing to see');
+      expect(await store.verifyAudit()).toEqual({ ok: false, entries: 5, problem: { seq: 3, reason: 'entry 3 was edited: its content does not match its hash' } });
+    });
+
+    it('GIVEN an entry edited and its own hash recomputed WHEN verified THEN the broken link to the next entry exposes it', async () => {
+      const ls = lines();
+      const edited = { ...(JSON.parse(ls[1]!) as AuditEntry), actor: 'mallory' };
+      ls[1] = JSON.stringify({ ...edited, hash: hashAuditEntry(edited) });
+      writeLines(ls);
+      const result = await store.verifyAudit();
+      expect(result.problem?.seq).toBe(2);
+      expect(result.problem?.reason).toMatch(/entry 3 does not link to entry 2/);
+    });
+
+    it('GIVEN two lines swapped WHEN verified THEN the reorder is reported at the first misplaced seq', async () => {
+      const ls = lines();
+      [ls[1], ls[2]] = [ls[2]!, ls[1]!];
+      writeLines(ls);
+      const result = await store.verifyAudit();
+      expect(result.problem).toEqual({ seq: 2, reason: expect.stringMatching(/entries were reordered/) as unknown });
+    });
+
+    it('GIVEN a middle line deleted WHEN verified THEN the missing seq is reported as removed', async () => {
+      writeLines(lines().filter((_, i) => i !== 2));
+      expect((await store.verifyAudit()).problem).toEqual({ seq: 3, reason: expect.stringMatching(/entry 3 is missing .*removed/) as unknown });
+    });
+
+    it('GIVEN the last line deleted WHEN verified THEN the head exposes the removed tail, and appends are refused', async () => {
+      writeLines(lines().slice(0, 4));
+      expect(await store.verifyAudit()).toEqual({
+        ok: false,
+        entries: 4,
+        problem: { seq: 5, reason: 'the log ends at entry 4 but the head records entry 5: the tail was removed' },
+      });
+      await expect(store.appendAudit({ actor: 'mallory', action: 'cover.up' })).rejects.toThrow(/head records entry 5: entries were removed; nothing was appended/);
+      expect(lines()).toHaveLength(4);
+    });
+
+    it('GIVEN a forged line inserted with a correct hash and link WHEN verified THEN the duplicate seq exposes the insertion', async () => {
+      const ls = lines();
+      const before = JSON.parse(ls[1]!) as AuditEntry;
+      const forged = { seq: 3, at: before.at, actor: 'mallory', action: 'approval.recorded', prevHash: before.hash };
+      ls.splice(2, 0, JSON.stringify({ ...forged, hash: hashAuditEntry(forged) }));
+      writeLines(ls);
+      expect((await store.verifyAudit()).problem).toEqual({ seq: 3, reason: 'two entries carry seq 3: one of them was inserted' });
+    });
+
+    it('GIVEN a forged line with a made-up hash inserted WHEN verified THEN it is reported as inserted', async () => {
+      const ls = lines();
+      ls.splice(2, 0, JSON.stringify({ ...(JSON.parse(ls[2]!) as AuditEntry), actor: 'mallory' }));
+      writeLines(ls);
+      expect((await store.verifyAudit()).problem?.reason).toMatch(/entry 3 does not match its hash and another entry carries the same seq: it was inserted/);
+    });
+
+    it('GIVEN a line that is not JSON WHEN verified THEN the line is named; reading the log throws naming the file', async () => {
+      const ls = lines();
+      ls[3] = '{"seq": 4, oops';
+      writeLines(ls);
+      const result = await store.verifyAudit();
+      expect(result.ok).toBe(false);
+      expect(result.problem?.seq).toBe(4);
+      expect(result.problem?.reason).toMatch(/line 4 of audit.jsonl is not an audit entry/);
+      await expect(store.readAudit()).rejects.toThrow(logFile());
+    });
+  });
+
+  describe('concurrency across processes', () => {
+    it('GIVEN four processes appending at once WHEN all are done THEN the chain holds every entry once, in one unforked line', async () => {
+      const worker = path.join(__dirname, 'fixtures', 'append-worker.ts');
+      const env = { ...process.env, TS_NODE_SWC: 'true', TS_NODE_TRANSPILE_ONLY: 'true' };
+      await Promise.all(
+        ['p1', 'p2', 'p3', 'p4'].map((actor) => run(process.execPath, ['-r', 'ts-node/register', worker, dir, actor, '10'], { env })),
+      );
+      const entries = await store.readAudit();
+      expect(entries).toHaveLength(40);
+      expect(new Set(entries.map((e) => `${e.actor}:${String(e.detail?.i)}`)).size).toBe(40);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 40 });
+      expect(readdirSync(dir).filter((n) => n.includes('.tmp-') || n === LOCK_FILE)).toEqual([]);
+    });
+  });
+});
