@@ -1,0 +1,150 @@
+/**
+ * Pure functions over a ledger's generations: which one is active, which are live (declared in the
+ * stacks), the next generation number, and state changes that follow the generation lifecycle.
+ * They never mutate their input; the caller writes the result through the StateStore.
+ */
+import { StateError } from '../errors';
+import { type Generation, type GenerationState, type Ledger, LIVE_GENERATION_STATES } from './types';
+
+/**
+ * Allowed moves. Forward: candidate → active → retiring → disabled → pending-deletion → deleted.
+ * Backward (rollback, cancel-deletion): retiring/disabled → active (the old key returns),
+ * active/candidate → abandoned (the new key is given up), pending-deletion → disabled
+ * (CancelKeyDeletion leaves the key Disabled), disabled → retiring (re-enabled after soak).
+ */
+const TRANSITIONS: Readonly<Record<GenerationState, readonly GenerationState[]>> = {
+  candidate: ['active', 'abandoned'],
+  active: ['retiring', 'abandoned'],
+  retiring: ['disabled', 'pending-deletion', 'active'],
+  disabled: ['pending-deletion', 'retiring', 'active'],
+  'pending-deletion': ['deleted', 'disabled'],
+  deleted: [],
+  abandoned: ['pending-deletion'],
+};
+
+export function canTransition(from: GenerationState, to: GenerationState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The generation the alias and Identity Center target; undefined before the first one exists. */
+export function activeGeneration(ledger: Ledger): Generation | undefined {
+  const active = ledger.generations.filter((g) => g.state === 'active');
+  if (active.length > 1) {
+    throw new StateError(
+      `ledger ${ledger.keyring} has ${active.length} active generations (${active.map((g) => g.generation).join(', ')}); exactly one may be active`,
+      { fault: 'operator', nextStep: `restore the ledger of ${ledger.keyring} from version control, then run \`rotate status\`` },
+    );
+  }
+  return active[0];
+}
+
+/** Generations that exist as usable keys in AWS and so are declared by the stacks, oldest first. */
+export function liveGenerations(ledger: Ledger): Generation[] {
+  return ledger.generations.filter((g) => LIVE_GENERATION_STATES.includes(g.state)).sort((a, b) => a.generation - b.generation);
+}
+
+/** Generation numbers are never reused: one past the highest ever recorded. */
+export function nextGenerationNumber(ledger: Ledger): number {
+  return ledger.generations.reduce((max, g) => Math.max(max, g.generation), 0) + 1;
+}
+
+export function findGeneration(ledger: Ledger, generation: number): Generation {
+  const found = ledger.generations.find((g) => g.generation === generation);
+  if (!found) {
+    throw new StateError(`ledger ${ledger.keyring} has no generation ${generation}`, {
+      fault: 'operator',
+      nextStep: `list the generations with \`rotate status\` and pass one of ${ledger.generations.map((g) => g.generation).join(', ') || '(none)'}`,
+    });
+  }
+  return found;
+}
+
+/** Appends a new generation (numbered by nextGenerationNumber); its key ARN must be new to the ledger. */
+export function withNewGeneration(
+  ledger: Ledger,
+  key: Pick<Generation, 'keyId' | 'keyArn' | 'origin'> & { readonly state?: GenerationState; readonly runId?: string },
+  at: string,
+): Ledger {
+  const existing = ledger.generations.find((g) => g.keyArn === key.keyArn);
+  if (existing) {
+    throw new StateError(`ledger ${ledger.keyring} already records key ${key.keyArn} as generation ${existing.generation}`, {
+      fault: 'internal',
+      nextStep: 'the key is already recorded; re-run `rotate advance` (the stage finds it)',
+    });
+  }
+  const generation: Generation = {
+    generation: nextGenerationNumber(ledger),
+    keyId: key.keyId,
+    keyArn: key.keyArn,
+    state: key.state ?? 'candidate',
+    origin: key.origin,
+    ...(key.runId !== undefined ? { runId: key.runId } : {}),
+    createdAt: at,
+    stateChangedAt: at,
+  };
+  const next = { ...ledger, generations: [...ledger.generations, generation], updatedAt: at };
+  activeGeneration(next);
+  return next;
+}
+
+export interface StateChangeOptions {
+  /** Required when moving to `pending-deletion`. */
+  readonly deletionDate?: string;
+  readonly runId?: string;
+}
+
+/**
+ * Moves one generation to `state`. Idempotent: a generation already in `state` is returned
+ * unchanged (same object), so a stage re-run after a crash writes nothing new. A move the lifecycle
+ * does not allow, or one that would leave two active generations, is refused.
+ */
+export function withGenerationState(ledger: Ledger, generation: number, state: GenerationState, at: string, options: StateChangeOptions = {}): Ledger {
+  const current = findGeneration(ledger, generation);
+  // Already there: the first recorded change (and deletion date, which KMS fixed) stands.
+  if (current.state === state) return ledger;
+  if (!canTransition(current.state, state)) {
+    throw new StateError(
+      `ledger ${ledger.keyring}: generation ${generation} cannot go from ${current.state} to ${state} (allowed: ${TRANSITIONS[current.state].join(', ') || 'none, it is final'})`,
+      { fault: 'internal', nextStep: 'run `rotate status` to see the generation states; this is a bug if the pipeline did it' },
+    );
+  }
+  if (state === 'pending-deletion' && options.deletionDate === undefined) {
+    throw new StateError(`ledger ${ledger.keyring}: generation ${generation} needs a deletionDate to become pending-deletion`, { fault: 'internal' });
+  }
+  const { deletionDate: _dropped, ...rest } = current;
+  const changed: Generation = {
+    ...rest,
+    state,
+    stateChangedAt: at,
+    ...(options.runId !== undefined ? { runId: options.runId } : current.runId !== undefined ? { runId: current.runId } : {}),
+    ...(state === 'pending-deletion' ? { deletionDate: options.deletionDate } : {}),
+  };
+  const next = { ...ledger, generations: ledger.generations.map((g) => (g.generation === generation ? changed : g)), updatedAt: at };
+  const active = next.generations.filter((g) => g.state === 'active');
+  if (active.length > 1) {
+    throw new StateError(
+      `ledger ${ledger.keyring}: making generation ${generation} active would leave generations ${active.map((g) => g.generation).join(' and ')} both active`,
+      { fault: 'internal', nextStep: 'retire the active generation first (promoteGeneration does both)' },
+    );
+  }
+  return next;
+}
+
+/** The switch in one step: the active generation becomes `retiring`, `generation` becomes `active`. Idempotent. */
+export function promoteGeneration(ledger: Ledger, generation: number, at: string, runId?: string): Ledger {
+  const active = activeGeneration(ledger);
+  if (active?.generation === generation) return ledger;
+  const retired = active ? withGenerationState(ledger, active.generation, 'retiring', at, { ...(runId ? { runId } : {}) }) : ledger;
+  return withGenerationState(retired, generation, 'active', at, { ...(runId ? { runId } : {}) });
+}
+
+/**
+ * The rollback of a switch in one step: the active generation is abandoned and `generation` (the
+ * one it replaced, still retiring or disabled) becomes active again. Idempotent.
+ */
+export function rollbackToGeneration(ledger: Ledger, generation: number, at: string, runId?: string): Ledger {
+  const active = activeGeneration(ledger);
+  if (active?.generation === generation) return ledger;
+  const abandoned = active ? withGenerationState(ledger, active.generation, 'abandoned', at, { ...(runId ? { runId } : {}) }) : ledger;
+  return withGenerationState(abandoned, generation, 'active', at, { ...(runId ? { runId } : {}) });
+}
