@@ -1,0 +1,148 @@
+/**
+ * The local AWS emulator: a TEST DOUBLE that speaks the real wire protocols of KMS, SSO Admin,
+ * Identity Store and STS on one loopback port, so the real AWS SDK v3 clients run unmodified
+ * against it. See emulator/README.md for what it models and what it does not.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { PrincipalRegistry } from './callers';
+import { CONTROL_PREFIX, answerControlRequest } from './control-api';
+import { CallLog, FaultInjector, QuotaLimiter, type CallLogEntry, type FaultSpec } from './controls';
+import { aliasOperations } from './kms/alias-operations';
+import { cryptoOperations } from './kms/crypto-operations';
+import { keyOperations } from './kms/key-operations';
+import { KeyStore } from './kms/key-store';
+import { DEFAULT_SEED, parseSeed, type OrganizationSeed } from './seed';
+import { answerAwsRequest, readBody, send } from './server';
+import { identityStoreOperations } from './sso/identity-store-operations';
+import { InstanceRegistry } from './sso/instances';
+import { ssoAdminOperations } from './sso/sso-admin-operations';
+import { stsOperations } from './sts';
+
+export { DEFAULT_SEED, EmulatorSeedError, parseSeed, parseSeedJson, type OrganizationSeed } from './seed';
+export { DEFAULT_QUOTAS, type CallLogEntry, type FaultSpec } from './controls';
+export { identityCenterPolicyGaps } from './sso/identity-center-policy';
+
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1; default 0 = any free port. */
+  readonly port?: number;
+  /** The organization to start with; default DEFAULT_SEED. */
+  readonly seed?: OrganizationSeed;
+  /** How long UpdateInstance stays UPDATING; default 250 ms. */
+  readonly updateDelayMs?: number;
+  /** Per-operation requests per second per account+Region; true (default) = real KMS quotas, false = none. */
+  readonly quotas?: boolean | Partial<Record<string, number>>;
+  /** Clock for dates the emulator reports (creation, deletion, last usage); default real time. */
+  readonly now?: () => Date;
+  /** Where emulator notices go (e.g. BypassPolicyLockoutSafetyCheck used); default nowhere. */
+  readonly log?: (message: string) => void;
+}
+
+export interface KeyStateView {
+  keyArn: string;
+  keyState: string;
+  deletionDate?: string;
+  tags: Record<string, string>;
+  policy: string;
+}
+
+export interface Emulator {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Closes the server and its open sockets promptly. */
+  stop(): Promise<void>;
+  /** Fails the next `count` calls of `operation` ('CreateKey' for any service, or 'kms:CreateKey'). */
+  failNext(operation: string, count: number, fault: FaultSpec): void;
+  /** Adds latency to an operation, or to every call with '*'; 0 removes it. */
+  setLatency(operation: string | '*', ms: number): void;
+  clearFaults(): void;
+  callLog(): readonly CallLogEntry[];
+  clearCallLog(): void;
+  /** Makes `accessKeyId` act as principal `arn` (its account is the caller's account). */
+  addPrincipal(accessKeyId: string, arn: string): void;
+  /** Read-only views for assertions. */
+  describeKeyState(keyIdOrArn: string): KeyStateView | undefined;
+  listKeyArns(account?: string, region?: string): string[];
+}
+
+/** Starts the emulator on 127.0.0.1 and resolves once it is listening. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const seed = parseSeed(options.seed ?? DEFAULT_SEED, 'EmulatorOptions.seed');
+  const now = options.now ?? (() => new Date());
+  const keys = new KeyStore(now);
+  const instances = new InstanceRegistry(seed, keys, now, options.updateDelayMs ?? 250);
+  const principals = new PrincipalRegistry(seed.managementAccount, seed.principals);
+  const faults = new FaultInjector();
+  const calls = new CallLog();
+  const deps = {
+    services: {
+      kms: { ...keyOperations(keys, options.log ?? (() => undefined)), ...aliasOperations(keys), ...cryptoOperations(keys) },
+      'sso-admin': ssoAdminOperations(instances),
+      identitystore: identityStoreOperations(instances),
+      sts: stsOperations(),
+    },
+    principals,
+    faults,
+    quotas: new QuotaLimiter(options.quotas ?? true),
+    calls,
+    now,
+    defaultRegion: seed.instances[0]?.region ?? 'us-east-1',
+  };
+
+  const sockets = new Set<Socket>();
+  let emulator: Emulator;
+  const server: Server = createServer((req, res) => {
+    readBody(req)
+      .then(async (body) => {
+        if ((req.url ?? '').startsWith(CONTROL_PREFIX)) {
+          const reply = answerControlRequest(emulator, req, body);
+          send(res, { status: reply.status, headers: { 'content-type': 'application/json' }, body: reply.body === undefined ? '' : JSON.stringify(reply.body) });
+          return;
+        }
+        send(res, await answerAwsRequest(deps, req, body));
+      })
+      .catch((error: unknown) => {
+        if (!res.headersSent) send(res, { status: 500, headers: { 'content-type': 'text/plain' }, body: `emulator error: ${String(error)}` });
+      });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  emulator = {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        instances.dispose();
+        server.close(() => resolve());
+        // Keep-alive sockets of SDK clients would otherwise hold close() open.
+        for (const socket of sockets) socket.destroy();
+      }),
+    failNext: (operation, count, fault) => faults.failNext(operation, count, fault),
+    setLatency: (operation, ms) => faults.setLatency(operation, ms),
+    clearFaults: () => faults.clear(),
+    callLog: () => calls.list(),
+    clearCallLog: () => calls.clear(),
+    addPrincipal: (accessKeyId, arn) => principals.add(accessKeyId, arn),
+    describeKeyState: (keyIdOrArn) => {
+      const key = keys.peek(keyIdOrArn);
+      return key
+        ? { keyArn: key.arn, keyState: key.state, deletionDate: key.deletionDate?.toISOString(), tags: Object.fromEntries(key.tags), policy: key.policy }
+        : undefined;
+    },
+    listKeyArns: (account, region) => keys.list({ account, region }).map((k) => k.arn),
+  };
+  return emulator;
+}
