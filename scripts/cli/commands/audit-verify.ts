@@ -1,7 +1,46 @@
-import type { CommandRun } from '../context';
-import { KeyrotorError } from '../../../pipeline/errors';
+/**
+ * `rotate audit verify`: walks the hash-chained audit log of the configured state store and says
+ * whether it is intact (exit 0) or where it first breaks and why (exit 1). With `--state-dir` it
+ * verifies that file store directly and needs no config, so an auditor can check a copied state
+ * directory. It never loads the AWS clients of the pipeline.
+ */
+import * as path from 'node:path';
+import { ExitCode } from '../../../pipeline/errors';
+import type { StateConfig } from '../../../pipeline/config/types';
+import { openStateStore } from '../../../pipeline/state/open';
+import type { AuditVerification } from '../../../pipeline/state/types';
+import type { CliContext, CommandRun } from '../context';
 
-// Placeholder until this command lands; replaced by its real implementation.
-export const run: CommandRun = async () => {
-  throw new KeyrotorError('`rotate audit-verify` is not available yet in this build', { fault: 'internal' });
+export const run: CommandRun = async (ctx) => {
+  const store = await openStateStore(await stateConfigFor(ctx), {
+    ...(ctx.global.stateDir !== undefined ? { stateDirOverride: path.resolve(ctx.cwd, ctx.global.stateDir) } : {}),
+    ...(ctx.global.endpoint !== undefined ? { endpoint: ctx.global.endpoint } : {}),
+    env: ctx.env,
+  });
+  try {
+    const result = await store.verifyAudit();
+    if (ctx.global.json) ctx.io.out(JSON.stringify(result, null, 2));
+    else report(ctx, result, store.description);
+    return result.ok ? ExitCode.ok : ExitCode.notSatisfied;
+  } finally {
+    await store.close();
+  }
 };
+
+async function stateConfigFor(ctx: CliContext): Promise<StateConfig> {
+  if (ctx.global.stateDir !== undefined) return { type: 'file', dir: path.resolve(ctx.cwd, ctx.global.stateDir) };
+  const { loadConfig } = await import('../../../pipeline/config/load');
+  return loadConfig(ctx.global.config).state;
+}
+
+function report(ctx: CliContext, result: AuditVerification, where: string): void {
+  if (result.ok) {
+    ctx.io.out(`audit chain intact: ${result.entries} entries (${where})`);
+    return;
+  }
+  const problem = result.problem!;
+  ctx.io.out(`audit chain BROKEN at entry ${problem.seq} of ${result.entries}: ${problem.reason} (${where})`);
+  ctx.io.err(
+    'next: do not trust entries from that point on; restore the audit log from version control or a backup and compare, then run `rotate audit verify` again',
+  );
+}
