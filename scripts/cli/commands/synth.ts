@@ -1,7 +1,25 @@
+import * as path from 'node:path';
 import type { CommandRun } from '../context';
-import { KeyrotorError } from '../../../pipeline/errors';
+import { loadConfig } from '../../../pipeline/config/load';
+import { ExitCode } from '../../../pipeline/errors';
 
-// Placeholder until this command lands; replaced by its real implementation.
-export const run: CommandRun = async () => {
-  throw new KeyrotorError('`rotate synth` is not available yet in this build', { fault: 'internal' });
+/**
+ * `rotate synth [--out DIR]`: the same synthesis as main.ts, through the shared builder. cdktf is
+ * imported here, inside the command, so `rotate --help` and every other command never load it.
+ */
+export const run: CommandRun<{ out?: string }> = async (ctx, options) => {
+  const config = loadConfig(ctx.global.config);
+  const { synthesizeStacks } = await import('../../../stacks/synthesize');
+  const outdir = path.resolve(ctx.cwd, options.out ?? ctx.env.CDKTF_OUTDIR ?? 'cdktf.out');
+  const result = await synthesizeStacks(config, {
+    outdir,
+    ...(ctx.global.stateDir === undefined ? {} : { stateDirOverride: path.resolve(ctx.cwd, ctx.global.stateDir) }),
+  });
+  if (ctx.global.json) {
+    ctx.io.out(JSON.stringify({ outdir: result.outdir, stacks: result.stacks }));
+  } else {
+    ctx.io.out(`synthesized ${result.stacks.length} stack(s) into ${result.outdir}:`);
+    for (const stack of result.stacks) ctx.io.out(`  ${stack}  (${path.join(result.outdir, 'stacks', stack, 'cdk.tf.json')})`);
+  }
+  return ExitCode.ok;
 };

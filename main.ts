@@ -1,0 +1,24 @@
+/**
+ * The CDKTF app (cdktf.json runs the compiled `node dist/main.js`): load the config, read the
+ * ledgers, build one stack per account+Region, synthesize. Config from $KEYROTOR_CONFIG (default
+ * keyrings.json), ledgers from the configured state store ($KEYROTOR_STATE_DIR overrides the file
+ * store's directory), output to $CDKTF_OUTDIR (set by the cdktf CLI) or cdktf.out.
+ */
+import { loadConfig } from './pipeline/config/load';
+import { exitCodeFor, KeyrotorError } from './pipeline/errors';
+import { synthesizeStacks } from './stacks/synthesize';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env.KEYROTOR_CONFIG ?? 'keyrings.json');
+  const stateDir = process.env.KEYROTOR_STATE_DIR;
+  await synthesizeStacks(config, stateDir ? { stateDirOverride: stateDir } : {});
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof KeyrotorError) {
+    process.stderr.write(`error: ${error.message}\n${error.nextStep ? `next: ${error.nextStep}\n` : ''}`);
+  } else {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exitCode = exitCodeFor(error);
+});

@@ -1,0 +1,53 @@
+import type { Config, KeyRingConfig } from '../pipeline/config/types';
+import type { Ledger } from '../pipeline/ledger/types';
+import { App } from './cdktf';
+import { KeyStack } from './key-stack';
+
+export interface BuildAppOptions {
+  /** Synth output directory. Default: $CDKTF_OUTDIR, else `cdktf.out` (cdktf's own rule). */
+  readonly outdir?: string;
+  /** argv prefix of the Identity Center helper (tests point it elsewhere). */
+  readonly identityCenterHelperCommand?: readonly string[];
+}
+
+/**
+ * The whole CDKTF app for a config and its ledgers: one KeyStack per account+Region that has key
+ * rings, in a stable order (account, then Region). Shared by main.ts, `rotate synth` and tests.
+ */
+export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, options: BuildAppOptions = {}): App {
+  const app = new App(options.outdir === undefined ? {} : { outdir: options.outdir });
+  for (const group of groupByAccountAndRegion(config.keyrings)) {
+    new KeyStack(app, {
+      account: group.account,
+      region: group.region,
+      keyrings: group.keyrings,
+      ledgers,
+      backend: config.backend,
+      monitoring: config.monitoring,
+      identityCenterHelperCommand: options.identityCenterHelperCommand,
+    });
+  }
+  return app;
+}
+
+export interface KeyRingGroup {
+  readonly account: string;
+  readonly region: string;
+  readonly keyrings: readonly KeyRingConfig[];
+}
+
+export function groupByAccountAndRegion(keyrings: readonly KeyRingConfig[]): KeyRingGroup[] {
+  const groups = new Map<string, { account: string; region: string; keyrings: KeyRingConfig[] }>();
+  for (const keyring of keyrings) {
+    const id = `${keyring.account}/${keyring.region}`;
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { account: keyring.account, region: keyring.region, keyrings: [] }));
+    group.keyrings.push(keyring);
+  }
+  return [...groups.values()].sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+}
+
+/** The key stacks of an app built by buildApp, in declaration order. */
+export function keyStacksOf(app: App): KeyStack[] {
+  return app.node.children.filter((c): c is KeyStack => c instanceof KeyStack);
+}

@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import type { BackendConfig, KeyRingConfig, MonitoringConfig } from '../pipeline/config/types';
+import type { Ledger } from '../pipeline/ledger/types';
+import { Aspects, AwsProvider, LocalBackend, S3Backend, TerraformStack, type Construct } from './cdktf';
+import { IdentityCenterEncryption, type IdentityCenterEncryptionTarget } from './identity-center-encryption';
+import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from './key-tags';
+import { ManagedKey } from './managed-key';
+import { KeyEventMonitoring } from './monitoring';
+import { keyringLogicalPrefix, stackNameFor } from './naming';
+import { PolicyLintAspect } from './policy-lint-aspect';
+
+export interface KeyStackProps {
+  readonly account: string;
+  readonly region: string;
+  /** Key rings of this account+Region (at least one). */
+  readonly keyrings: readonly KeyRingConfig[];
+  /** Ledgers by key ring name; a missing entry means greenfield. */
+  readonly ledgers: ReadonlyMap<string, Ledger>;
+  readonly backend: BackendConfig;
+  readonly monitoring: MonitoringConfig;
+  /** argv prefix of the Identity Center helper. Default: see IdentityCenterEncryptionProps. */
+  readonly identityCenterHelperCommand?: readonly string[];
+}
+
+/** One Terraform stack per account+Region: provider, backend, key rings, monitoring, policy lint. */
+export class KeyStack extends TerraformStack {
+  readonly account: string;
+  readonly region: string;
+  readonly managedKeys: readonly ManagedKey[];
+  readonly identityCenter: readonly IdentityCenterEncryption[];
+  readonly monitoring?: KeyEventMonitoring;
+
+  constructor(scope: Construct, props: KeyStackProps) {
+    const name = stackNameFor(props.account, props.region);
+    super(scope, name);
+    this.account = props.account;
+    this.region = props.region;
+
+    new AwsProvider(this, 'aws', {
+      region: props.region,
+      // A stack applied with the wrong credentials fails instead of creating keys in another account.
+      allowedAccountIds: [props.account],
+      defaultTags: [{ tags: { ...KEYROTOR_PROVIDER_DEFAULT_TAGS } }],
+    });
+    declareBackend(this, name, props.backend);
+
+    const identityCenter: IdentityCenterEncryption[] = [];
+    this.managedKeys = props.keyrings.map((keyring) => {
+      const ledger = props.ledgers.get(keyring.name);
+      const managedKey = new ManagedKey(this, keyring.name, { keyring, ledger });
+      const target = identityCenterTarget(managedKey, ledger);
+      if (keyring.identityCenter && target) {
+        const ic = new IdentityCenterEncryption(this, `${keyring.name}-identity-center`, {
+          instanceArn: keyring.identityCenter.instanceArn,
+          region: keyring.region,
+          target,
+          helperCommand: props.identityCenterHelperCommand,
+        });
+        ic.resource.overrideLogicalId(`${keyringLogicalPrefix(keyring.name)}_identity_center_encryption`);
+        identityCenter.push(ic);
+      }
+      return managedKey;
+    });
+    this.identityCenter = identityCenter;
+
+    if (props.monitoring.enabled) {
+      this.monitoring = new KeyEventMonitoring(this, 'monitoring', {
+        config: props.monitoring,
+        account: props.account,
+        keyArns: this.managedKeys.flatMap((mk) => monitoredKeyArns(mk)),
+      });
+    }
+
+    Aspects.of(this).add(new PolicyLintAspect());
+  }
+}
+
+function declareBackend(stack: TerraformStack, name: string, backend: BackendConfig): void {
+  if (backend.type === 'local') {
+    new LocalBackend(stack, { path: path.join(backend.dir, `${name}.tfstate`) });
+    return;
+  }
+  const s3 = new S3Backend(stack, { bucket: backend.bucket, key: `${backend.keyPrefix}/${name}.tfstate`, region: backend.region, encrypt: true });
+  // S3 native locking (Terraform >= 1.10); cdktf 0.21's S3BackendConfig predates the option.
+  if (backend.useLockfile) s3.addOverride('use_lockfile', true);
+}
+
+/**
+ * What Identity Center should use. The ledger's `identityCenter` is authoritative (the pipeline
+ * switches the instance before Terraform hears of it, and a synth must never switch it back);
+ * without it, an attached key ring points at its active generation. A key ARN that belongs to a
+ * declared generation is given as a reference, so Terraform orders the key before the switch.
+ */
+function identityCenterTarget(managedKey: ManagedKey, ledger: Ledger | undefined): IdentityCenterEncryptionTarget | undefined {
+  const recorded = ledger?.identityCenter;
+  if (recorded?.keyType === 'AWS_OWNED_KMS_KEY') return recorded;
+  if (recorded?.keyType === 'CUSTOMER_MANAGED_KEY') {
+    const declared = managedKey.declarations.find((d) => d.kind === 'key' && d.keyArn === recorded.kmsKeyArn);
+    const key = declared ? managedKey.keys.get(declared.generation) : undefined;
+    return { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: key ? key.arn : recorded.kmsKeyArn };
+  }
+  return managedKey.activeKey ? { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: managedKey.activeKey.arn } : undefined;
+}
+
+/** Declared keys (as references) plus keys pending deletion (literal ARNs), whose use must alert. */
+function monitoredKeyArns(managedKey: ManagedKey): string[] {
+  return managedKey.declarations.map((d) => (d.kind === 'key' ? managedKey.keys.get(d.generation)!.arn : d.keyArn));
+}
