@@ -29,6 +29,18 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
 
   const env = options.env ?? process.env;
   const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  // An explicitly passed environment (tests, an in-process CLI) carries its own static keys; with
+  // process.env the SDK's provider chain reads them itself (and also finds profiles, SSO, roles).
+  const staticKeys =
+    options.env && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {};
   const { DynamoDbStateStore } = await import('./dynamodb-store');
-  return new DynamoDbStateStore({ table: config.table, region: config.region, ...(endpoint ? { endpoint } : {}) });
+  return new DynamoDbStateStore({ table: config.table, region: config.region, ...(endpoint ? { endpoint } : {}), ...staticKeys });
 }
