@@ -49,11 +49,13 @@ export function useEmulator(options: EmulatorOptions = {}): { readonly emu: Emul
 }
 
 /** Resolves to the rejection of `promise` (fails the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number }; [k: string]: unknown }> {
+export type AwsError = Error & { name: string; $metadata?: { httpStatusCode?: number }; [member: string]: unknown };
+
+export async function rejectionOf(promise: Promise<unknown>): Promise<AwsError> {
   try {
     await promise;
   } catch (error) {
-    return error as Error & { name: string };
+    return error as AwsError;
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
