@@ -31,7 +31,7 @@ import type { AuditEntry, AuditVerification, Lease, NewAuditEntry, Run, StateSto
 export interface FileStateStoreOptions {
   /** Lock tuning (stale threshold, wait bound, where notes go). */
   readonly lock?: Omit<FileLockOptions, 'now'>;
-  /** Clock for lease expiry and audit times (tests move it). Default: the system clock. */
+  /** Clock for lease expiry and audit times (tests move it); not used by the lock. Default: the system clock. */
   readonly now?: () => Date;
 }
 
@@ -57,7 +57,8 @@ export class FileStateStore implements StateStore {
     this.dir = path.resolve(dir);
     this.description = `file store at ${this.dir}`;
     this.now = options.now ?? (() => new Date());
-    this.lock = new FileLock(path.join(this.dir, LOCK_FILE), { ...options.lock, now: this.now });
+    // The lock judges staleness by the real clock, never the test clock that moves leases.
+    this.lock = new FileLock(path.join(this.dir, LOCK_FILE), { ...options.lock });
   }
 
   // ---- ledgers ---------------------------------------------------------------------------
