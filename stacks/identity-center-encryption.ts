@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { IdentityCenterTarget } from '../pipeline/ledger/types';
 import { Construct, DataResource } from './cdktf';
 
-/** Desired Identity Center encryption. `kmsKeyArn` may be a Terraform reference (a greenfield key's ARN). */
-export type IdentityCenterEncryptionTarget =
-  | { readonly keyType: 'AWS_OWNED_KMS_KEY' }
-  | { readonly keyType: 'CUSTOMER_MANAGED_KEY'; readonly kmsKeyArn: string };
+/** Desired Identity Center encryption (the ledger's type); here `kmsKeyArn` may be a Terraform reference. */
+export type IdentityCenterEncryptionTarget = IdentityCenterTarget;
 
 export interface IdentityCenterEncryptionProps {
   /** `arn:aws:sso:::instance/ssoins-…`. !! REPLACEMENT: a change re-runs the helper against the new instance. */

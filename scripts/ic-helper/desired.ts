@@ -1,8 +1,7 @@
+import type { IdentityCenterTarget } from '../../pipeline/ledger/types';
 import { IdentityCenterEncryptionError } from './errors';
 
-export type DesiredEncryption =
-  | { readonly keyType: 'AWS_OWNED_KMS_KEY' }
-  | { readonly keyType: 'CUSTOMER_MANAGED_KEY'; readonly kmsKeyArn: string };
+export type DesiredEncryption = IdentityCenterTarget;
 
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const ALIAS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias\//;
