@@ -4,18 +4,13 @@ import { main } from '../../scripts/cli/main';
 import type { CliIo } from '../../scripts/cli/context';
 import { openStateStore } from '../../pipeline/state/open';
 import type { Run } from '../../pipeline/state/types';
-import { makeKeyLab, makeRun, OLD_KEY, type KeyLab } from './fixtures';
+import { CAST, makeKeyLab, makeRun, OLD_KEY, type KeyLab } from './fixtures';
 
 let lab: KeyLab;
 let caseNo = 0;
 
 beforeAll(() => {
-  lab = makeKeyLab({
-    alice: { principal: 'alice@example.com', type: 'ed25519' },
-    bob: { principal: 'bob@example.com', type: 'ecdsa' },
-    carol: { principal: 'carol@example.com', type: 'ed25519' },
-    mallory: { principal: 'mallory@evil.example', type: 'ed25519' },
-  });
+  lab = makeKeyLab(CAST);
 });
 afterAll(() => lab.cleanup());
 

@@ -10,6 +10,14 @@ import { digestOf } from '../../pipeline/canonical-json';
 import type { ApprovalPolicy } from '../../pipeline/config/types';
 import type { Run, RunPlan } from '../../pipeline/state/types';
 
+/** The cast of the approval tests: two allowed approvers of different key types, the initiator, and an outsider. */
+export const CAST = {
+  alice: { principal: 'alice@example.com', type: 'ed25519' },
+  bob: { principal: 'bob@example.com', type: 'ecdsa' },
+  carol: { principal: 'carol@example.com', type: 'ed25519' },
+  mallory: { principal: 'mallory@evil.example', type: 'ed25519' },
+} as const;
+
 export interface TestKey {
   readonly principal: string;
   readonly privateKey: string;

@@ -9,19 +9,14 @@ import { assertQuorum, evaluateApprovals, QuorumNotMetError } from '../../pipeli
 import { buildPayload, serializePayload, type ApprovalPayload } from '../../pipeline/approvals/payload';
 import { signPayload } from '../../pipeline/approvals/ssh';
 import type { Run, StoredApproval } from '../../pipeline/state/types';
-import { makeKeyLab, makeRun, policyFor, type KeyLab } from './fixtures';
+import { CAST, makeKeyLab, makeRun, policyFor, type KeyLab } from './fixtures';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
 let lab: KeyLab;
 let allowed: string;
 
 beforeAll(() => {
-  lab = makeKeyLab({
-    alice: { principal: 'alice@example.com', type: 'ed25519' },
-    bob: { principal: 'bob@example.com', type: 'ecdsa' },
-    carol: { principal: 'carol@example.com', type: 'ed25519' },
-    mallory: { principal: 'mallory@evil.example', type: 'ed25519' },
-  });
+  lab = makeKeyLab(CAST);
   allowed = lab.allowedSigners([
     { principal: 'alice@example.com', key: 'alice', options: 'namespaces="keyrotor-approval@v1"' },
     { principal: 'bob@example.com', key: 'bob' },
