@@ -143,13 +143,14 @@ async function judgeApproval(
     options.ssh,
   );
   if (!check.ok) {
-    const rejection: RejectionCode = /namespace/.test(check.reason)
-      ? 'wrong-namespace'
-      : /does not match the payload/.test(check.reason)
-        ? 'bad-signature'
-        : listed === undefined
-          ? 'not-allowed'
-          : 'unlisted-key';
+    const rejection: RejectionCode =
+      check.problem === 'wrong-namespace'
+        ? 'wrong-namespace'
+        : check.problem === 'payload-mismatch'
+          ? 'bad-signature'
+          : listed === undefined
+            ? 'not-allowed' // only a wildcard entry could have matched, and none did
+            : 'unlisted-key';
     return { ...base, counts: false, rejection, reason: check.reason };
   }
   const problem = judgePayload(payload, run, policy, options.now);

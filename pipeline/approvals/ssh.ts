@@ -19,7 +19,12 @@ export interface SshKeygenOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export type SignatureCheck = { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly reason: string };
+/** Why a signature failed, when verifyWithDiagnosis could tell. */
+export type SignatureProblem = 'wrong-namespace' | 'payload-mismatch' | 'unlisted-key';
+
+export type SignatureCheck =
+  | { readonly ok: true; readonly detail: string }
+  | { readonly ok: false; readonly reason: string; readonly problem?: SignatureProblem };
 
 interface KeygenResult {
   readonly exitCode: number;
@@ -133,18 +138,19 @@ export async function verifyWithDiagnosis(
   const integrity = await checkSignatureIntegrity(input, options);
   if (!integrity.ok) {
     if (/namespace/i.test(integrity.reason)) {
-      return { ok: false, reason: `signature is for another namespace, not "${APPROVAL_NAMESPACE}" (ssh-keygen: ${integrity.reason})` };
+      return { ok: false, problem: 'wrong-namespace', reason: `signature is for another namespace, not "${APPROVAL_NAMESPACE}" (ssh-keygen: ${integrity.reason})` };
     }
-    return { ok: false, reason: `signature does not match the payload — the payload was modified or the signature is corrupt (ssh-keygen: ${integrity.reason})` };
+    return { ok: false, problem: 'payload-mismatch', reason: `signature does not match the payload — the payload was modified or the signature is corrupt (ssh-keygen: ${integrity.reason})` };
   }
   const key = /key (\S+)/.exec(integrity.detail)?.[1];
   const owners = await findPrincipals(input, options);
   const byKey = key ? `the signing key ${key}` : 'the signing key';
   if (owners.length > 0) {
-    return { ok: false, reason: `${byKey} belongs to ${owners.join(', ')} in allowed_signers, not to ${input.principal}` };
+    return { ok: false, problem: 'unlisted-key', reason: `${byKey} belongs to ${owners.join(', ')} in allowed_signers, not to ${input.principal}` };
   }
   return {
     ok: false,
+    problem: 'unlisted-key',
     reason: `${byKey} is not listed for ${input.principal} in allowed_signers (never added, or removed since it signed)${verified.reason.startsWith('ssh-keygen exited') ? '' : ` (ssh-keygen: ${verified.reason})`}`,
   };
 }
