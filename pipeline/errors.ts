@@ -89,8 +89,6 @@ export const ExitCode = {
   awsError: 3,
   /** A bug in keyrotor. */
   internalError: 4,
-  /** Work is waiting for time (soak) or people (approvals): not an error. */
-  waiting: 10,
 } as const;
 
 export function exitCodeFor(error: unknown): number {

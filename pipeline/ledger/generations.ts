@@ -10,14 +10,17 @@ import { type Generation, type GenerationState, type Ledger, LIVE_GENERATION_STA
  * Allowed moves. Forward: candidate → active → retiring → disabled → pending-deletion → deleted.
  * Backward (rollback, cancel-deletion): retiring/disabled → active (the old key returns),
  * active/candidate → abandoned (the new key is given up), pending-deletion → disabled
- * (CancelKeyDeletion leaves the key Disabled), disabled → retiring (re-enabled after soak).
+ * (CancelKeyDeletion leaves the key Disabled), disabled → retiring (re-enabled after soak),
+ * active → candidate (alias moved back after a refused switch), pending-deletion → retiring.
  */
 const TRANSITIONS: Readonly<Record<GenerationState, readonly GenerationState[]>> = {
   candidate: ['active', 'abandoned'],
-  active: ['retiring', 'abandoned'],
+  // active → candidate: the alias went back after Identity Center refused the switch; the run retries.
+  active: ['retiring', 'abandoned', 'candidate'],
   retiring: ['disabled', 'pending-deletion', 'active'],
   disabled: ['pending-deletion', 'retiring', 'active'],
-  'pending-deletion': ['deleted', 'disabled'],
+  // pending-deletion → retiring: CancelKeyDeletion followed by EnableKey (`cancel-deletion --enable`).
+  'pending-deletion': ['deleted', 'disabled', 'retiring'],
   deleted: [],
   abandoned: ['pending-deletion'],
 };

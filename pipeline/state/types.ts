@@ -54,6 +54,8 @@ export interface RunPlan {
   readonly deletionWindowDays: number;
   readonly minimumSoakHours: number;
   readonly stages: readonly string[];
+  /** cancel-deletion only: EnableKey after CancelKeyDeletion (otherwise the key stays Disabled). */
+  readonly enableAfterCancel?: boolean;
 }
 
 /** A stored approval (SSHSIG over the canonical payload). The approvals module owns its meaning. */

@@ -1,7 +1,32 @@
 import type { CommandRun } from '../context';
-import { KeyrotorError } from '../../../pipeline/errors';
+import { ExitCode } from '../../../pipeline/errors';
 
-// Placeholder until this command lands; replaced by its real implementation.
-export const run: CommandRun = async () => {
-  throw new KeyrotorError('`rotate plan` is not available yet in this build', { fault: 'internal' });
+/** `rotate plan KEYRING --kind K`: the stages a run would take and its plan, with no AWS call and no write. */
+export const run: CommandRun<{ kind?: string }> = async (ctx, options, args) => {
+  const { loadConfig } = await import('../../../pipeline/config/load');
+  const { openStateStore } = await import('../../../pipeline/state/open');
+  const { findKeyring } = await import('../../../pipeline/engine/engine');
+  const { buildPlan } = await import('../../../pipeline/engine/run-factory');
+  const { stagesFor } = await import('../../../pipeline/engine/stage-lists');
+  const config = loadConfig(ctx.global.config);
+  const keyring = findKeyring(config, args[0]!);
+  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  try {
+    const kind = (options.kind ?? 'rotate') as Parameters<typeof stagesFor>[0];
+    const plan = buildPlan(kind, keyring, await store.getLedger(keyring.name));
+    const stages = stagesFor(kind).map((s) => ({ name: s.name, description: s.description, undo: Boolean(s.undo) }));
+    if (ctx.global.json) {
+      ctx.io.out(JSON.stringify({ plan, stages }, null, 2));
+      return ExitCode.ok;
+    }
+    ctx.io.out(`plan: ${kind} of key ring ${keyring.name} (${keyring.alias} in ${keyring.account}/${keyring.region})`);
+    if (plan.oldKeyArn) ctx.io.out(`  retires: ${plan.oldKeyArn}${kind === 'rotate' || kind === 'migrate-to-aws-owned' ? ` (deletion window ${plan.deletionWindowDays} days, after ${keyring.approvals.quorum} approvals)` : ''}`);
+    if (plan.identityCenterInstanceArn) ctx.io.out(`  Identity Center: ${plan.identityCenterInstanceArn}`);
+    ctx.io.out('stages:');
+    stages.forEach((s, i) => ctx.io.out(`  ${i + 1}. ${s.name.padEnd(24)} ${s.description}${s.undo ? '' : ' (nothing to undo)'}`));
+    ctx.io.out(`\nnothing was changed; start it with \`rotate start ${keyring.name}${kind === 'rotate' ? '' : ` --kind ${kind}`}\``);
+    return ExitCode.ok;
+  } finally {
+    await store.close();
+  }
 };

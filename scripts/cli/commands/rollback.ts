@@ -1,7 +1,23 @@
 import type { CommandRun } from '../context';
-import { KeyrotorError } from '../../../pipeline/errors';
+import { ExitCode } from '../../../pipeline/errors';
 
-// Placeholder until this command lands; replaced by its real implementation.
-export const run: CommandRun = async () => {
-  throw new KeyrotorError('`rotate rollback` is not available yet in this build', { fault: 'internal' });
+/** `rotate rollback RUN`: undoes the run's completed stages in reverse (refused once deletion is scheduled). */
+export const run: CommandRun<{ dryRun?: boolean }> = async (ctx, options, args) => {
+  const { findKeyring, loadRun } = await import('../../../pipeline/engine/engine');
+  const { stageByName } = await import('../../../pipeline/engine/stage-lists');
+  const { engineFor, printRun, withSession } = await import('./run-support');
+  return withSession(ctx, async (session) => {
+    const current = await loadRun(session.store, args[0]!);
+    const keyring = findKeyring(session.config, current.keyring);
+    if (options.dryRun) {
+      const undo = [...current.stages].reverse().filter((s) => !['pending', 'skipped', 'undone'].includes(s.status));
+      ctx.io.out(`dry run: rollback of ${current.id} would undo, in order:`);
+      for (const s of undo) ctx.io.out(`  ${s.name}${stageByName(current.kind as 'rotate', s.name).undo ? '' : ' (nothing to undo)'}`);
+      ctx.io.out('nothing was changed');
+      return ExitCode.ok;
+    }
+    const engine = await engineFor(ctx, session, keyring);
+    printRun(ctx, await engine.rollback(current.id));
+    return ExitCode.ok;
+  });
 };

@@ -1,0 +1,68 @@
+/**
+ * Builds a new run: its id, its plan (fixed at start; approvers sign its digest) and its stage
+ * records. Pure: no I/O, so `rotate plan` shows exactly what `rotate start` would store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KeyRingConfig } from '../config/types';
+import type { Ledger } from '../ledger/types';
+import type { Run, RunPlan } from '../state/types';
+import { digestOf } from '../canonical-json';
+import { KeyrotorError } from '../errors';
+import { stagesFor, type StartableKind } from './stage-lists';
+
+export function newRunId(keyring: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${keyring}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export function activeKeyArn(ledger: Ledger | undefined): string | undefined {
+  return ledger?.generations.find((g) => g.state === 'active')?.keyArn;
+}
+
+/** The plan of a run of `kind` on `keyring`, given the ledger as it is now. */
+export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: { keyArn?: string; enable?: boolean }): RunPlan {
+  const oldKeyArn = kind === 'cancel-deletion' ? target?.keyArn : activeKeyArn(ledger);
+  if ((kind === 'rotate' || kind === 'migrate-to-aws-owned') && !oldKeyArn) {
+    throw new KeyrotorError(`key ring ${keyring.name} has no active generation in its ledger, so there is nothing to ${kind === 'rotate' ? 'rotate' : 'retire'}`, {
+      fault: 'operator',
+      nextStep: `record the key the alias uses with \`rotate start ${keyring.name} --kind adopt\`, or create one with \`rotate start ${keyring.name} --kind migrate-to-cmk\``,
+    });
+  }
+  if ((kind === 'migrate-to-cmk' || kind === 'migrate-to-aws-owned') && !keyring.identityCenter) {
+    throw new KeyrotorError(`key ring ${keyring.name} has no identityCenter attachment in the config, so ${kind} has nothing to switch`, {
+      fault: 'operator',
+      nextStep: `add keyrings[].identityCenter for ${keyring.name}, or use \`--kind rotate\``,
+    });
+  }
+  return {
+    kind,
+    keyring: keyring.name,
+    account: keyring.account,
+    region: keyring.region,
+    alias: keyring.alias,
+    oldKeyArn,
+    identityCenterInstanceArn: keyring.identityCenter?.instanceArn,
+    deletionWindowDays: keyring.rotation.deletionWindowDays,
+    minimumSoakHours: keyring.rotation.minimumSoakHours,
+    stages: stagesFor(kind).map((s) => s.name),
+    ...(kind === 'cancel-deletion' ? { enableAfterCancel: target?.enable ?? false } : {}),
+  };
+}
+
+export function newRun(id: string, plan: RunPlan, initiator: string, now: Date): Run {
+  const at = now.toISOString();
+  return {
+    id,
+    kind: plan.kind,
+    keyring: plan.keyring,
+    initiator,
+    createdAt: at,
+    updatedAt: at,
+    status: 'open',
+    plan,
+    planDigest: digestOf(plan),
+    stages: plan.stages.map((name) => ({ name, status: 'pending', attempts: 0, mutations: [] })),
+    approvals: [],
+    version: 0,
+  };
+}

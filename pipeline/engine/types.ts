@@ -1,0 +1,75 @@
+/**
+ * The contract between the engine and its stages. A stage is three functions — `run` (idempotent:
+ * it first checks whether its work is already done, the Secrets Manager rotation pattern),
+ * `verify` (reads back from AWS) and `undo` (for rollback) — and never writes state itself except
+ * through the context, so the engine can record every mutation before it moves on.
+ */
+import type { Config, KeyRingConfig } from '../config/types';
+import type { Ledger } from '../ledger/types';
+import type { Run, StageRecord, StateStore } from '../state/types';
+import type { AwsClients } from '../aws/clients';
+
+export type StageOutcome =
+  /** The stage's work is complete (or was already complete). */
+  | { readonly status: 'done'; readonly summary: string; readonly outputs?: Readonly<Record<string, unknown>> }
+  /** The stage needs time or people; `advance` stops here and says what it waits for. */
+  | { readonly status: 'waiting'; readonly summary: string; readonly nextStep: string; readonly outputs?: Readonly<Record<string, unknown>> }
+  /** Nothing to do for this key ring (e.g. no Identity Center attachment). */
+  | { readonly status: 'skipped'; readonly summary: string };
+
+/** Points where the crash-safety tests inject a failure: after an AWS mutation, before a state write. */
+export interface CrashPoints {
+  hit(point: string): void;
+}
+
+export interface StageContext {
+  readonly config: Config;
+  readonly keyring: KeyRingConfig;
+  readonly clients: AwsClients;
+  readonly store: StateStore;
+  /** Who is acting (recorded in the audit log). */
+  readonly actor: string;
+  now(): Date;
+  /** The run as last saved. */
+  run(): Run;
+  /** This stage's record as last saved (attempts > 1 means a resume after a crash or failure). */
+  record(): StageRecord;
+  /** The key ring's ledger as last saved. */
+  ledger(): Promise<Ledger>;
+  /**
+   * Performs one AWS mutation, then records it (run + audit) before returning, so a crash right
+   * after AWS answered is visible on resume. `call` must be a single AWS request.
+   */
+  mutate<T>(operation: string, target: string, call: () => Promise<T>, detail?: Record<string, string>): Promise<T>;
+  /** Saves stage outputs (e.g. the new key ARN) durably, before the stage goes on. */
+  saveOutputs(outputs: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Conditional ledger update; `change` receives the freshest ledger and returns the next one (or the same to skip). */
+  updateLedger(change: (ledger: Ledger) => Ledger): Promise<Ledger>;
+  /** Updates run-level fields the stage owns (plan.newKeyArn, evidence). */
+  updateRun(change: (run: Run) => Run): Promise<Run>;
+  /** Progress line for the operator. */
+  progress(message: string): void;
+  /** Sleep (injectable so tests and polling never busy-wait). */
+  sleep(ms: number): Promise<void>;
+  /** Options that tune the run without changing its meaning. */
+  readonly options: EngineOptions;
+}
+
+export interface StageDefinition {
+  readonly name: string;
+  /** One line for `rotate plan` and `rotate status`. */
+  readonly description: string;
+  run(ctx: StageContext): Promise<StageOutcome>;
+  /** Reads back from AWS that the stage's effect holds; throws StageError when it does not. */
+  verify(ctx: StageContext): Promise<void>;
+  /** Reverses the stage's effect (rollback); returns what it did. Absent → nothing to undo. */
+  undo?(ctx: StageContext): Promise<string>;
+}
+
+export interface EngineOptions {
+  /** Identity Center poll: first delay, factor and ceiling (ms), and the overall timeout. */
+  readonly poll?: { readonly initialMs?: number; readonly factor?: number; readonly maxMs?: number; readonly timeoutMs?: number };
+  /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
+  readonly extraApprovalsDir?: string;
+  readonly crashPoints?: CrashPoints;
+}

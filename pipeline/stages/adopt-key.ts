@@ -1,0 +1,52 @@
+/**
+ * adopt-key — for an estate whose key and alias exist outside keyrotor (or whose generation 1 the
+ * stacks created): record the alias's current key as generation 1, so the stacks adopt it (import
+ * block) instead of creating one, and record what Identity Center uses.
+ */
+import { ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { callAws } from '../aws/call';
+import { StageError } from '../errors';
+import type { StageDefinition, StageOutcome } from '../engine/types';
+import { describeInstanceEncryption, describeKey } from './aws-reads';
+import { addGeneration, setIdentityCenterTarget } from './ledger-edits';
+
+const NAME = 'adopt-key';
+
+export const adoptKey: StageDefinition = {
+  name: NAME,
+  description: 'record the key the alias points to as generation 1 (and what Identity Center uses)',
+  async run(ctx): Promise<StageOutcome> {
+    const { keyring } = ctx;
+    const key = await describeKey(ctx, keyring.alias);
+    if (key.KeyManager !== 'CUSTOMER' || key.KeyState !== 'Enabled') {
+      throw new StageError(NAME, `alias ${keyring.alias} points to ${key.Arn}, a ${key.KeyManager} key in state ${key.KeyState}; only an enabled customer managed key can be adopted`, {
+        fault: 'operator',
+        nextStep: 'point the alias at an enabled customer managed key, or use `--kind migrate-to-cmk`',
+      });
+    }
+    const tags = await callAws('kms:ListResourceTags', { target: key.Arn }, () => ctx.clients.kms.send(new ListResourceTagsCommand({ KeyId: key.Arn })));
+    // Generation 1 created by the stacks carries their tags and is already in Terraform state.
+    const byStacks = tags.Tags?.some((t) => t.TagKey === 'keyrotor:keyring' && t.TagValue === keyring.name) ?? false;
+    const at = ctx.now().toISOString();
+    let ledger = await ctx.updateLedger((l) =>
+      addGeneration(l, {
+        generation: 1,
+        keyId: key.KeyId!,
+        keyArn: key.Arn!,
+        state: 'active',
+        origin: byStacks ? 'terraform' : 'adopted',
+        runId: ctx.run().id,
+        createdAt: key.CreationDate?.toISOString() ?? at,
+        stateChangedAt: at,
+      }),
+    );
+    if (keyring.identityCenter) {
+      const state = await describeInstanceEncryption(ctx, keyring.identityCenter.instanceArn);
+      const target = state.keyType === 'CUSTOMER_MANAGED_KEY' && state.kmsKeyArn ? { keyType: 'CUSTOMER_MANAGED_KEY' as const, kmsKeyArn: state.kmsKeyArn } : { keyType: 'AWS_OWNED_KMS_KEY' as const };
+      ledger = await ctx.updateLedger((l) => setIdentityCenterTarget(l, target));
+    }
+    await ctx.updateRun((r) => (r.plan.newKeyArn === key.Arn ? r : { ...r, plan: { ...r.plan, newKeyArn: key.Arn } }));
+    return { status: 'done', summary: `adopted ${key.Arn} as generation 1 (${byStacks ? 'created by the stacks' : 'imported by the stacks on next apply'}); ledger has ${ledger.generations.length} generation(s)` };
+  },
+  verify: async () => undefined,
+};

@@ -1,0 +1,78 @@
+/**
+ * The reads stages share: what a key is, where the alias points, what Identity Center uses, and a
+ * backoff poll for the asynchronous Identity Center switch. Every call goes through `callAws`, so
+ * failures come back as typed errors naming the operation and the resource.
+ */
+import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
+import { callAws } from '../aws/call';
+import { StageError } from '../errors';
+import type { StageContext } from '../engine/types';
+
+export async function describeKey(ctx: StageContext, keyId: string): Promise<KeyMetadata> {
+  const out = await callAws('kms:DescribeKey', { target: keyId }, () => ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId })));
+  return out.KeyMetadata!;
+}
+
+/** The key ARN the alias points to, or undefined when the alias does not exist. */
+export async function aliasTarget(ctx: StageContext, alias: string): Promise<string | undefined> {
+  try {
+    const out = await ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    return out.KeyMetadata?.Arn;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NotFoundException') return undefined;
+    return callAws('kms:DescribeKey', { target: alias }, () => Promise.reject(error));
+  }
+}
+
+export type InstanceEncryption = {
+  readonly status: string | undefined;
+  readonly encryptionStatus: string | undefined;
+  readonly keyType: string | undefined;
+  readonly kmsKeyArn: string | undefined;
+  readonly reason: string | undefined;
+};
+
+export async function describeInstanceEncryption(ctx: StageContext, instanceArn: string): Promise<InstanceEncryption> {
+  const out: DescribeInstanceCommandOutput = await callAws('sso:DescribeInstance', { target: instanceArn }, () =>
+    ctx.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: instanceArn })),
+  );
+  const details = out.EncryptionConfigurationDetails;
+  return {
+    status: out.Status,
+    encryptionStatus: details?.EncryptionStatus,
+    keyType: details?.KeyType,
+    kmsKeyArn: details?.KmsKeyArn,
+    reason: details?.EncryptionStatusReason,
+  };
+}
+
+/**
+ * Polls DescribeInstance with exponential backoff (never a fixed busy loop) until the encryption
+ * status leaves UPDATING. Returns the final state; throws when it stays UPDATING past the timeout.
+ */
+export async function waitForEncryptionSettled(ctx: StageContext, stage: string, instanceArn: string): Promise<InstanceEncryption> {
+  const poll = ctx.options.poll ?? {};
+  let delay = poll.initialMs ?? 500;
+  const factor = poll.factor ?? 2;
+  const maxDelay = poll.maxMs ?? 15_000;
+  const deadline = ctx.now().getTime() + (poll.timeoutMs ?? 15 * 60_000);
+  for (;;) {
+    const state = await describeInstanceEncryption(ctx, instanceArn);
+    if (state.encryptionStatus !== 'UPDATING') return state;
+    if (ctx.now().getTime() + delay > deadline) {
+      throw new StageError(stage, `Identity Center instance ${instanceArn} is still UPDATING its encryption after the poll timeout`, {
+        fault: 'aws',
+        retryable: true,
+        nextStep: `run \`rotate advance ${ctx.run().id}\` again later; it resumes polling without a second UpdateInstance`,
+      });
+    }
+    ctx.progress(`Identity Center encryption UPDATING; checking again in ${Math.round(delay / 100) / 10}s`);
+    await ctx.sleep(delay);
+    delay = Math.min(maxDelay, delay * factor);
+  }
+}
+
+export function isAliasArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:alias\//.test(arn);
+}

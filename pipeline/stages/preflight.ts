@@ -1,0 +1,80 @@
+/**
+ * preflight — nothing changes until these hold: the config is valid (loaded before any stage),
+ * the credentials are for the key ring's account, Identity Center is ACTIVE with its encryption
+ * ENABLED, and the alias resolves to the ledger's active key. The key ring's lease is taken by
+ * the engine before any stage runs.
+ */
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { callAws } from '../aws/call';
+import { StageError } from '../errors';
+import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
+import { aliasTarget, describeInstanceEncryption, describeKey } from './aws-reads';
+
+const NAME = 'preflight';
+
+function fail(ctx: StageContext, message: string, nextStep: string): never {
+  throw new StageError(NAME, message, { fault: 'operator', nextStep });
+}
+
+async function run(ctx: StageContext): Promise<StageOutcome> {
+  const { keyring } = ctx;
+  const plan = ctx.run().plan;
+  const caller = await callAws('sts:GetCallerIdentity', {}, () => ctx.clients.sts.send(new GetCallerIdentityCommand({})));
+  if (caller.Account !== keyring.account) {
+    fail(ctx, `the AWS credentials are for account ${caller.Account} (${caller.Arn}) but key ring ${keyring.name} lives in ${keyring.account}`,
+      `use credentials for account ${keyring.account} (e.g. AWS_PROFILE) and run \`rotate advance ${ctx.run().id}\``);
+  }
+  const ledger = await ctx.ledger();
+  const active = ledger.generations.find((g) => g.state === 'active');
+  const facts: string[] = [`caller ${caller.Arn}`];
+
+  if (plan.kind === 'cancel-deletion') {
+    const key = await describeKey(ctx, plan.oldKeyArn!);
+    if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'Disabled' && key.KeyState !== 'Enabled') {
+      fail(ctx, `key ${plan.oldKeyArn} is ${key.KeyState}; only a key pending deletion can have its deletion cancelled`, 'check the key ARN with `rotate status`');
+    }
+    return { status: 'done', summary: `${facts.join('; ')}; key ${key.KeyId} is ${key.KeyState}`, outputs: { callerArn: caller.Arn } };
+  }
+
+  const target = await aliasTarget(ctx, keyring.alias);
+  if (plan.kind === 'adopt') {
+    if (active) fail(ctx, `key ring ${keyring.name} already has active generation ${active.generation} (${active.keyArn}) in its ledger`, `rotate it with \`rotate start ${keyring.name}\``);
+    if (!target) fail(ctx, `alias ${keyring.alias} does not exist in ${keyring.account}/${keyring.region}, so there is no key to adopt`, `create the key with \`rotate start ${keyring.name} --kind migrate-to-cmk\` or let the stacks create generation 1`);
+    facts.push(`alias ${keyring.alias} → ${target}`);
+  } else if (active) {
+    if (target !== active.keyArn) {
+      fail(ctx, `alias ${keyring.alias} points to ${target ?? 'nothing'} but the ledger's active generation ${active.generation} is ${active.keyArn}`,
+        'find out who moved the alias (CloudTrail UpdateAlias), restore it or fix the ledger through a reviewed change, then run `rotate advance` again');
+    }
+    facts.push(`alias ${keyring.alias} → generation ${active.generation}`);
+  } else if (plan.kind === 'migrate-to-cmk' && target) {
+    fail(ctx, `alias ${keyring.alias} already points to ${target}, which the ledger does not know`, `record it first with \`rotate start ${keyring.name} --kind adopt\``);
+  }
+
+  let identityCenterKeyArn: string | undefined;
+  if (keyring.identityCenter) {
+    const instance = await describeInstanceEncryption(ctx, keyring.identityCenter.instanceArn);
+    if (instance.status !== 'ACTIVE' || instance.encryptionStatus !== 'ENABLED') {
+      fail(ctx, `Identity Center instance ${keyring.identityCenter.instanceArn} is ${instance.status} with encryption ${instance.encryptionStatus}${instance.reason ? ` (${instance.reason})` : ''}; it must be ACTIVE and ENABLED before a switch`,
+        'wait for the instance to settle (or fix the reason shown) and run `rotate advance` again');
+    }
+    identityCenterKeyArn = instance.kmsKeyArn;
+    const expected = plan.kind === 'migrate-to-cmk' ? undefined : active?.keyArn;
+    if (plan.kind === 'migrate-to-cmk' && instance.keyType === 'CUSTOMER_MANAGED_KEY') {
+      fail(ctx, `Identity Center already encrypts with customer managed key ${instance.kmsKeyArn}`, `adopt it with \`rotate start ${keyring.name} --kind adopt\`, then rotate`);
+    }
+    if ((plan.kind === 'rotate' || plan.kind === 'migrate-to-aws-owned') && instance.kmsKeyArn !== expected) {
+      fail(ctx, `Identity Center encrypts with ${instance.kmsKeyArn ?? 'an AWS owned key'} but the ledger's active key is ${expected}`,
+        'reconcile the ledger with the instance (a reviewed change) before rotating');
+    }
+    facts.push(`Identity Center ${instance.status}/${instance.encryptionStatus} on ${instance.kmsKeyArn ?? 'AWS owned key'}`);
+  }
+  return { status: 'done', summary: facts.join('; '), outputs: { callerArn: caller.Arn, aliasTarget: target, identityCenterKeyArn } };
+}
+
+export const preflight: StageDefinition = {
+  name: NAME,
+  description: 'check credentials, Identity Center ACTIVE/ENABLED, alias → ledger active key, one open run',
+  run,
+  verify: async () => undefined, // run is itself a read-only check
+};

@@ -1,0 +1,136 @@
+/**
+ * switch-identity-center — UpdateInstance with EncryptionConfiguration only (a key ARN, never an
+ * alias ARN), then poll DescribeInstance with backoff until ENABLED. UPDATE_FAILED keeps the old
+ * key in use (Identity Center's own behaviour): the stage points the alias back, leaves the old key
+ * untouched, and fails showing EncryptionStatusReason.
+ */
+import { UpdateInstanceCommand } from '@aws-sdk/client-sso-admin';
+import { StageError } from '../errors';
+import type { IdentityCenterTarget } from '../ledger/types';
+import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
+import { describeInstanceEncryption, isAliasArn, waitForEncryptionSettled, type InstanceEncryption } from './aws-reads';
+import { setIdentityCenterTarget } from './ledger-edits';
+import { pointAliasAtNewKey, pointAliasBack } from './promote-alias';
+
+interface SwitchSpec {
+  readonly name: string;
+  readonly description: string;
+  /** What Identity Center should use after the stage. */
+  readonly desired: (ctx: StageContext) => IdentityCenterTarget;
+  /** What it used before (the undo target). */
+  readonly previous: (ctx: StageContext) => IdentityCenterTarget;
+  /** Whether this kind moved the alias before the switch (and must move it back on UPDATE_FAILED). */
+  readonly movesAlias: boolean;
+}
+
+function matches(state: InstanceEncryption, target: IdentityCenterTarget): boolean {
+  if (state.keyType !== target.keyType) return false;
+  return target.keyType === 'AWS_OWNED_KMS_KEY' || state.kmsKeyArn === target.kmsKeyArn;
+}
+
+function describeTarget(target: IdentityCenterTarget): string {
+  return target.keyType === 'AWS_OWNED_KMS_KEY' ? 'an AWS owned key' : target.kmsKeyArn;
+}
+
+/** Drives the instance to `target`: no call when it is already there, resumes a switch in flight. */
+async function ensureEncryption(ctx: StageContext, stage: string, target: IdentityCenterTarget): Promise<InstanceEncryption & { changed: boolean }> {
+  const instanceArn = ctx.keyring.identityCenter!.instanceArn;
+  if (target.keyType === 'CUSTOMER_MANAGED_KEY' && isAliasArn(target.kmsKeyArn)) {
+    throw new StageError(stage, `Identity Center accepts only a key ARN, not the alias ARN ${target.kmsKeyArn}`, { fault: 'internal' });
+  }
+  let state = await describeInstanceEncryption(ctx, instanceArn);
+  let changed = false;
+  if (state.encryptionStatus === 'UPDATING') {
+    state = await waitForEncryptionSettled(ctx, stage, instanceArn);
+  }
+  if (!(matches(state, target) && state.encryptionStatus === 'ENABLED')) {
+    await ctx.mutate('sso:UpdateInstance', instanceArn, () =>
+      ctx.clients.ssoAdmin.send(
+        new UpdateInstanceCommand({
+          InstanceArn: instanceArn,
+          EncryptionConfiguration: target.keyType === 'AWS_OWNED_KMS_KEY' ? { KeyType: 'AWS_OWNED_KMS_KEY' } : { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: target.kmsKeyArn },
+        }),
+      ),
+      { keyType: target.keyType, ...(target.keyType === 'CUSTOMER_MANAGED_KEY' ? { kmsKeyArn: target.kmsKeyArn } : {}) },
+    );
+    changed = true;
+    state = await waitForEncryptionSettled(ctx, stage, instanceArn);
+  }
+  return { ...state, changed };
+}
+
+function makeSwitchStage(spec: SwitchSpec): StageDefinition {
+  return {
+    name: spec.name,
+    description: spec.description,
+    async run(ctx): Promise<StageOutcome> {
+      if (!ctx.keyring.identityCenter) return { status: 'skipped', summary: 'key ring is not attached to Identity Center' };
+      const desired = spec.desired(ctx);
+      const outputs = ctx.record().outputs ?? {};
+      // A retry after UPDATE_FAILED: the alias was moved back then; move it forward again first.
+      if (spec.movesAlias && outputs.aliasRolledBack) {
+        ctx.progress(await pointAliasAtNewKey(ctx));
+        await ctx.saveOutputs({ aliasRolledBack: false });
+      }
+      const state = await ensureEncryption(ctx, spec.name, desired);
+      if (state.encryptionStatus === 'UPDATE_FAILED' || !matches(state, desired)) {
+        const reason = state.reason ?? `instance reports ${state.encryptionStatus} on ${state.kmsKeyArn ?? 'an AWS owned key'}`;
+        let aliasNote = '';
+        if (spec.movesAlias) {
+          aliasNote = `; ${await pointAliasBack(ctx)}`;
+          await ctx.saveOutputs({ aliasRolledBack: true });
+        }
+        throw new StageError(spec.name, `Identity Center could not switch to ${describeTarget(desired)}: ${reason}. It still uses ${state.kmsKeyArn ?? 'an AWS owned key'}; the old key is untouched${aliasNote}`, {
+          fault: 'aws',
+          nextStep: `fix the cause (key state, key policy) and run \`rotate advance ${ctx.run().id}\` to retry, or \`rotate rollback ${ctx.run().id}\``,
+        });
+      }
+      await ctx.updateLedger((l) => setIdentityCenterTarget(l, desired));
+      return { status: 'done', summary: `Identity Center ${state.changed ? 'switched to' : 'already on'} ${describeTarget(desired)} (ENABLED)` };
+    },
+    async verify(ctx) {
+      if (!ctx.keyring.identityCenter) return;
+      const desired = spec.desired(ctx);
+      const state = await describeInstanceEncryption(ctx, ctx.keyring.identityCenter.instanceArn);
+      if (!(matches(state, desired) && state.encryptionStatus === 'ENABLED')) {
+        throw new StageError(spec.name, `Identity Center reports ${state.encryptionStatus} on ${state.kmsKeyArn ?? 'an AWS owned key'}, expected ENABLED on ${describeTarget(desired)}`, {
+          fault: 'aws',
+          retryable: true,
+          nextStep: `run \`rotate advance ${ctx.run().id}\` again`,
+        });
+      }
+    },
+    async undo(ctx) {
+      if (!ctx.keyring.identityCenter) return 'not attached to Identity Center';
+      const previous = spec.previous(ctx);
+      const state = await ensureEncryption(ctx, spec.name, previous);
+      if (state.encryptionStatus !== 'ENABLED' || !matches(state, previous)) {
+        throw new StageError(spec.name, `Identity Center could not switch back to ${describeTarget(previous)}: ${state.reason ?? state.encryptionStatus}`, {
+          fault: 'aws',
+          nextStep: `fix the cause and run \`rotate rollback ${ctx.run().id}\` again`,
+        });
+      }
+      await ctx.updateLedger((l) => setIdentityCenterTarget(l, previous));
+      return `Identity Center ${state.changed ? 'switched back to' : 'already on'} ${describeTarget(previous)} (ENABLED)`;
+    },
+  };
+}
+
+const cmk = (arn: string | undefined): IdentityCenterTarget =>
+  arn ? { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: arn } : { keyType: 'AWS_OWNED_KMS_KEY' };
+
+export const switchIdentityCenter = makeSwitchStage({
+  name: 'switch-identity-center',
+  description: 'UpdateInstance to the new key ARN; poll until ENABLED (UPDATE_FAILED → alias back, old key untouched)',
+  desired: (ctx) => cmk(ctx.run().plan.newKeyArn),
+  previous: (ctx) => cmk(ctx.run().plan.oldKeyArn),
+  movesAlias: true,
+});
+
+export const switchIdentityCenterToAwsOwned = makeSwitchStage({
+  name: 'switch-identity-center',
+  description: 'UpdateInstance to an AWS owned key; poll until ENABLED',
+  desired: () => ({ keyType: 'AWS_OWNED_KMS_KEY' }),
+  previous: (ctx) => cmk(ctx.run().plan.oldKeyArn),
+  movesAlias: false,
+});

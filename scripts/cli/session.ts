@@ -1,0 +1,41 @@
+/**
+ * What the run commands share: the validated config, the state store, AWS clients per key ring
+ * (account+Region), and who the operator is. Loaded lazily by the commands that need it.
+ */
+import { loadConfig } from '../../pipeline/config/load';
+import type { Config, KeyRingConfig } from '../../pipeline/config/types';
+import { openStateStore } from '../../pipeline/state/open';
+import type { StateStore } from '../../pipeline/state/types';
+import { createAwsClients, describeCaller, type AwsClients } from '../../pipeline/aws';
+import type { CliContext } from './context';
+
+export interface Session {
+  readonly config: Config;
+  readonly store: StateStore;
+  clientsFor(keyring: KeyRingConfig): AwsClients;
+  /** $KEYROTOR_OPERATOR, else the caller ARN of the key ring's credentials (STS). */
+  actorFor(keyring: KeyRingConfig): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openSession(ctx: CliContext): Promise<Session> {
+  const config = loadConfig(ctx.global.config);
+  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  const clients = new Map<string, AwsClients>();
+  const clientsFor = (keyring: KeyRingConfig): AwsClients => {
+    const key = `${keyring.account}/${keyring.region}`;
+    let found = clients.get(key);
+    if (!found) {
+      found = createAwsClients({ region: keyring.region, account: keyring.account, env: ctx.env, ...(ctx.global.endpoint ? { endpoint: ctx.global.endpoint } : {}) });
+      clients.set(key, found);
+    }
+    return found;
+  };
+  return {
+    config,
+    store,
+    clientsFor,
+    actorFor: async (keyring) => ctx.env.KEYROTOR_OPERATOR ?? (await describeCaller(clientsFor(keyring))).arn,
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,172 @@
+import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
+import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
+import { KeyrotorError } from '../../pipeline/errors';
+
+const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
+
+async function instanceKey(h: Harness): Promise<{ status?: string; arn?: string; type?: string }> {
+  const out = await h.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: INSTANCE }));
+  return { status: out.EncryptionConfigurationDetails?.EncryptionStatus, arn: out.EncryptionConfigurationDetails?.KmsKeyArn, type: out.EncryptionConfigurationDetails?.KeyType };
+}
+
+async function aliasTarget(h: Harness): Promise<string | undefined> {
+  const out = await h.clients.kms.send(new DescribeKeyCommand({ KeyId: h.keyring.alias }));
+  return out.KeyMetadata?.Arn;
+}
+
+describe('a rotation run against the emulator', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('GIVEN an organization on an AWS owned key WHEN migrated to a CMK THEN Identity Center, the alias and the ledger agree on generation 1', async () => {
+    h = await createHarness();
+    const run = await migrateToCmk(h);
+    expect(run.status).toBe('completed');
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    expect(ledger.generations).toEqual([expect.objectContaining({ generation: 1, state: 'active', origin: 'pipeline', keyArn: run.plan.newKeyArn })]);
+    expect(ledger.identityCenter).toEqual({ keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: run.plan.newKeyArn });
+    expect(await instanceKey(h)).toEqual({ status: 'ENABLED', arn: run.plan.newKeyArn, type: 'CUSTOMER_MANAGED_KEY' });
+    expect(await aliasTarget(h)).toBe(run.plan.newKeyArn);
+    expect(await h.store.getLease(h.keyring.name)).toBeUndefined();
+  });
+
+  it('GIVEN a CMK in use WHEN rotated THEN it stops at the approval gate, and after two approvals schedules only the old key for deletion', async () => {
+    h = await createHarness();
+    const migration = await migrateToCmk(h);
+    const oldKey = migration.plan.newKeyArn!;
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    expect(run.status).toBe('waiting');
+    expect(stageStatuses(run)['approval-gate']).toBe('waiting');
+    expect(run.stages.find((s) => s.name === 'approval-gate')!.summary).toMatch(/0 of 2/);
+    const newKey = run.plan.newKeyArn!;
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled'); // disabled during soak, not deleted
+
+    await h.approveAll(run.id);
+    run = await h.engine().advance(run.id);
+    expect(run.status).toBe('completed');
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('PendingDeletion');
+    expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Enabled');
+    expect(await aliasTarget(h)).toBe(newKey);
+    expect((await instanceKey(h)).arn).toBe(newKey);
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    expect(ledger.generations.map((g) => [g.generation, g.state])).toEqual([[1, 'pending-deletion'], [2, 'active']]);
+    expect(ledger.generations[0]!.deletionDate).toBe(h.emulator.describeKeyState(oldKey)!.deletionDate);
+    expect(run.evidence).toEqual(expect.objectContaining({ oldKeyArn: oldKey, newKeyArn: newKey }));
+    expect(await h.store.verifyAudit()).toEqual(expect.objectContaining({ ok: true }));
+  });
+
+  it('GIVEN a soak of 24 hours WHEN advanced early THEN it reports the time left instead of blocking, and moves on once the time has passed', async () => {
+    h = await createHarness({ workspace: { minimumSoakHours: 24, disableOldKeyDuringSoak: false } });
+    await migrateToCmk(h);
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    expect(stageStatuses(run).soak).toBe('waiting');
+    expect(run.stages.find((s) => s.name === 'soak')!.summary).toMatch(/soaking: 2[34]h \d+m left/);
+    h.clock.now = new Date(Date.now() + 25 * 3600_000);
+    run = await h.engine().advance(run.id);
+    expect(stageStatuses(run).soak).toBe('done');
+    expect(stageStatuses(run)['approval-gate']).toBe('waiting');
+  });
+
+  it('GIVEN the new key is disabled before the switch WHEN Identity Center reports UPDATE_FAILED THEN the alias goes back, the old key is untouched, and a retry after the fix completes', async () => {
+    h = await createHarness();
+    const oldKey = (await migrateToCmk(h)).plan.newKeyArn!;
+    const engine = h.engine();
+    let run = await engine.start(h.keyring.name, 'rotate');
+    run = await engine.advance(run.id, { stageLimit: 4 }); // through promote-alias
+    const newKey = run.plan.newKeyArn!;
+    await h.clients.kms.send(new DisableKeyCommand({ KeyId: newKey }));
+
+    await expect(h.engine().advance(run.id)).rejects.toThrow(/switch-identity-center: Identity Center could not switch .*the old key is untouched; alias alias\/identity-center back to/);
+    run = (await h.store.getRun(run.id))!;
+    expect(run.status).toBe('failed');
+    expect(await aliasTarget(h)).toBe(oldKey);
+    expect(await instanceKey(h)).toEqual(expect.objectContaining({ arn: oldKey }));
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Enabled');
+    expect((await h.store.getLedger(h.keyring.name))!.generations.find((g) => g.keyArn === oldKey)!.state).toBe('active');
+
+    await h.clients.kms.send(new EnableKeyCommand({ KeyId: newKey }));
+    run = await h.engine().advance(run.id);
+    expect(stageStatuses(run)['switch-identity-center']).toBe('done');
+    expect(await aliasTarget(h)).toBe(newKey);
+    expect((await instanceKey(h)).arn).toBe(newKey);
+  });
+
+  it('GIVEN a run switched to the new key WHEN rolled back THEN Identity Center and the alias return to the old key and the candidate is disabled and abandoned', async () => {
+    h = await createHarness();
+    const oldKey = (await migrateToCmk(h)).plan.newKeyArn!;
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    const newKey = run.plan.newKeyArn!;
+    run = await h.engine().rollback(run.id);
+    expect(run.status).toBe('rolled-back');
+    expect(await aliasTarget(h)).toBe(oldKey);
+    expect(await instanceKey(h)).toEqual({ status: 'ENABLED', arn: oldKey, type: 'CUSTOMER_MANAGED_KEY' });
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Enabled');
+    expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Disabled');
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    expect(ledger.generations.map((g) => [g.generation, g.state])).toEqual([[1, 'active'], [2, 'abandoned']]);
+    expect(await h.store.getLease(h.keyring.name)).toBeUndefined();
+    // the key ring is free for a new run
+    await expect(h.engine().start(h.keyring.name, 'rotate')).resolves.toEqual(expect.objectContaining({ status: 'open' }));
+  });
+
+  it('GIVEN a completed rotation WHEN rollback is asked THEN it is refused with the cancel-deletion command; cancel-deletion restores the key, disabled', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    await h.approveAll(run.id);
+    run = await h.engine().advance(run.id);
+    const oldKey = run.plan.oldKeyArn!;
+    await expect(h.engine().rollback(run.id)).rejects.toThrow(expect.objectContaining({ nextStep: expect.stringContaining(`rotate cancel-deletion identity-center --key ${oldKey}`) }));
+
+    const cancel = h.engine();
+    const cancelRun = await cancel.advance((await cancel.start(h.keyring.name, 'cancel-deletion', { keyArn: oldKey })).id);
+    expect(cancelRun.status).toBe('completed');
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
+    expect((await h.store.getLedger(h.keyring.name))!.generations.find((g) => g.keyArn === oldKey)!.state).toBe('disabled');
+  });
+
+  it('GIVEN an open run WHEN a second run is started on the same key ring THEN it is refused naming the open run and how to finish it', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const first = await h.engine().start(h.keyring.name, 'rotate');
+    const attempt = h.engine().start(h.keyring.name, 'rotate');
+    await expect(attempt).rejects.toThrow(new RegExp(`already has an open run ${first.id}`));
+    await expect(attempt).rejects.toBeInstanceOf(KeyrotorError);
+  });
+
+  it('GIVEN someone moved the alias outside the pipeline WHEN a rotation starts THEN preflight fails naming the alias and the ledger key, and changes nothing', async () => {
+    h = await createHarness();
+    const gen1 = (await migrateToCmk(h)).plan.newKeyArn!;
+    const { CreateKeyCommand } = await import('@aws-sdk/client-kms');
+    const stray = (await h.clients.kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    await h.clients.kms.send(new UpdateAliasCommand({ AliasName: h.keyring.alias, TargetKeyId: stray }));
+    const engine = h.engine();
+    const run = await engine.start(h.keyring.name, 'rotate');
+    await expect(engine.advance(run.id)).rejects.toThrow(`alias alias/identity-center points to ${stray} but the ledger's active generation 1 is ${gen1}`);
+    expect(h.emulator.callLog().filter((c) => c.mutating && c.operation === 'CreateKey')).toHaveLength(2); // the migration's and the stray one only
+  });
+
+  it('GIVEN a key ring check command that fails WHEN checks run THEN the stage fails naming the check and keeps its output as evidence', async () => {
+    h = await createHarness({ workspace: { checks: [{ name: 'app can decrypt', command: ['node', '-e', "console.log('decrypt failed for', process.env.KEYROTOR_NEW_KEY_ARN); process.exit(3)"] }] } });
+    await migrateToCmk(h).catch(() => undefined); // the migration runs the same failing check
+    const run = (await h.store.listRuns())[0]!;
+    expect(stageStatuses(run)['integration-checks']).toBe('failed');
+    expect(run.stages.find((s) => s.name === 'integration-checks')!.error!.message).toMatch(/command: app can decrypt \(exit 3: decrypt failed for arn:aws:kms:/);
+    expect(JSON.stringify(run.evidence)).toContain('decrypt failed for');
+  });
+
+  it('GIVEN the real KMS quotas in the emulator WHEN a full rotation runs THEN the client-side limiter means no call is ever throttled', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const engine = h.engine();
+    const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    await h.approveAll(run.id);
+    await h.engine().advance(run.id);
+    expect(h.emulator.callLog().filter((c) => c.outcome === 'ThrottlingException')).toEqual([]);
+  });
+});
