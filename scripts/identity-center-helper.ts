@@ -8,6 +8,8 @@
  */
 import { Command } from 'commander';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { chooseCredentials } from '../pipeline/aws/credentials';
+import { isLoopbackEndpoint, resolveEndpoint } from '../pipeline/aws/endpoints';
 import { exitCodeFor, ExitCode, KeyrotorError } from '../pipeline/errors';
 import { parseDesiredEncryption } from './ic-helper/desired';
 import { ensureIdentityCenterEncryption } from './ic-helper/ensure-encryption';
@@ -29,8 +31,11 @@ export async function runHelper(argv: readonly string[], env: NodeJS.ProcessEnv 
   const opts = program.opts<{ instanceArn: string; keyType: string; kmsKeyArn?: string; region: string; timeoutSeconds: string }>();
   try {
     const desired = parseDesiredEncryption(opts.instanceArn, opts.keyType, opts.kmsKeyArn, opts.region);
-    const endpoint = env.AWS_ENDPOINT_URL_SSO_ADMIN ?? env.AWS_ENDPOINT_URL;
-    const ssoAdmin = new SSOAdminClient({ region: opts.region, ...(endpoint ? { endpoint } : {}) });
+    const endpoint = resolveEndpoint('sso-admin', undefined, env).url;
+    // Credentials from the given environment (Terraform passes its own to local-exec); dummy keys
+    // for the loopback emulator; otherwise the SDK's default chain.
+    const credentials = chooseCredentials(undefined, env, isLoopbackEndpoint(endpoint));
+    const ssoAdmin = new SSOAdminClient({ region: opts.region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
     const result = await ensureIdentityCenterEncryption({ ssoAdmin }, opts.instanceArn, desired, {
       timeoutMs: Number(opts.timeoutSeconds) * 1000,
       log: (line) => process.stderr.write(`identity-center-helper: ${line}\n`),
