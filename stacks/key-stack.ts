@@ -3,7 +3,7 @@ import type { BackendConfig, KeyRingConfig, MonitoringConfig } from '../pipeline
 import type { Ledger } from '../pipeline/ledger/types';
 import { Aspects, AwsProvider, LocalBackend, S3Backend, TerraformStack, type Construct } from './cdktf';
 import { IdentityCenterEncryption, type IdentityCenterEncryptionTarget } from './identity-center-encryption';
-import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from './key-tags';
+import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from '../pipeline/key-tags';
 import { ManagedKey } from './managed-key';
 import { KeyEventMonitoring } from './monitoring';
 import { keyringLogicalPrefix, stackNameFor } from './naming';

@@ -3,7 +3,7 @@ import type { Ledger } from '../pipeline/ledger/types';
 import { buildKeyPolicy, renderKeyPolicy, type KeyPolicyDocument } from '../pipeline/policy/builder';
 import { Construct, KmsAlias, KmsKey } from './cdktf';
 import { activeDeclaration, planGenerations, type DeclaredKey, type GenerationDeclaration } from './generation-plan';
-import { generationTags } from './key-tags';
+import { generationTags, RUN_ID_TAG } from '../pipeline/key-tags';
 import { generationAddress, generationConstructId, generationLogicalId, keyringLogicalPrefix } from './naming';
 import { RemovedBlock } from './removed-block';
 
@@ -102,7 +102,12 @@ export class ManagedKey extends Construct {
       tags: generationTags(keyring, declaration.generation),
       // Only the key in use may never be destroyed by a plan; retired generations leave through
       // the pipeline's approved ScheduleKeyDeletion and a `removed` block, never through destroy.
-      ...(declaration.active ? { lifecycle: { preventDestroy: true } } : {}),
+      // The run tag marks which run created a key (its crash-safe CreateKey finds it by that tag);
+      // Terraform does not own it, so it must not plan to strip it.
+      lifecycle: {
+        ignoreChanges: [`tags["${RUN_ID_TAG}"]`, `tags_all["${RUN_ID_TAG}"]`],
+        ...(declaration.active ? { preventDestroy: true } : {}),
+      },
     });
     key.overrideLogicalId(generationLogicalId(keyring.name, declaration.generation));
     if (declaration.importKeyId !== undefined) key.importFrom(declaration.importKeyId);

@@ -97,7 +97,11 @@ export class Engine {
    */
   async advance(runId: string, options: { stageLimit?: number } = {}): Promise<Run> {
     let run = await loadRun(this.deps.store, runId);
-    if (TERMINAL.includes(run.status)) return run;
+    if (TERMINAL.includes(run.status)) {
+      // A crash between finishing the run and releasing its lease leaves the lease behind.
+      await this.deps.store.releaseLease(run.keyring, run.id);
+      return run;
+    }
     const keyring = findKeyring(this.deps.config, run.keyring);
     await this.takeLease(run.keyring, run.id);
     let executed = 0;

@@ -15,6 +15,7 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { buildKeyPolicy, renderKeyPolicy } from '../policy/builder';
+import { createKeyTags, RUN_ID_TAG } from '../key-tags';
 import { callAws } from '../aws/call';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
@@ -22,7 +23,6 @@ import { addGeneration, generationByArn, nextGenerationNumber, setGenerationStat
 import { aliasTarget, describeKey, describeInstanceEncryption } from './aws-reads';
 
 const NAME = 'create-key';
-export const RUN_ID_TAG = 'keyrotor:run-id';
 
 interface Outputs {
   readonly generation?: number;
@@ -68,17 +68,12 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   if (!keyArn) {
     const generation = out.generation ?? nextGenerationNumber(ledger);
     await ctx.saveOutputs({ generation, createRequested: true });
-    const tags = {
-      ...keyring.tags,
-      'keyrotor:keyring': keyring.name,
-      'keyrotor:generation': String(generation),
-      [RUN_ID_TAG]: runId,
-    };
+    const tags = createKeyTags(keyring, generation, runId);
     const created = await ctx.mutate('kms:CreateKey', `${keyring.alias} generation ${generation}`, () =>
       ctx.clients.kms.send(
         new CreateKeyCommand({
           Policy: renderKeyPolicy(buildKeyPolicy(keyring)),
-          Description: `${keyring.description} (generation ${generation})`,
+          Description: keyring.description, // exactly what the stacks declare: adoption shows no diff
           KeySpec: 'SYMMETRIC_DEFAULT',
           KeyUsage: 'ENCRYPT_DECRYPT',
           Tags: Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),

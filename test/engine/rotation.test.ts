@@ -170,3 +170,30 @@ describe('a rotation run against the emulator', () => {
     expect(h.emulator.callLog().filter((c) => c.outcome === 'ThrottlingException')).toEqual([]);
   });
 });
+
+describe('what the pipeline creates matches what the stacks declare (adoption shows no diff)', () => {
+  it('GIVEN a rotated key WHEN the stacks are synthesized from the ledger THEN the key policy, description and tags are those CreateKey used', async () => {
+    const h = await createHarness();
+    try {
+      await migrateToCmk(h);
+      const engine = h.engine();
+      const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+      const newKey = run.plan.newKeyArn!;
+      const { buildApp } = await import('../../stacks/app');
+      const { Testing } = await import('cdktf');
+      const ledgers = new Map([[h.keyring.name, (await h.store.getLedger(h.keyring.name))!]]);
+      const app = buildApp(h.config, ledgers, { outdir: `${h.ws.dir}/cdktf.out` });
+      const stack = app.node.children.find((c) => c.node.id.startsWith('keys-'))!;
+      const synthesized = JSON.parse(Testing.synth(stack as never));
+      const declared = synthesized.resource.aws_kms_key.identity_center_key_gen2;
+      const provider = synthesized.provider.aws[0];
+      const actual = h.emulator.describeKeyState(newKey)!;
+
+      expect(JSON.parse(actual.policy)).toEqual(JSON.parse(declared.policy));
+      expect(actual.tags).toEqual({ ...provider.default_tags[0].tags, ...declared.tags, 'keyrotor:run-id': run.id });
+      expect(synthesized.import).toEqual(expect.arrayContaining([{ to: 'aws_kms_key.identity_center_key_gen2', id: newKey.split('/').pop() }]));
+    } finally {
+      await h.close();
+    }
+  });
+});

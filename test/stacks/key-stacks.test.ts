@@ -3,6 +3,9 @@ import { StateError } from '../../pipeline/errors';
 import type { Ledger } from '../../pipeline/ledger/types';
 import { ACCOUNT_A, ACCOUNT_B, config, HELPER, IDENTITY_CENTER, keyring, ledgerFixture, resourcesOf, synthAll } from './helpers';
 
+/** The pipeline tags the keys it creates with its run id; Terraform must never plan to strip it. */
+const RUN_TAG_IGNORED = ['tags["keyrotor:run-id"]', 'tags_all["keyrotor:run-id"]'];
+
 const ic = keyring({ name: 'identity-center', alias: 'alias/identity-center', identityCenter: IDENTITY_CENTER, keyUsers: [] });
 const audit = keyring({ name: 'org-audit-logs', region: 'eu-west-1', rotation: { deletionWindowDays: 14, minimumSoakHours: 24, disableOldKeyDuringSoak: false, automaticRotationPeriodDays: 180 } });
 const payments = keyring({ name: 'payments-data', account: ACCOUNT_B, region: 'eu-west-1' });
@@ -76,7 +79,7 @@ describe('ManagedKey without a ledger (greenfield)', () => {
   });
 
   test('THEN the active key has prevent_destroy and the alias targets it', () => {
-    expect(key.lifecycle).toEqual({ prevent_destroy: true });
+    expect(key.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: RUN_TAG_IGNORED });
     expect(resourcesOf(stack, 'aws_kms_alias').org_audit_logs_alias).toEqual({
       name: 'alias/org-audit-logs',
       target_key_id: '${aws_kms_key.org_audit_logs_key_gen1.key_id}',
@@ -109,8 +112,8 @@ describe('ManagedKey with a 3-generation ledger (gen1 pending-deletion, gen2 ret
   });
 
   test('THEN prevent_destroy is on the active generation only, and the alias targets it', () => {
-    expect(keys.identity_center_key_gen3!.lifecycle).toEqual({ prevent_destroy: true });
-    expect(keys.identity_center_key_gen2).not.toHaveProperty('lifecycle');
+    expect(keys.identity_center_key_gen3!.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: RUN_TAG_IGNORED });
+    expect(keys.identity_center_key_gen2!.lifecycle).toEqual({ ignore_changes: RUN_TAG_IGNORED });
     expect(resourcesOf(stack, 'aws_kms_alias').identity_center_alias!.target_key_id).toBe('${aws_kms_key.identity_center_key_gen3.key_id}');
   });
 
@@ -162,7 +165,7 @@ describe('ledgers the stacks refuse', () => {
     const noneActive: Ledger = { ...base, generations: base.generations.map((g) => (g.state === 'active' ? { ...g, state: 'retiring' } : g)), identityCenter: { keyType: 'AWS_OWNED_KMS_KEY' } };
     const stack = synthAll(config([ic]), { 'identity-center': noneActive })[`keys-${ACCOUNT_A}-us-east-1`]!;
     expect(resourcesOf(stack, 'aws_kms_alias')).toEqual({});
-    expect(Object.values(resourcesOf(stack, 'aws_kms_key')).some((k) => k.lifecycle)).toBe(false);
+    expect(Object.values(resourcesOf(stack, 'aws_kms_key')).some((k) => k.lifecycle?.prevent_destroy)).toBe(false);
   });
 });
 
