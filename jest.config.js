@@ -1,6 +1,8 @@
 // @swc/jest strips types without type-checking (tsc does that in `npm test` first), which keeps a
 // suite start well under a second. execa and its dependencies are ESM-only, so they are
 // transformed to CommonJS for jest's module registry (Node itself loads them via require(esm)).
+// Workers inherit this: the SDK's Node 20 deprecation notice would otherwise repeat in every suite.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const esmOnly = [
   'execa', 'figures', 'get-stream', 'human-signals', 'is-plain-obj', 'is-stream', 'is-unicode-supported',
   'npm-run-path', 'parse-ms', 'path-key', 'pretty-ms', 'strip-final-newline', 'unicorn-magic',

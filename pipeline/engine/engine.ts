@@ -67,6 +67,26 @@ export async function loadRun(store: StateStore, runId: string): Promise<Run> {
 
 const TERMINAL: readonly Run['status'][] = ['completed', 'rolled-back', 'cancelled'];
 
+/** Rollback is for runs in flight: never after completion, never once deletion is scheduled. */
+export function assertRollbackAllowed(run: Run): void {
+  if (run.status === 'completed' || run.status === 'cancelled') {
+    throw new KeyrotorError(`run ${run.id} is ${run.status}; there is nothing to roll back`, {
+      fault: 'operator',
+      nextStep: run.kind === 'rotate' || run.kind === 'migrate-to-aws-owned'
+        ? `if the old key is pending deletion, run \`rotate cancel-deletion ${run.keyring} --key ${run.plan.oldKeyArn ?? 'ARN'}\``
+        : 'start a new run if the key ring needs another change',
+    });
+  }
+  const deletion = run.stages.find((s) => s.name === 'schedule-deletion');
+  if (deletion && (deletion.status === 'done' || deletion.mutations.length > 0)) {
+    throw new KeyrotorError(`run ${run.id} already scheduled the old key's deletion; rollback cannot undo that`, {
+      fault: 'operator',
+      nextStep: `run \`rotate cancel-deletion ${run.keyring} --key ${run.plan.oldKeyArn}\` to cancel the deletion`,
+    });
+  }
+}
+
+
 export class Engine {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -121,21 +141,7 @@ export class Engine {
   async rollback(runId: string): Promise<Run> {
     let run = await loadRun(this.deps.store, runId);
     if (run.status === 'rolled-back') return run;
-    if (run.status === 'completed' || run.status === 'cancelled') {
-      throw new KeyrotorError(`run ${run.id} is ${run.status}; there is nothing to roll back`, {
-        fault: 'operator',
-        nextStep: run.kind === 'rotate' || run.kind === 'migrate-to-aws-owned'
-          ? `if the old key is pending deletion, run \`rotate cancel-deletion ${run.keyring} --key ${run.plan.oldKeyArn ?? 'ARN'}\``
-          : 'start a new run if the key ring needs another change',
-      });
-    }
-    const deletion = run.stages.find((s) => s.name === 'schedule-deletion');
-    if (deletion && (deletion.status === 'done' || deletion.mutations.length > 0)) {
-      throw new KeyrotorError(`run ${run.id} already scheduled the old key's deletion; rollback cannot undo that`, {
-        fault: 'operator',
-        nextStep: `run \`rotate cancel-deletion ${run.keyring} --key ${run.plan.oldKeyArn}\` to cancel the deletion`,
-      });
-    }
+    assertRollbackAllowed(run);
     const keyring = findKeyring(this.deps.config, run.keyring);
     await this.takeLease(run.keyring, run.id);
     for (let index = run.stages.length - 1; index >= 0; index -= 1) {

@@ -87,7 +87,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         endpoint: (g.endpoint as string | undefined) ?? undefined,
         stateDir: (g.stateDir as string | undefined) ?? env.KEYROTOR_STATE_DIR,
       };
-      const args = received.slice(0, -2).map(String);
+      const args = received.slice(0, -2).filter((a) => a !== undefined).map(String);
       const mod = await commands[name]!();
       exitCode = await mod.run({ io, global, env, cwd }, opts, args);
     };

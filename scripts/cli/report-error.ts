@@ -13,7 +13,8 @@ export function reportError(io: CliIo, error: unknown): number {
   }
   if (error instanceof KeyrotorError) {
     io.err(`error: ${error.message}`);
-    if (error.nextStep) io.err(`next: ${error.nextStep}`);
+    // Mapped AWS errors already end their message with the next step; say it once.
+    if (error.nextStep && !error.message.includes(error.nextStep)) io.err(`next: ${error.nextStep}`);
     if (error.retryable) io.err('(this may succeed if retried later)');
     return exitCodeFor(error);
   }

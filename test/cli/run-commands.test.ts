@@ -1,0 +1,168 @@
+/**
+ * The run commands as an operator meets them: `rotate plan/start/advance/status/rollback/
+ * cancel-deletion/audit verify` run in-process through the real CLI parser, against the emulator.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../scripts/cli/main';
+import type { CliIo } from '../../scripts/cli/context';
+import { startEmulator, type Emulator } from '../../emulator';
+import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
+import type { Run } from '../../pipeline/state/types';
+
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
+
+let emulator: Emulator;
+let ws: DemoWorkspace;
+let dir: string;
+
+async function rotate(...args: string[]): Promise<Result> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false, readLine: async () => undefined };
+  const env = { KEYROTOR_OPERATOR: ws.operator, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
+  const code = await main(['node', 'rotate', '--config', ws.configPath, '--endpoint', emulator.endpoint, ...args], { io, env, cwd: dir });
+  return { code, out, err };
+}
+
+function runIdFrom(result: Result): string {
+  return /run (identity-center-\S+)/.exec(result.out + result.err)![1]!;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-cli-'));
+  emulator = await startEmulator({ port: 0, updateDelayMs: 10 });
+  ws = await createDemoWorkspace(dir);
+});
+afterEach(async () => {
+  await emulator.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('rotate plan', () => {
+  it('lists the stages in order with what each does, and writes nothing', async () => {
+    const result = await rotate('plan', 'identity-center', '--kind', 'migrate-to-cmk');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/1\. preflight[\s\S]*2\. create-key[\s\S]*5\. switch-identity-center[\s\S]*6\. integration-checks/);
+    expect(result.out).toContain('nothing was changed');
+    await expect(readdir(ws.stateDir)).rejects.toThrow(/ENOENT/);
+    expect(emulator.callLog()).toEqual([]);
+  });
+
+  it('refuses a rotation of a key ring without an active generation and says how to get one', async () => {
+    const result = await rotate('plan', 'identity-center');
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('key ring identity-center has no active generation in its ledger');
+    expect(result.err).toContain('rotate start identity-center --kind adopt');
+  });
+});
+
+describe('rotate start / advance / status / audit verify', () => {
+  it('migrates to a CMK step by step and shows each stage with what it changed', async () => {
+    const started = await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+    expect(started.code).toBe(0);
+    const runId = runIdFrom(started);
+    expect(started.out).toMatch(/✔ preflight\s+done/);
+    expect(started.out).toMatch(/· create-key\s+pending/);
+    expect(started.out).toContain(`next: \`rotate advance ${runId}\``);
+
+    const advanced = await rotate('advance', runId);
+    expect(advanced.code).toBe(0);
+    expect(advanced.err).toMatch(/✔ switch-identity-center done: Identity Center switched to arn:aws:kms:/);
+    expect(advanced.out).toContain('changed: sso:UpdateInstance arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51');
+
+    const status = await rotate('--json', 'status', runId);
+    const run = JSON.parse(status.out) as Run;
+    expect(run.status).toBe('completed');
+    expect(run.stages.every((s) => s.status === 'done')).toBe(true);
+
+    const overview = await rotate('status');
+    expect(overview.out).toContain('no open runs');
+    expect(overview.out).toMatch(/identity-center\s+alias\/identity-center\s+gen1 active/);
+
+    const audit = await rotate('audit', 'verify');
+    expect(audit.code).toBe(0);
+    expect(audit.out).toMatch(/audit chain intact: \d+ entries/);
+  });
+
+  it('start --dry-run and advance --dry-run change nothing', async () => {
+    const dry = await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(emulator.callLog().filter((c) => c.mutating)).toEqual([]);
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    const before = emulator.callLog().length;
+    const advance = await rotate('advance', runId, '--dry-run');
+    expect(advance.out).toContain('dry run: the next stage would be create-key; nothing was changed');
+    expect(emulator.callLog()).toHaveLength(before);
+  });
+
+  it('names the stage, the AWS operation and the next command when AWS refuses a mutation', async () => {
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    emulator.failNext('CreateKey', 1, { code: 'AccessDeniedException', message: 'User is not authorized to perform kms:CreateKey' });
+    const failed = await rotate('advance', runId);
+    expect(failed.code).toBe(2);
+    expect(failed.err).toContain('kms:CreateKey');
+    expect(failed.err).toMatch(/not authorized/);
+    expect(failed.out).toMatch(/✖ create-key\s+failed/);
+    const retried = await rotate('advance', runId);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse((await rotate('--json', 'status', runId)).out).status).toBe('completed');
+  });
+});
+
+describe('bad input gets a clear error and the next command', () => {
+  it.each([
+    [['start', 'nope'], /no key ring named "nope".*known: identity-center/s, /next: check the name with `rotate lint`/],
+    [['advance', 'no-such-run'], /no run with id "no-such-run"/, /next: list runs with `rotate status`/],
+    [['cancel-deletion', 'identity-center'], /cancel-deletion needs --generation N or --key ARN/, /rotate cancel-deletion identity-center --generation 1/],
+    [['cancel-deletion', 'identity-center', '--generation', '7'], /no generation 7 in its ledger/, /rotate status/],
+  ])('rotate %j', async (args, message, next) => {
+    const result = await rotate(...args);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+    expect(result.err).toMatch(next);
+  });
+
+  it('rejects a non-numeric --stage-limit naming the option', async () => {
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    const result = await rotate('advance', runId, '--stage-limit', 'x');
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--stage-limit must be a whole number of at least 1, got "x"');
+  });
+
+  it('rejects an unknown run kind before touching anything', async () => {
+    const result = await rotate('start', 'identity-center', '--kind', 'delete-everything');
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/Allowed choices are rotate, migrate-to-cmk, migrate-to-aws-owned, adopt/);
+  });
+});
+
+describe('rotate rollback and cancel-deletion', () => {
+  it('refuses, also on --dry-run, to roll back a completed run and says what to do instead', async () => {
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    await rotate('advance', runId);
+    for (const args of [['rollback', runId, '--dry-run'], ['rollback', runId]]) {
+      const result = await rotate(...args);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(`run ${runId} is completed; there is nothing to roll back`);
+      expect(result.err).toContain('next: start a new run if the key ring needs another change');
+    }
+  });
+
+  it('rolls back a run stopped after the switch and frees the key ring', async () => {
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    await rotate('advance', runId, '--stage-limit', '4'); // through switch-identity-center
+    const dry = await rotate('rollback', runId, '--dry-run');
+    expect(dry.out).toMatch(/switch-identity-center[\s\S]*promote-alias[\s\S]*verify-key \(nothing to undo\)[\s\S]*create-key[\s\S]*preflight \(nothing to undo\)/);
+    const rolled = await rotate('rollback', runId);
+    expect(rolled.code).toBe(0);
+    expect(rolled.out).toContain('status: rolled-back');
+    expect(rolled.out).toMatch(/switch-identity-center.*undone[\s\S]*Identity Center switched back to an AWS owned key/);
+    expect((await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk')).code).toBe(0);
+  });
+});
