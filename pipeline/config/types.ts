@@ -110,7 +110,11 @@ export interface ApprovalPolicy {
 export interface CheckCommand {
   /** Short name shown in status and evidence. */
   readonly name: string;
-  /** argv (no shell). Runs with KEYROTOR_OLD_KEY_ARN, KEYROTOR_NEW_KEY_ARN, KEYROTOR_ALIAS, KEYROTOR_REGION in its environment. */
+  /**
+   * argv (no shell). Runs in the config's directory with KEYROTOR_RUN_ID, KEYROTOR_RUN_KIND,
+   * KEYROTOR_KEYRING, KEYROTOR_ALIAS, KEYROTOR_ACCOUNT, KEYROTOR_REGION, KEYROTOR_OLD_KEY_ARN and
+   * KEYROTOR_NEW_KEY_ARN (empty when there is none) in its environment.
+   */
   readonly command: readonly string[];
   /** Default 120. */
   readonly timeoutSeconds: number;

@@ -23,7 +23,8 @@ export type StartableKind = Exclude<RunKind, 'rollback'>;
 const STAGES: Record<StartableKind, readonly StageDefinition[]> = {
   rotate: [preflight, createKey, verifyKey, promoteAlias, switchIdentityCenter, integrationChecks, soak, approvalGate, scheduleDeletion],
   'migrate-to-cmk': [preflight, createKey, verifyKey, promoteAlias, switchIdentityCenter, integrationChecks],
-  'migrate-to-aws-owned': [preflight, switchIdentityCenterToAwsOwned, integrationChecks, soak, approvalGate, retireAlias, scheduleDeletion],
+  // The alias goes before the soak: the soak is where anything still using it shows up.
+  'migrate-to-aws-owned': [preflight, switchIdentityCenterToAwsOwned, integrationChecks, retireAlias, soak, approvalGate, scheduleDeletion],
   adopt: [preflight, adoptKey],
   'cancel-deletion': [preflight, cancelKeyDeletion],
 };

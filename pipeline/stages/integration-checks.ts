@@ -43,6 +43,7 @@ async function runCommand(ctx: StageContext, check: CheckCommand): Promise<Check
     cwd: ctx.config.baseDir,
     env: {
       KEYROTOR_RUN_ID: ctx.run().id,
+      KEYROTOR_RUN_KIND: plan.kind,
       KEYROTOR_KEYRING: ctx.keyring.name,
       KEYROTOR_ALIAS: ctx.keyring.alias,
       KEYROTOR_REGION: ctx.keyring.region,

@@ -81,7 +81,14 @@ export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOpt
         },
         approvals: { quorum: options.quorum ?? 2, allowedSignersFile: 'approvers/allowed_signers', lifetimeHours: 24 },
         checks: options.checks ?? [
-          { name: 'new key ARN handed to checks', command: ['node', '-e', "if (!/^arn:aws:kms:/.test(process.env.KEYROTOR_NEW_KEY_ARN || '')) { console.error('KEYROTOR_NEW_KEY_ARN missing'); process.exit(1) } console.log('checked', process.env.KEYROTOR_NEW_KEY_ARN)"] },
+          {
+            name: 'key ARNs handed to checks',
+            command: ['node', '-e', [
+              "const { KEYROTOR_RUN_KIND: kind, KEYROTOR_NEW_KEY_ARN: key = '' } = process.env;",
+              "if (kind !== 'migrate-to-aws-owned' && !/^arn:aws:kms:/.test(key)) { console.error('KEYROTOR_NEW_KEY_ARN missing'); process.exit(1); }",
+              "console.log('checked', kind, key || 'AWS owned key');",
+            ].join(' ')],
+          },
         ],
       },
     ],
