@@ -12,6 +12,9 @@ import { digestOf } from '../canonical-json';
 import { callAws } from '../aws/call';
 import { buildPlan, newRun, newRunId } from './run-factory';
 import { stageByName, type StartableKind } from './stage-lists';
+import { findKeyring, loadRun } from './lookup';
+
+export { findKeyring, loadRun } from './lookup';
 import type { EngineOptions, StageContext, StageDefinition, StageOutcome } from './types';
 
 /** Runs keep their key ring's lease this long without an `advance`; soak and approvals can take days. */
@@ -41,28 +44,6 @@ export class SimulatedCrash extends Error {
     super(`simulated crash at ${point}`);
     this.name = 'SimulatedCrash';
   }
-}
-
-export function findKeyring(config: Config, name: string): KeyRingConfig {
-  const keyring = config.keyrings.find((k) => k.name === name);
-  if (!keyring) {
-    throw new KeyrotorError(`no key ring named "${name}" in ${config.file} (known: ${config.keyrings.map((k) => k.name).join(', ') || 'none'})`, {
-      fault: 'operator',
-      nextStep: 'check the name with `rotate lint`, or add the key ring to the config through a pull request',
-    });
-  }
-  return keyring;
-}
-
-export async function loadRun(store: StateStore, runId: string): Promise<Run> {
-  const run = await store.getRun(runId);
-  if (!run) {
-    throw new KeyrotorError(`no run with id "${runId}" in the ${store.description}`, {
-      fault: 'operator',
-      nextStep: 'list runs with `rotate status`',
-    });
-  }
-  return run;
 }
 
 const TERMINAL: readonly Run['status'][] = ['completed', 'rolled-back', 'cancelled'];

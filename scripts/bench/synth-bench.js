@@ -9,6 +9,9 @@
  * Peak RSS comes from `/usr/bin/time -v` when present, else from a preloaded probe that reads
  * `process.resourceUsage().maxRSS` at exit. Options: --runs N (project, default 5),
  * --stock-runs N (default 3), --json.
+ *
+ * It also times the `rotate` CLI's start-up (median of --cli-runs N, default 10): `--help` must
+ * not load the AWS SDK or cdktf, and `lint` / `status` only what they need.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -74,6 +77,34 @@ function series(label, argv, runs) {
   };
 }
 
+/** Median wall time of a short command, in fresh processes. */
+function cliSeries(label, argv, runs, env) {
+  const samples = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(argv[0], argv.slice(1), { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status}):\n${result.stderr}`);
+  }
+  return { label, runs, wallMs: median(samples) };
+}
+
+function cliStartup() {
+  const runs = argValue('--cli-runs', 10);
+  const bin = path.join(root, 'bin', 'rotate.js');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-bench-cli-'));
+  const env = { KEYROTOR_CONFIG: path.join(root, 'keyrings.json'), KEYROTOR_STATE_DIR: work };
+  try {
+    return [
+      cliSeries('`rotate --help`', [process.execPath, bin, '--help'], runs, env),
+      cliSeries('`rotate lint` (config + 4 key policies)', [process.execPath, bin, 'lint'], runs, env),
+      cliSeries('`rotate status` (config + file store)', [process.execPath, bin, 'status'], runs, env),
+    ];
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 function main() {
   const mainJs = path.join(root, 'dist', 'main.js');
   if (!fs.existsSync(mainJs)) {
@@ -86,10 +117,12 @@ function main() {
     [process.execPath, path.join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'), path.join(__dirname, 'stock', 'main.ts')],
     stockRuns,
   );
+  const cli = cliStartup();
   const result = {
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
     project,
     stock,
+    cli,
     speedup: stock.wallMs / project.wallMs,
     memoryRatio: stock.peakMb / project.peakMb,
   };
@@ -108,7 +141,12 @@ function main() {
     ['project wall < 1 s', project.wallMs < 1000],
     ['project peak < 150 MB', project.peakMb < 150],
     ['≥ 10× faster than stock', result.speedup >= 10],
+    ['`rotate --help` < 0.5 s', cli[0].wallMs < 500],
   ];
+  console.log(`\nCLI start-up, median of ${cli[0].runs} fresh processes:\n`);
+  console.log('| command | wall (median) |');
+  console.log('|---|---|');
+  for (const c of cli) console.log(`| ${c.label} | ${(c.wallMs / 1000).toFixed(3)} s |`);
   console.log(`\ntargets: ${targets.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; ')}`);
 }
 

@@ -5,7 +5,7 @@ import { ExitCode } from '../../../pipeline/errors';
 export const run: CommandRun = async (ctx, _options, args) => {
   const { loadConfig } = await import('../../../pipeline/config/load');
   const { openStateStore } = await import('../../../pipeline/state/open');
-  const { loadRun } = await import('../../../pipeline/engine/engine');
+  const { loadRun } = await import('../../../pipeline/engine/lookup');
   const { renderRun, nextStep } = await import('../run-view');
   const config = loadConfig(ctx.global.config);
   const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
