@@ -3,9 +3,10 @@
  * each can rely on every format already being right. Each returns issues in the same
  * `<path>: <value> <rule>` form as the schema's.
  */
-import type { Config, KeyRingConfig } from './types';
+import type { Config, KeyRingConfig, PipelineInfraConfig } from './types';
 import { accountOfArn } from './patterns';
 import { formatPath, showValue } from './issues';
+import { GITHUB_OIDC_PROVIDER_ARN_PATTERN } from './schema';
 
 type Rule = (config: Config) => string[];
 
@@ -116,7 +117,76 @@ const perKeyRing: Rule = ({ keyrings }) =>
     ...uniqueCheckNames(k, index),
   ]);
 
-const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing];
+// ---- team mode (`pipeline`) ---------------------------------------------------------------
+
+/** `arn:aws:iam::<account>:role/<roleName>`: the pipeline role the pipeline stack declares in `account`. */
+export function pipelineRoleArn(account: string, pipeline: Pick<PipelineInfraConfig, 'roleName'>): string {
+  return `arn:aws:iam::${account}:role/${pipeline.roleName}`;
+}
+
+/**
+ * Accounts that get a pipeline role: every account with key rings, plus the team account when the
+ * state lives in its DynamoDB table (the role there reads and writes it). Sorted, distinct.
+ */
+export function pipelineRoleAccounts(config: Pick<Config, 'keyrings' | 'state' | 'pipeline'>): string[] {
+  const accounts = new Set(config.keyrings.map((k) => k.account));
+  if (config.pipeline && config.state.type === 'dynamodb') accounts.add(config.pipeline.account);
+  return [...accounts].sort();
+}
+
+/**
+ * Key rings whose `pipelineRole` is not the role the pipeline stack declares in their account: the
+ * key policy would trust one role while CI assumes another, and the first CreateKey would fail.
+ */
+export function pipelineRoleMismatches(config: Pick<Config, 'keyrings' | 'pipeline'>): string[] {
+  const pipeline = config.pipeline;
+  if (!pipeline) return [];
+  return config.keyrings.flatMap((k, index) => {
+    const declared = pipelineRoleArn(k.account, pipeline);
+    if (k.pipelineRole === undefined || k.pipelineRole === declared) return [];
+    return [
+      issue(
+        ['keyrings', index, 'pipelineRole'],
+        k.pipelineRole,
+        `(key ring ${k.name}) is not the pipeline role the pipeline stack declares in account ${k.account}, ${declared}; set pipelineRole to ${declared} or pipeline.roleName to the role's name`,
+      ),
+    ];
+  });
+}
+
+const teamModeState: Rule = ({ state, pipeline }) => {
+  if (state.type !== 'dynamodb') return [];
+  if (!pipeline) {
+    return [
+      `${formatPath(['pipeline'])}: is required when state.type is "dynamodb" (the pipeline stack declares the state table ${state.table}); add { "account", "region": "${state.region}", "github": { "repository": "owner/name" } }`,
+    ];
+  }
+  if (pipeline.region === state.region) return [];
+  return [issue(['pipeline', 'region'], pipeline.region, `is not state.region ${state.region}; the state table lives in the pipeline's Region, so make them equal`)];
+};
+
+const teamModeTrust: Rule = ({ pipeline, keyrings, state }) => {
+  if (!pipeline) return [];
+  const out = duplicates(pipeline.github.environments, (e) => e).map(({ index }) =>
+    issue(['pipeline', 'github', 'environments', index], pipeline.github.environments[index], 'is listed twice'),
+  );
+  const providerAccount = pipeline.oidcProviderArn === undefined ? undefined : GITHUB_OIDC_PROVIDER_ARN_PATTERN.exec(pipeline.oidcProviderArn)?.[1];
+  const roleAccounts = pipelineRoleAccounts({ keyrings, state, pipeline });
+  if (providerAccount !== undefined && !roleAccounts.includes(providerAccount)) {
+    out.push(
+      issue(
+        ['pipeline', 'oidcProviderArn'],
+        pipeline.oidcProviderArn,
+        `is in account ${providerAccount}, which gets no pipeline role (role accounts: ${roleAccounts.join(', ')}); name the provider of one of those accounts or remove the field`,
+      ),
+    );
+  }
+  return out;
+};
+
+const teamModeRoles: Rule = (config) => pipelineRoleMismatches(config);
+
+const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles];
 
 /** Every cross-field problem of a validated config (empty when it holds together). */
 export function crossFieldIssues(config: Config): string[] {

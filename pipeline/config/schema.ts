@@ -16,6 +16,7 @@ import type {
   BackendConfig,
   Config,
   KeyRingConfig,
+  PipelineInfraConfig,
   RotationSettings,
   StateConfig,
 } from './types';
@@ -54,6 +55,9 @@ export const DEFAULT_STATE_DIR = 'state';
 export const DEFAULT_LOCAL_BACKEND_DIR = 'terraform-state';
 export const DEFAULT_SNS_TOPIC = 'keyrotor-key-events';
 export const DEFAULT_CHECK_TIMEOUT_SECONDS = 120;
+export const DEFAULT_PIPELINE_ROLE_NAME = 'keyrotor-pipeline';
+/** The environments of .github/workflows/rotation.yml (its stage jobs and its deletion job). */
+export const DEFAULT_PIPELINE_ENVIRONMENTS: readonly string[] = ['rotation', 'key-deletion'];
 
 /** Tag prefixes a config may not set: `aws:` is reserved by AWS, `keyrotor:` by this tool's own tags. */
 const RESERVED_TAG_PREFIXES = ['aws:', 'keyrotor:'];
@@ -159,6 +163,43 @@ const monitoringSchema = z.strictObject({
   configRules: z.boolean().default(true),
 });
 
+// GitHub: owner 1–39 of [A-Za-z0-9-], repository 1–100 of [A-Za-z0-9._-]. The value is spliced
+// into the OIDC subject `repo:<owner>/<name>:environment:<env>`, so nothing else may pass.
+const GITHUB_REPOSITORY: FormatRule = {
+  pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/,
+  rule: 'is not a GitHub repository like "owner/name"',
+};
+// Environment names go into the same subject; `*` and `?` are kept out so no one mistakes the
+// (StringEquals) condition for a pattern, and `:` so the subject cannot be forged.
+const GITHUB_ENVIRONMENT: FormatRule = {
+  pattern: /^[A-Za-z0-9._-]{1,255}$/,
+  rule: 'is not a GitHub environment name (1–255 of A-Z a-z 0-9 . _ -)',
+};
+// IAM role names: [\w+=,.@-], 1–64 characters (CreateRole RoleName).
+const IAM_ROLE_NAME: FormatRule = {
+  pattern: /^[\w+=,.@-]{1,64}$/,
+  rule: 'is not an IAM role name (1–64 of A-Z a-z 0-9 + = , . @ _ -)',
+};
+export const GITHUB_OIDC_PROVIDER_ARN_PATTERN = /^arn:aws:iam::(\d{12}):oidc-provider\/token\.actions\.githubusercontent\.com$/;
+const GITHUB_OIDC_PROVIDER_ARN: FormatRule = {
+  pattern: GITHUB_OIDC_PROVIDER_ARN_PATTERN,
+  rule: 'is not the ARN of a GitHub OIDC provider like arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com',
+};
+
+const pipelineSchema = z.strictObject({
+  account: accountId,
+  region,
+  roleName: formatted(IAM_ROLE_NAME).default(DEFAULT_PIPELINE_ROLE_NAME),
+  github: z.strictObject({
+    repository: formatted(GITHUB_REPOSITORY),
+    environments: z
+      .array(formatted(GITHUB_ENVIRONMENT))
+      .min(1, { error: 'must name at least one GitHub environment (an empty list would trust no workflow)' })
+      .default([...DEFAULT_PIPELINE_ENVIRONMENTS]),
+  }),
+  oidcProviderArn: formatted(GITHUB_OIDC_PROVIDER_ARN).optional(),
+});
+
 /** keyrings.json as written (before defaults are layered and paths resolved). */
 export const rawConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -168,6 +209,7 @@ export const rawConfigSchema = z.strictObject({
   monitoring: monitoringSchema.default({ enabled: true, snsTopicName: DEFAULT_SNS_TOPIC, emailSubscriptions: [], configRules: true }),
   defaults: z.strictObject({ rotation: rotationSchema.optional(), approvals: approvalsSchema.optional() }).default({}),
   keyrings: z.array(keyRingSchema).min(1, { error: 'must declare at least one key ring' }),
+  pipeline: pipelineSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
@@ -185,7 +227,14 @@ export function resolveConfig(raw: RawConfig, file: string): Config {
     state: resolveState(raw.state, inBaseDir),
     monitoring: raw.monitoring,
     keyrings: raw.keyrings.map((keyring) => resolveKeyRing(keyring, raw.defaults, inBaseDir)),
+    // Only present when declared, so a config without team mode resolves exactly as before.
+    ...(raw.pipeline === undefined ? {} : { pipeline: resolvePipeline(raw.pipeline) }),
   };
+}
+
+function resolvePipeline(pipeline: NonNullable<RawConfig['pipeline']>): PipelineInfraConfig {
+  const { oidcProviderArn, ...rest } = pipeline;
+  return { ...rest, ...(oidcProviderArn === undefined ? {} : { oidcProviderArn }) };
 }
 
 function resolveBackend(backend: RawConfig['backend'], inBaseDir: (p: string) => string): BackendConfig {

@@ -17,6 +17,34 @@ export interface Config {
   /** Monitoring resources per stack. Default: enabled, topic `keyrotor-key-events`. */
   readonly monitoring: MonitoringConfig;
   readonly keyrings: readonly KeyRingConfig[];
+  /**
+   * Team mode: the pipeline's own infrastructure (the DynamoDB state table, the pipeline role in
+   * every account with key rings, GitHub OIDC trust). Absent: no pipeline stack is synthesized.
+   * Required when `state.type` is `dynamodb`.
+   */
+  readonly pipeline?: PipelineInfraConfig;
+}
+
+export interface PipelineInfraConfig {
+  /** Account that holds the team infrastructure (the state table). */
+  readonly account: string;
+  /** Region of the team infrastructure; equals `state.region` when the state is in DynamoDB. */
+  readonly region: string;
+  /** Name of the pipeline role declared in each account that has key rings. Default `keyrotor-pipeline`. */
+  readonly roleName: string;
+  readonly github: GitHubOidcTrust;
+  /**
+   * ARN of an existing GitHub OIDC provider (`arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`).
+   * Its account uses it; every other role account gets the provider declared by the pipeline stack.
+   */
+  readonly oidcProviderArn?: string;
+}
+
+export interface GitHubOidcTrust {
+  /** `owner/name` of the repository whose workflows may assume the role. */
+  readonly repository: string;
+  /** GitHub environments allowed in the OIDC subject. Default `["rotation", "key-deletion"]`. */
+  readonly environments: readonly string[];
 }
 
 export type BackendConfig =

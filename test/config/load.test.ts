@@ -95,9 +95,10 @@ describe('defaults', () => {
     expect(config.state).toEqual({ type: 'file', dir: '/var/keyrotor-state' });
   });
 
-  it('GIVEN a DynamoDB state store THEN it is taken as declared', () => {
+  it('GIVEN a DynamoDB state store (with the team-mode pipeline section it requires) THEN it is taken as declared', () => {
     const raw = validConfig();
     raw.state = { type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' };
+    raw.pipeline = { account: '111111111111', region: 'us-east-1', github: { repository: 'example-org/keyrotor' } };
     expect(parse(raw).state).toEqual({ type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' });
   });
 });
