@@ -1,6 +1,9 @@
-// @swc/jest strips types without type-checking (tsc does that in `npm test` first), which keeps a
-// suite start well under a second. execa and its dependencies are ESM-only, so they are
-// transformed to CommonJS for jest's module registry (Node itself loads them via require(esm)).
+// ts-jest in transpile-only mode (isolatedModules) strips types without type-checking — tsc does
+// that in `npm test` first — so suites start fast. execa and its dependencies are ESM-only, so they
+// are transformed to CommonJS for jest's module registry (Node itself loads them via require(esm)).
+// Why not jest 30 / @swc/jest: their platform-specific optional binaries are not all on the
+// registry these machines reach, so `npm ci` rejects the lock file they produce.
+
 // Workers inherit this: the SDK's Node 20 deprecation notice would otherwise repeat in every suite.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const esmOnly = [
@@ -13,7 +16,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+\\.(t|j|mj)s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // unicorn-magic exports only an "import" condition, which jest's CommonJS resolver skips.
