@@ -2,6 +2,7 @@ import type { Config, KeyRingConfig } from '../pipeline/config/types';
 import type { Ledger } from '../pipeline/ledger/types';
 import { App } from './cdktf';
 import { KeyStack } from './key-stack';
+import { PipelineStack } from './pipeline-stack';
 
 export interface BuildAppOptions {
   /** Synth output directory. Default: $CDKTF_OUTDIR, else `cdktf.out` (cdktf's own rule). */
@@ -27,6 +28,8 @@ export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, o
       identityCenterHelperCommand: options.identityCenterHelperCommand,
     });
   }
+  // Team mode only: a config without `pipeline` synthesizes exactly the key stacks, as before.
+  if (config.pipeline) new PipelineStack(app, { config });
   return app;
 }
 
@@ -45,6 +48,11 @@ export function groupByAccountAndRegion(keyrings: readonly KeyRingConfig[]): Key
     group.keyrings.push(keyring);
   }
   return [...groups.values()].sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+}
+
+/** The team-mode stack of an app built by buildApp, when the config has a `pipeline` section. */
+export function pipelineStackOf(app: App): PipelineStack | undefined {
+  return app.node.children.find((c): c is PipelineStack => c instanceof PipelineStack);
 }
 
 /** The key stacks of an app built by buildApp, in declaration order. */

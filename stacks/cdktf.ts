@@ -33,3 +33,7 @@ export { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 export { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 export { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 export { ConfigConfigRule } from '@cdktf/provider-aws/lib/config-config-rule';
+export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';

@@ -75,7 +75,7 @@ export class KeyStack extends TerraformStack {
   }
 }
 
-function declareBackend(stack: TerraformStack, name: string, backend: BackendConfig): void {
+export function declareBackend(stack: TerraformStack, name: string, backend: BackendConfig): void {
   if (backend.type === 'local') {
     new LocalBackend(stack, { path: path.join(backend.dir, `${name}.tfstate`) });
     return;
