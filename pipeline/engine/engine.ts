@@ -7,7 +7,7 @@ import type { Config, KeyRingConfig } from '../config/types';
 import type { Ledger } from '../ledger/types';
 import type { Run, StageRecord, StateStore, MutationRecord } from '../state/types';
 import type { AwsClients } from '../aws/clients';
-import { KeyrotorError, StageError, StateError } from '../errors';
+import { KeyrotorError, StateError } from '../errors';
 import { digestOf } from '../canonical-json';
 import { callAws } from '../aws/call';
 import { buildPlan, newRun, newRunId } from './run-factory';
@@ -47,6 +47,10 @@ export class SimulatedCrash extends Error {
 }
 
 const TERMINAL: readonly Run['status'][] = ['completed', 'rolled-back', 'cancelled'];
+/** Stages that change what the alias or Identity Center uses. */
+const SWITCHING_STAGES: readonly string[] = ['promote-alias', 'switch-identity-center', 'retire-alias'];
+/** Stages whose effect cannot be undone by rollback. */
+const IRREVERSIBLE_STAGES: readonly string[] = ['schedule-deletion'];
 
 /** Rollback is for runs in flight: never after completion, never once deletion is scheduled. */
 export function assertRollbackAllowed(run: Run): void {
@@ -105,13 +109,18 @@ export class Engine {
     }
     const keyring = findKeyring(this.deps.config, run.keyring);
     await this.takeLease(run.keyring, run.id);
-    let executed = 0;
+    const executed: string[] = [];
     for (;;) {
       const index = run.stages.findIndex((s) => s.status !== 'done' && s.status !== 'skipped');
       if (index < 0) return this.complete(run);
-      if (options.stageLimit !== undefined && executed >= options.stageLimit) return run;
-      executed += 1;
+      if (options.stageLimit !== undefined && executed.length >= options.stageLimit) return run;
       const stage = stageByName(run.kind as StartableKind, run.stages[index]!.name);
+      // A rule that never bends: the switch and the deletion never happen in one step.
+      if (IRREVERSIBLE_STAGES.includes(stage.name) && executed.some((name) => SWITCHING_STAGES.includes(name))) {
+        this.deps.progress?.({ type: 'message', stage: stage.name, message: 'not in the same step as the switch: run `rotate advance` again' });
+        return run;
+      }
+      executed.push(stage.name);
       const result = await this.runStage(run, keyring, stage, index);
       run = result.run;
       if (result.outcome.status === 'waiting') return run;
@@ -299,6 +308,5 @@ function withoutUndefined<T extends object>(value: T): T {
 
 function describeFailure(stage: string, error: unknown): { message: string; nextStep?: string } {
   if (error instanceof KeyrotorError) return { message: error.message, nextStep: error.nextStep };
-  const message = error instanceof Error ? error.message : String(error);
-  return { message: new StageError(stage, message, { fault: 'internal' }).message };
+  return { message: `stage ${stage}: ${error instanceof Error ? error.message : String(error)}` };
 }
