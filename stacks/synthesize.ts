@@ -2,7 +2,7 @@ import type { Config } from '../pipeline/config/types';
 import type { Ledger } from '../pipeline/ledger/types';
 import { openStateStore } from '../pipeline/state/open';
 import type { StateStore } from '../pipeline/state/types';
-import { buildApp, keyStacksOf, type BuildAppOptions } from './app';
+import { buildApp, keyStacksOf, pipelineStackOf, type BuildAppOptions } from './app';
 
 export interface SynthesizeOptions extends BuildAppOptions {
   /** File-store directory to read ledgers from, whatever the config says (--state-dir, $KEYROTOR_STATE_DIR). */
@@ -36,5 +36,6 @@ export async function synthesizeStacks(config: Config, options: SynthesizeOption
   }
   const app = buildApp(config, ledgers, options);
   app.synth();
-  return { outdir: app.outdir, stacks: keyStacksOf(app).map((s) => s.node.id) };
+  const pipeline = pipelineStackOf(app);
+  return { outdir: app.outdir, stacks: [...keyStacksOf(app), ...(pipeline ? [pipeline] : [])].map((s) => s.node.id) };
 }

@@ -306,3 +306,14 @@ describe('pipelineRole mismatch', () => {
     expect([roleOf(stack, ACCOUNT_A).name, roleOf(stack, ACCOUNT_B).name]).toEqual(['ci-keyrotor', 'ci-keyrotor']);
   });
 });
+
+describe('rotate synth in team mode', () => {
+  it('GIVEN a pipeline section WHEN the stacks are synthesized THEN the pipeline stack is written and listed with the key stacks', async () => {
+    const { synthesizeStacks } = await import('../../stacks/synthesize');
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-team-synth-'));
+    const result = await synthesizeStacks(teamConfig(), { stateDirOverride: path.join(work, 'state'), outdir: path.join(work, 'out') });
+    expect(result.stacks).toContain(STACK);
+    expect(fs.existsSync(path.join(work, 'out', 'stacks', STACK, 'cdk.tf.json'))).toBe(true);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+});
