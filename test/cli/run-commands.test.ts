@@ -2,7 +2,7 @@
  * The run commands as an operator meets them: `rotate plan/start/advance/status/rollback/
  * cancel-deletion/audit verify` run in-process through the real CLI parser, against the emulator.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/cli/main';
@@ -164,5 +164,45 @@ describe('rotate rollback and cancel-deletion', () => {
     expect(rolled.out).toContain('status: rolled-back');
     expect(rolled.out).toMatch(/switch-identity-center.*undone[\s\S]*Identity Center switched back to an AWS owned key/);
     expect((await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk')).code).toBe(0);
+  });
+});
+
+describe('a full rotation through the CLI, approvals included', () => {
+  it('stops at the gate, refuses the initiator, counts two approvers (the second also written to an approval file), then deletes only the old key', async () => {
+    const migration = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    await rotate('advance', migration);
+    const runId = runIdFrom(await rotate('start', 'identity-center'));
+    const waiting = await rotate('advance', runId);
+    expect(waiting.code).toBe(0);
+    expect(waiting.out).toMatch(/⏸ approval-gate\s+waiting/);
+    expect(waiting.out).toContain(`next: approvers run \`rotate approve ${runId} --signing-key <key>\``);
+
+    const closed = await rotate('gate', runId);
+    expect(closed.code).toBe(1);
+    expect(closed.out + closed.err).toMatch(/2 more needed/);
+
+    const [first, second] = ws.approvers;
+    const self = await rotate('approve', runId, '--signing-key', first!.privateKeyPath, '--as', ws.operator, '--yes');
+    expect(self.code).toBe(2);
+    expect(self.err).toMatch(/operator@example.com (initiated|is not)/);
+
+    expect((await rotate('approve', runId, '--signing-key', first!.privateKeyPath, '--as', first!.identity, '--yes')).code).toBe(0);
+    const approvalsDir = path.join(dir, 'approvals');
+    const secondApproval = await rotate('approve', runId, '--signing-key', second!.privateKeyPath, '--as', second!.identity, '--yes', '--out', path.join(approvalsDir, 'second.json'));
+    expect(secondApproval.code).toBe(0);
+    expect(JSON.parse(await readFile(path.join(approvalsDir, 'second.json'), 'utf8'))).toEqual(expect.objectContaining({ signer: second!.identity }));
+
+    const listed = await rotate('approvals', runId);
+    expect(listed.out).toContain(first!.identity);
+    const open = await rotate('gate', runId);
+    expect(open.code).toBe(0);
+
+    const done = await rotate('advance', runId);
+    expect(done.code).toBe(0);
+    expect(done.out).toContain('status: completed');
+    const run = JSON.parse((await rotate('--json', 'status', runId)).out) as Run;
+    expect(emulator.describeKeyState(run.plan.oldKeyArn!)!.keyState).toBe('PendingDeletion');
+    expect(emulator.describeKeyState(run.plan.newKeyArn!)!.keyState).toBe('Enabled');
+    expect((await rotate('audit', 'verify')).code).toBe(0);
   });
 });

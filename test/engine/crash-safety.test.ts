@@ -135,3 +135,41 @@ describe('crash safety of a full rotation', () => {
     }
   }, 120_000);
 });
+
+describe('crash safety of a rollback', () => {
+  it('converges to the old key after a crash at every point of a rollback of a switched rotation', async () => {
+    const setUp = async (): Promise<{ h: Harness; oldKey: string; runId: string; newKey: string }> => {
+      const { h, oldKey } = await preparedHarness();
+      const engine = h.engine();
+      const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id); // waits at the gate, old key disabled
+      return { h, oldKey, runId: run.id, newKey: run.plan.newKeyArn! };
+    };
+    const counting = await setUp();
+    const counter = new CrashAt(Number.POSITIVE_INFINITY);
+    await counting.h.engine({ options: { crashPoints: counter } }).rollback(counting.runId);
+    await counting.h.close();
+    expect(counter.count).toBeGreaterThan(10);
+
+    for (let at = 1; at <= counter.count; at += 1) {
+      const { h, oldKey, runId, newKey } = await setUp();
+      try {
+        await expect(h.engine({ options: { crashPoints: new CrashAt(at) } }).rollback(runId)).rejects.toBeInstanceOf(SimulatedCrash);
+        const run = await h.engine().rollback(runId);
+        const label = `crash ${at} of ${counter.count}`;
+        expect({ label, status: run.status }).toEqual({ label, status: 'rolled-back' });
+        expect((await h.clients.kms.send(new DescribeKeyCommand({ KeyId: h.keyring.alias }))).KeyMetadata!.Arn).toBe(oldKey);
+        const instance = await h.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: h.keyring.identityCenter!.instanceArn }));
+        expect(instance.EncryptionConfigurationDetails).toEqual(expect.objectContaining({ KmsKeyArn: oldKey, EncryptionStatus: 'ENABLED' }));
+        expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Enabled');
+        expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Disabled');
+        expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => g.state)).toEqual(['active', 'abandoned']);
+        const undoCalls = h.emulator.callLog().filter((c) => c.mutating && c.outcome === 'ok').map((c) => c.operation);
+        // The rotation's five mutations up to the gate, then exactly one of each undo.
+        expect({ label, undo: undoCalls.slice(5) }).toEqual({ label, undo: ['EnableKey', 'UpdateInstance', 'UpdateAlias', 'DisableKey'] });
+        expect(await h.store.verifyAudit()).toEqual(expect.objectContaining({ ok: true }));
+      } finally {
+        await h.close();
+      }
+    }
+  }, 300_000);
+});
