@@ -107,6 +107,12 @@ export class Engine {
       await this.deps.store.releaseLease(run.keyring, run.id);
       return run;
     }
+    if (run.stages.some((s) => s.status === 'undone')) {
+      throw new KeyrotorError(`run ${run.id} is part-way through a rollback; it cannot go forward again`, {
+        fault: 'operator',
+        nextStep: `finish the rollback with \`rotate rollback ${run.id}\`, then start a new run`,
+      });
+    }
     const keyring = findKeyring(this.deps.config, run.keyring);
     await this.takeLease(run.keyring, run.id);
     const executed: string[] = [];
@@ -140,7 +146,15 @@ export class Engine {
       const stage = stageByName(run.kind as StartableKind, record.name);
       let done = 'nothing to undo';
       const ctx = this.context(() => run, keyring, index, (r) => (run = r));
-      if (stage.undo) done = await stage.undo(ctx);
+      try {
+        if (stage.undo) done = await stage.undo(ctx);
+      } catch (error) {
+        if (error instanceof SimulatedCrash) throw error;
+        const failure = describeFailure(record.name, error);
+        run = await this.saveStage(run, index, { error: { message: `undo failed: ${failure.message}`, nextStep: `fix the cause, then \`rotate rollback ${run.id}\` again (undone stages are skipped)` } });
+        await this.audit('stage.undo-failed', run, { stage: record.name, error: failure.message });
+        throw error;
+      }
       run = await this.saveStage(run, index, { status: 'undone', endedAt: this.now().toISOString(), summary: `undone: ${done}` });
       await this.audit('stage.undone', run, { stage: record.name, summary: done });
       this.deps.progress?.({ type: 'stage-end', stage: record.name, status: 'undone', summary: done });

@@ -197,3 +197,29 @@ describe('what the pipeline creates matches what the stacks declare (adoption sh
     }
   });
 });
+
+describe('a rollback that cannot finish', () => {
+  it('GIVEN Identity Center refuses to switch back WHEN rolling back THEN the failure is recorded on the stage, advance is refused, and a second rollback after the fix completes', async () => {
+    const h = await createHarness();
+    try {
+      const oldKey = (await migrateToCmk(h)).plan.newKeyArn!;
+      const engine = h.engine();
+      const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id); // old key disabled during soak
+      // KMS keeps failing the EnableKey the soak's undo needs, past the client's retries.
+      h.emulator.failNext('EnableKey', 5, { code: 'KMSInternalException', status: 500 });
+      await expect(h.engine().rollback(run.id)).rejects.toThrow(/EnableKey/);
+      const stuck = (await h.store.getRun(run.id))!;
+      expect(stuck.stages.find((s) => s.name === 'soak')!.error!.message).toMatch(/^undo failed: /);
+      expect(stuck.stages.find((s) => s.name === 'approval-gate')!.status).toBe('undone');
+      await expect(h.engine().advance(run.id)).rejects.toThrow(`run ${run.id} is part-way through a rollback`);
+
+      h.emulator.clearFaults();
+      const rolled = await h.engine().rollback(run.id);
+      expect(rolled.status).toBe('rolled-back');
+      expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Enabled');
+      expect(await aliasTarget(h)).toBe(oldKey);
+    } finally {
+      await h.close();
+    }
+  });
+});
