@@ -19,6 +19,9 @@ function time(iso: string | undefined): string {
 }
 
 export function nextStep(run: Run): string {
+  if (run.status !== 'rolled-back' && run.stages.some((s) => s.status === 'undone')) {
+    return `finish the rollback with \`rotate rollback ${run.id}\` (undone stages are skipped)`;
+  }
   switch (run.status) {
     case 'completed':
       return run.plan.oldKeyArn && run.kind !== 'cancel-deletion'
