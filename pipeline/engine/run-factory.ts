@@ -21,7 +21,9 @@ export function activeKeyArn(ledger: Ledger | undefined): string | undefined {
 
 /** The plan of a run of `kind` on `keyring`, given the ledger as it is now. */
 export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: { keyArn?: string; enable?: boolean }): RunPlan {
-  const oldKeyArn = kind === 'cancel-deletion' ? target?.keyArn : activeKeyArn(ledger);
+  const targeted = kind === 'cancel-deletion' || kind === 'retire-key';
+  const oldKeyArn = targeted ? target?.keyArn : activeKeyArn(ledger);
+  if (kind === 'retire-key') assertRetirable(keyring, ledger, oldKeyArn);
   if ((kind === 'rotate' || kind === 'migrate-to-aws-owned') && !oldKeyArn) {
     throw new KeyrotorError(`key ring ${keyring.name} has no active generation in its ledger, so there is nothing to ${kind === 'rotate' ? 'rotate' : 'retire'}`, {
       fault: 'operator',
@@ -47,6 +49,20 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
     stages: stagesFor(kind).map((s) => s.name),
     ...(kind === 'cancel-deletion' ? { enableAfterCancel: target?.enable ?? false } : {}),
   };
+}
+
+/** Only a generation nothing uses any more may be retired: never the active one, never twice. */
+function assertRetirable(keyring: KeyRingConfig, ledger: Ledger | undefined, keyArn: string | undefined): void {
+  const generation = keyArn ? ledger?.generations.find((g) => g.keyArn === keyArn) : undefined;
+  const retirable = ['abandoned', 'retiring', 'disabled'];
+  if (!generation || !retirable.includes(generation.state)) {
+    throw new KeyrotorError(
+      generation
+        ? `generation ${generation.generation} of key ring ${keyring.name} (${keyArn}) is ${generation.state}; only an ${retirable.join(', ')} generation can be retired`
+        : `key ${keyArn ?? '(none given)'} is not a generation of key ring ${keyring.name}`,
+      { fault: 'operator', nextStep: `pick a generation from \`rotate status\`; rotate the active key with \`rotate start ${keyring.name}\`` },
+    );
+  }
 }
 
 export function newRun(id: string, plan: RunPlan, initiator: string, now: Date): Run {

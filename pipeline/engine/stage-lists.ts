@@ -17,6 +17,7 @@ import { scheduleDeletion } from '../stages/schedule-deletion';
 import { retireAlias } from '../stages/retire-alias';
 import { adoptKey } from '../stages/adopt-key';
 import { cancelKeyDeletion } from '../stages/cancel-key-deletion';
+import { collectEvidence } from '../stages/collect-evidence';
 
 export type StartableKind = Exclude<RunKind, 'rollback'>;
 
@@ -27,6 +28,8 @@ const STAGES: Record<StartableKind, readonly StageDefinition[]> = {
   'migrate-to-aws-owned': [preflight, switchIdentityCenterToAwsOwned, integrationChecks, retireAlias, soak, approvalGate, scheduleDeletion],
   adopt: [preflight, adoptKey],
   'cancel-deletion': [preflight, cancelKeyDeletion],
+  // A generation a run left behind (abandoned by a rollback, or retiring): deleted through the gate.
+  'retire-key': [preflight, collectEvidence, approvalGate, scheduleDeletion],
 };
 
 export function stagesFor(kind: StartableKind): readonly StageDefinition[] {

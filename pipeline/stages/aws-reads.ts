@@ -3,7 +3,7 @@
  * backoff poll for the asynchronous Identity Center switch. Every call goes through `callAws`, so
  * failures come back as typed errors naming the operation and the resource.
  */
-import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyLastUsageCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
 import { StageError } from '../errors';
@@ -75,4 +75,17 @@ export async function waitForEncryptionSettled(ctx: StageContext, stage: string,
 
 export function isAliasArn(arn: string): boolean {
   return /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:alias\//.test(arn);
+}
+
+/**
+ * The key's last recorded cryptographic use (GetKeyLastUsage), as plain JSON for evidence; when the
+ * call fails the reason is recorded instead, so approvers see that it is unknown.
+ */
+export async function keyLastUsage(ctx: StageContext, keyArn: string): Promise<Record<string, unknown>> {
+  try {
+    const out = await ctx.clients.kms.send(new GetKeyLastUsageCommand({ KeyId: keyArn }));
+    return JSON.parse(JSON.stringify(out, (k, v) => (k === '$metadata' ? undefined : v))) as Record<string, unknown>;
+  } catch (error) {
+    return { unavailable: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -5,14 +5,13 @@
  * commands pass. The results and the old key's last recorded use become the run's evidence, whose
  * digest approvers sign.
  */
-import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
 import { ListUsersCommand } from '@aws-sdk/client-identitystore';
 import { execa } from 'execa';
 import { digestOf } from '../canonical-json';
 import { StageError } from '../errors';
 import type { CheckCommand } from '../config/types';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
-import { describeInstanceEncryption } from './aws-reads';
+import { describeInstanceEncryption, keyLastUsage } from './aws-reads';
 import { roundTrip } from './verify-key';
 
 const NAME = 'integration-checks';
@@ -87,15 +86,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   }
   for (const check of keyring.checks) results.push(await runCommand(ctx, check));
 
-  let oldKeyLastUsage: Record<string, unknown> | undefined;
-  if (plan.oldKeyArn) {
-    const usage = await attempt('old key last usage', async () => {
-      const out = await ctx.clients.kms.send(new GetKeyLastUsageCommand({ KeyId: plan.oldKeyArn }));
-      oldKeyLastUsage = JSON.parse(JSON.stringify(out, (k, v) => (k === '$metadata' ? undefined : v instanceof Date ? v.toISOString() : v)));
-      return 'recorded';
-    });
-    if (!usage.ok) oldKeyLastUsage = { unavailable: usage.detail };
-  }
+  const oldKeyLastUsage = plan.oldKeyArn ? await keyLastUsage(ctx, plan.oldKeyArn) : undefined;
 
   const evidence = { checkedAt: ctx.now().toISOString(), checks: results, oldKeyArn: plan.oldKeyArn, newKeyArn: plan.newKeyArn, oldKeyLastUsage };
   await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));

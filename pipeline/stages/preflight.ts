@@ -37,6 +37,14 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   }
 
   const target = await aliasTarget(ctx, keyring.alias);
+  if (plan.kind === 'retire-key') {
+    if (target === plan.oldKeyArn) fail(ctx, `alias ${keyring.alias} points to ${plan.oldKeyArn}, the key to retire`, 'reconcile the alias with the ledger (a reviewed change) before retiring the key');
+    if (keyring.identityCenter) {
+      const instance = await describeInstanceEncryption(ctx, keyring.identityCenter.instanceArn);
+      if (instance.kmsKeyArn === plan.oldKeyArn) fail(ctx, `Identity Center encrypts with ${plan.oldKeyArn}, the key to retire`, 'switch Identity Center to another key first');
+    }
+    return { status: 'done', summary: `${facts.join('; ')}; ${plan.oldKeyArn} is used by neither the alias nor Identity Center`, outputs: { callerArn: caller.Arn } };
+  }
   if (plan.kind === 'adopt') {
     if (active) fail(ctx, `key ring ${keyring.name} already has active generation ${active.generation} (${active.keyArn}) in its ledger`, `rotate it with \`rotate start ${keyring.name}\``);
     if (!target) fail(ctx, `alias ${keyring.alias} does not exist in ${keyring.account}/${keyring.region}, so there is no key to adopt`, `create the key with \`rotate start ${keyring.name} --kind migrate-to-cmk\` or let the stacks create generation 1`);

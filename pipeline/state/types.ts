@@ -5,7 +5,7 @@
  */
 import type { Ledger } from '../ledger/types';
 
-export type RunKind = 'rotate' | 'migrate-to-cmk' | 'migrate-to-aws-owned' | 'rollback' | 'cancel-deletion' | 'adopt';
+export type RunKind = 'rotate' | 'migrate-to-cmk' | 'migrate-to-aws-owned' | 'rollback' | 'cancel-deletion' | 'adopt' | 'retire-key';
 
 export type RunStatus =
   | 'open' // stages remain

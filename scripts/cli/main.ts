@@ -97,11 +97,16 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .action(action('synth'));
   program.command('lint').description('validate the config and lint every key policy; exit 1 on findings')
     .action(action('lint'));
+  const kinds = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt', 'retire-key'];
   program.command('plan <keyring>').description('show the stages a run would take, without changing anything')
-    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt']).default('rotate'))
+    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(kinds).default('rotate'))
+    .option('--key <arn>', 'the key to retire (--kind retire-key)')
+    .option('-g, --generation <n>', 'the generation to retire (--kind retire-key)')
     .action(action('plan'));
   program.command('start <keyring>').description('open a run on a key ring (takes the key ring\'s lease) and run preflight')
-    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt']).default('rotate'))
+    .addOption(new Option('-k, --kind <kind>', 'run kind').choices(kinds).default('rotate'))
+    .option('--key <arn>', 'the key to retire (--kind retire-key)')
+    .option('-g, --generation <n>', 'the generation to retire (--kind retire-key)')
     .option('--dry-run', 'show what would happen; change nothing', false)
     .action(action('start'));
   program.command('advance <run>').description('run stages until one needs time or people')

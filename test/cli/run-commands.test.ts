@@ -121,6 +121,8 @@ describe('bad input gets a clear error and the next command', () => {
     [['advance', 'no-such-run'], /no run with id "no-such-run"/, /next: list runs with `rotate status`/],
     [['cancel-deletion', 'identity-center'], /cancel-deletion needs --generation N or --key ARN/, /rotate cancel-deletion identity-center --generation 1/],
     [['cancel-deletion', 'identity-center', '--generation', '7'], /no generation 7 in its ledger/, /rotate status/],
+    [['start', 'identity-center', '--kind', 'retire-key'], /retire-key needs --generation N or --key ARN/, /rotate start identity-center --kind retire-key --generation 1/],
+    [['plan', 'identity-center', '--kind', 'retire-key', '--generation', '1'], /no generation 1 in its ledger/, /rotate status/],
   ])('rotate %j', async (args, message, next) => {
     const result = await rotate(...args);
     expect(result.code).toBe(2);

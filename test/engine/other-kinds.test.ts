@@ -89,3 +89,45 @@ describe('the ledger the stacks read stays true after every stage', () => {
     }
   });
 });
+
+describe('retire-key: deleting a generation a run left behind, through the gate', () => {
+  it('GIVEN a candidate abandoned by a rollback WHEN retired THEN its last use is the evidence, it waits for approvals, and only it is scheduled for deletion', async () => {
+    const h = await createHarness();
+    try {
+      const active = (await migrateToCmk(h)).plan.newKeyArn!;
+      const engine = h.engine();
+      const rotation = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+      const abandoned = rotation.plan.newKeyArn!;
+      await h.engine().rollback(rotation.id);
+
+      const retire = h.engine();
+      let run = await retire.advance((await retire.start(h.keyring.name, 'retire-key', { keyArn: abandoned })).id);
+      expect(stageStatuses(run)).toEqual({ preflight: 'done', 'collect-evidence': 'done', 'approval-gate': 'waiting', 'schedule-deletion': 'pending' });
+      expect(run.evidence).toEqual(expect.objectContaining({ oldKeyArn: abandoned, oldKeyLastUsage: expect.any(Object) }));
+      expect(h.emulator.describeKeyState(abandoned)!.keyState).toBe('Disabled');
+
+      await h.approveAll(run.id);
+      run = await h.engine().advance(run.id);
+      expect(run.status).toBe('completed');
+      expect(h.emulator.describeKeyState(abandoned)!.keyState).toBe('PendingDeletion');
+      expect(h.emulator.describeKeyState(active)!.keyState).toBe('Enabled');
+      expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => [g.generation, g.state])).toEqual([[1, 'active'], [2, 'pending-deletion']]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('GIVEN the active generation WHEN asked to retire it THEN it is refused before anything starts, naming the generation and its state', async () => {
+    const h = await createHarness();
+    try {
+      const active = (await migrateToCmk(h)).plan.newKeyArn!;
+      await expect(h.engine().start(h.keyring.name, 'retire-key', { keyArn: active })).rejects.toThrow(
+        `generation 1 of key ring identity-center (${active}) is active; only an abandoned, retiring, disabled generation can be retired`,
+      );
+      await expect(h.engine().start(h.keyring.name, 'retire-key', { keyArn: 'arn:aws:kms:us-east-1:111111111111:key/nope' })).rejects.toThrow(/is not a generation of key ring identity-center/);
+      expect(await h.store.getLease(h.keyring.name)).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+});

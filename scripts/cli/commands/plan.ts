@@ -2,7 +2,7 @@ import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
 /** `rotate plan KEYRING --kind K`: the stages a run would take and its plan, with no AWS call and no write. */
-export const run: CommandRun<{ kind?: string }> = async (ctx, options, args) => {
+export const run: CommandRun<{ kind?: string; key?: string; generation?: string }> = async (ctx, options, args) => {
   const { loadConfig } = await import('../../../pipeline/config/load');
   const { openStateStore } = await import('../../../pipeline/state/open');
   const { findKeyring } = await import('../../../pipeline/engine/engine');
@@ -13,18 +13,25 @@ export const run: CommandRun<{ kind?: string }> = async (ctx, options, args) => 
   const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
   try {
     const kind = (options.kind ?? 'rotate') as Parameters<typeof stagesFor>[0];
-    const plan = buildPlan(kind, keyring, await store.getLedger(keyring.name));
+    const ledger = await store.getLedger(keyring.name);
+    let target: { keyArn: string } | undefined;
+    if (kind === 'retire-key') {
+      const { resolveTargetKey } = await import('../target-key');
+      target = { keyArn: resolveTargetKey(keyring, ledger, options, 'retire-key') };
+    }
+    const plan = buildPlan(kind, keyring, ledger, target);
     const stages = stagesFor(kind).map((s) => ({ name: s.name, description: s.description, undo: Boolean(s.undo) }));
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ plan, stages }, null, 2));
       return ExitCode.ok;
     }
     ctx.io.out(`plan: ${kind} of key ring ${keyring.name} (${keyring.alias} in ${keyring.account}/${keyring.region})`);
-    if (plan.oldKeyArn) ctx.io.out(`  retires: ${plan.oldKeyArn}${kind === 'rotate' || kind === 'migrate-to-aws-owned' ? ` (deletion window ${plan.deletionWindowDays} days, after ${keyring.approvals.quorum} approvals)` : ''}`);
+    if (plan.oldKeyArn) ctx.io.out(`  retires: ${plan.oldKeyArn}${kind === 'rotate' || kind === 'migrate-to-aws-owned' || kind === 'retire-key' ? ` (deletion window ${plan.deletionWindowDays} days, after ${keyring.approvals.quorum} approvals)` : ''}`);
     if (plan.identityCenterInstanceArn) ctx.io.out(`  Identity Center: ${plan.identityCenterInstanceArn}`);
     ctx.io.out('stages:');
     stages.forEach((s, i) => ctx.io.out(`  ${i + 1}. ${s.name.padEnd(24)} ${s.description}${s.undo ? '' : ' (nothing to undo)'}`));
-    ctx.io.out(`\nnothing was changed; start it with \`rotate start ${keyring.name}${kind === 'rotate' ? '' : ` --kind ${kind}`}\``);
+    const targetFlag = kind === 'retire-key' ? ` --key ${plan.oldKeyArn}` : '';
+    ctx.io.out(`\nnothing was changed; start it with \`rotate start ${keyring.name}${kind === 'rotate' ? '' : ` --kind ${kind}`}${targetFlag}\``);
     return ExitCode.ok;
   } finally {
     await store.close();

@@ -1,0 +1,27 @@
+/**
+ * collect-evidence — for retiring a generation no run switched away from just now: the key's
+ * state and its last recorded use, as the evidence approvers sign (a key something still uses
+ * must not be signed away).
+ */
+import { digestOf } from '../canonical-json';
+import type { StageDefinition, StageOutcome } from '../engine/types';
+import { describeKey, keyLastUsage } from './aws-reads';
+
+export const collectEvidence: StageDefinition = {
+  name: 'collect-evidence',
+  description: 'DescribeKey and GetKeyLastUsage of the key to retire, recorded as the evidence approvers sign',
+  async run(ctx): Promise<StageOutcome> {
+    const keyArn = ctx.run().plan.oldKeyArn!;
+    const key = await describeKey(ctx, keyArn);
+    const oldKeyLastUsage = await keyLastUsage(ctx, keyArn);
+    const evidence = {
+      checkedAt: ctx.now().toISOString(),
+      checks: [{ name: 'key state', ok: true, detail: `${keyArn} is ${key.KeyState}` }],
+      oldKeyArn: keyArn,
+      oldKeyLastUsage,
+    };
+    await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
+    return { status: 'done', summary: `${keyArn} is ${key.KeyState}; last use recorded for the approvers` };
+  },
+  verify: async () => undefined,
+};
