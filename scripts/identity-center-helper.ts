@@ -12,7 +12,7 @@ import { chooseCredentials } from '../pipeline/aws/credentials';
 import { isLoopbackEndpoint, resolveEndpoint } from '../pipeline/aws/endpoints';
 import { exitCodeFor, ExitCode, KeyrotorError } from '../pipeline/errors';
 import { parseDesiredEncryption } from './ic-helper/desired';
-import { ensureIdentityCenterEncryption } from './ic-helper/ensure-encryption';
+import { ensureIdentityCenterEncryption } from '../pipeline/identity-center/ensure-encryption';
 
 export async function runHelper(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('identity-center-helper')

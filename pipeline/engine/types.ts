@@ -67,8 +67,8 @@ export interface StageDefinition {
 }
 
 export interface EngineOptions {
-  /** Identity Center poll: first delay, factor and ceiling (ms), and the overall timeout. */
-  readonly poll?: { readonly initialMs?: number; readonly factor?: number; readonly maxMs?: number; readonly timeoutMs?: number };
+  /** Identity Center poll: first delay and ceiling (ms; the delay doubles), and the overall timeout. */
+  readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
   /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
   readonly extraApprovalsDir?: string;
   readonly crashPoints?: CrashPoints;

@@ -1,12 +1,12 @@
 /**
  * The reads stages share: what a key is, where the alias points, what Identity Center uses, and a
  * backoff poll for the asynchronous Identity Center switch. Every call goes through `callAws`, so
- * failures come back as typed errors naming the operation and the resource.
+ * failures come back as typed errors naming the operation and the resource. (Waiting for the
+ * asynchronous Identity Center switch lives in pipeline/identity-center.)
  */
 import { DescribeKeyCommand, GetKeyLastUsageCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
-import { StageError } from '../errors';
 import type { StageContext } from '../engine/types';
 
 export async function describeKey(ctx: StageContext, keyId: string): Promise<KeyMetadata> {
@@ -45,32 +45,6 @@ export async function describeInstanceEncryption(ctx: StageContext, instanceArn:
     kmsKeyArn: details?.KmsKeyArn,
     reason: details?.EncryptionStatusReason,
   };
-}
-
-/**
- * Polls DescribeInstance with exponential backoff (never a fixed busy loop) until the encryption
- * status leaves UPDATING. Returns the final state; throws when it stays UPDATING past the timeout.
- */
-export async function waitForEncryptionSettled(ctx: StageContext, stage: string, instanceArn: string): Promise<InstanceEncryption> {
-  const poll = ctx.options.poll ?? {};
-  let delay = poll.initialMs ?? 500;
-  const factor = poll.factor ?? 2;
-  const maxDelay = poll.maxMs ?? 15_000;
-  const deadline = ctx.now().getTime() + (poll.timeoutMs ?? 15 * 60_000);
-  for (;;) {
-    const state = await describeInstanceEncryption(ctx, instanceArn);
-    if (state.encryptionStatus !== 'UPDATING') return state;
-    if (ctx.now().getTime() + delay > deadline) {
-      throw new StageError(stage, `Identity Center instance ${instanceArn} is still UPDATING its encryption after the poll timeout`, {
-        fault: 'aws',
-        retryable: true,
-        nextStep: `run \`rotate advance ${ctx.run().id}\` again later; it resumes polling without a second UpdateInstance`,
-      });
-    }
-    ctx.progress(`Identity Center encryption UPDATING; checking again in ${Math.round(delay / 100) / 10}s`);
-    await ctx.sleep(delay);
-    delay = Math.min(maxDelay, delay * factor);
-  }
 }
 
 export function isAliasArn(arn: string): boolean {

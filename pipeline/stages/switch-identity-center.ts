@@ -1,14 +1,18 @@
 /**
  * switch-identity-center — UpdateInstance with EncryptionConfiguration only (a key ARN, never an
- * alias ARN), then poll DescribeInstance with backoff until ENABLED. UPDATE_FAILED keeps the old
+ * alias ARN), then poll DescribeInstance with backoff until ENABLED (the driver shared with the
+ * Terraform helper, pipeline/identity-center). UPDATE_FAILED keeps the old
  * key in use (Identity Center's own behaviour): the stage points the alias back, leaves the old key
  * untouched, and fails showing EncryptionStatusReason.
  */
 import { UpdateInstanceCommand } from '@aws-sdk/client-sso-admin';
-import { StageError } from '../errors';
+import { KeyrotorError, StageError } from '../errors';
 import type { IdentityCenterTarget } from '../ledger/types';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
-import { describeInstanceEncryption, isAliasArn, waitForEncryptionSettled, type InstanceEncryption } from './aws-reads';
+import { mapAwsError } from '../aws/map-error';
+import { ensureIdentityCenterEncryption } from '../identity-center/ensure-encryption';
+import { IdentityCenterEncryptionError } from '../identity-center/errors';
+import { describeInstanceEncryption, isAliasArn, type InstanceEncryption } from './aws-reads';
 import { setIdentityCenterTarget } from './ledger-edits';
 import { pointAliasAtNewKey, pointAliasBack } from './promote-alias';
 
@@ -32,31 +36,38 @@ function describeTarget(target: IdentityCenterTarget): string {
   return target.keyType === 'AWS_OWNED_KMS_KEY' ? 'an AWS owned key' : target.kmsKeyArn;
 }
 
-/** Drives the instance to `target`: no call when it is already there, resumes a switch in flight. */
-async function ensureEncryption(ctx: StageContext, stage: string, target: IdentityCenterTarget): Promise<InstanceEncryption & { changed: boolean }> {
+/**
+ * Drives the instance to `target` with the shared driver (no call when it is already there; a
+ * switch in flight is waited for), sending UpdateInstance as a recorded mutation. Returns the
+ * UPDATE_FAILED reason instead of throwing it, so the caller can put the alias back first.
+ */
+async function ensureEncryption(ctx: StageContext, stage: string, target: IdentityCenterTarget): Promise<{ changed: boolean; updateFailedReason?: string }> {
   const instanceArn = ctx.keyring.identityCenter!.instanceArn;
   if (target.keyType === 'CUSTOMER_MANAGED_KEY' && isAliasArn(target.kmsKeyArn)) {
     throw new StageError(stage, `Identity Center accepts only a key ARN, not the alias ARN ${target.kmsKeyArn}`, { fault: 'internal' });
   }
-  let state = await describeInstanceEncryption(ctx, instanceArn);
-  let changed = false;
-  if (state.encryptionStatus === 'UPDATING') {
-    state = await waitForEncryptionSettled(ctx, stage, instanceArn);
+  const poll = ctx.options.poll ?? {};
+  const detail = { keyType: target.keyType, ...(target.keyType === 'CUSTOMER_MANAGED_KEY' ? { kmsKeyArn: target.kmsKeyArn } : {}) };
+  try {
+    const result = await ensureIdentityCenterEncryption(ctx.clients, instanceArn, target, {
+      initialDelayMs: poll.initialMs ?? 500,
+      maxDelayMs: poll.maxMs ?? 15_000,
+      timeoutMs: poll.timeoutMs ?? 15 * 60_000,
+      sleep: ctx.sleep,
+      now: () => ctx.now().getTime(),
+      log: (line) => ctx.progress(line),
+      update: (input) => ctx.mutate('sso:UpdateInstance', instanceArn, () => ctx.clients.ssoAdmin.send(new UpdateInstanceCommand(input)), detail),
+    });
+    return { changed: result.changed };
+  } catch (error) {
+    if (error instanceof IdentityCenterEncryptionError && error.updateFailedReason !== undefined) return { changed: true, updateFailedReason: error.updateFailedReason };
+    // Only the driver's own DescribeInstance can fail with a raw SDK error; everything else
+    // (typed errors, the mutation's mapped error, a crash) passes through as it is.
+    if (error instanceof Error && '$metadata' in error && !(error instanceof KeyrotorError)) {
+      throw mapAwsError(error, { operation: 'sso:DescribeInstance', target: instanceArn });
+    }
+    throw error;
   }
-  if (!(matches(state, target) && state.encryptionStatus === 'ENABLED')) {
-    await ctx.mutate('sso:UpdateInstance', instanceArn, () =>
-      ctx.clients.ssoAdmin.send(
-        new UpdateInstanceCommand({
-          InstanceArn: instanceArn,
-          EncryptionConfiguration: target.keyType === 'AWS_OWNED_KMS_KEY' ? { KeyType: 'AWS_OWNED_KMS_KEY' } : { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: target.kmsKeyArn },
-        }),
-      ),
-      { keyType: target.keyType, ...(target.keyType === 'CUSTOMER_MANAGED_KEY' ? { kmsKeyArn: target.kmsKeyArn } : {}) },
-    );
-    changed = true;
-    state = await waitForEncryptionSettled(ctx, stage, instanceArn);
-  }
-  return { ...state, changed };
 }
 
 function makeSwitchStage(spec: SwitchSpec): StageDefinition {
@@ -73,14 +84,13 @@ function makeSwitchStage(spec: SwitchSpec): StageDefinition {
         await ctx.saveOutputs({ aliasRolledBack: false });
       }
       const state = await ensureEncryption(ctx, spec.name, desired);
-      if (state.encryptionStatus === 'UPDATE_FAILED' || !matches(state, desired)) {
-        const reason = state.reason ?? `instance reports ${state.encryptionStatus} on ${state.kmsKeyArn ?? 'an AWS owned key'}`;
+      if (state.updateFailedReason !== undefined) {
         let aliasNote = '';
         if (spec.movesAlias) {
           aliasNote = `; ${await pointAliasBack(ctx)}`;
           await ctx.saveOutputs({ aliasRolledBack: true });
         }
-        throw new StageError(spec.name, `Identity Center could not switch to ${describeTarget(desired)}: ${reason}. It still uses ${state.kmsKeyArn ?? 'an AWS owned key'}; the old key is untouched${aliasNote}`, {
+        throw new StageError(spec.name, `Identity Center could not switch to ${describeTarget(desired)} (UPDATE_FAILED: ${state.updateFailedReason}). It keeps its previous key; the old key is untouched${aliasNote}`, {
           fault: 'aws',
           nextStep: `fix the cause (key state, key policy) and run \`rotate advance ${ctx.run().id}\` to retry, or \`rotate rollback ${ctx.run().id}\``,
         });
@@ -104,8 +114,8 @@ function makeSwitchStage(spec: SwitchSpec): StageDefinition {
       if (!ctx.keyring.identityCenter) return 'not attached to Identity Center';
       const previous = spec.previous(ctx);
       const state = await ensureEncryption(ctx, spec.name, previous);
-      if (state.encryptionStatus !== 'ENABLED' || !matches(state, previous)) {
-        throw new StageError(spec.name, `Identity Center could not switch back to ${describeTarget(previous)}: ${state.reason ?? state.encryptionStatus}`, {
+      if (state.updateFailedReason !== undefined) {
+        throw new StageError(spec.name, `Identity Center could not switch back to ${describeTarget(previous)} (UPDATE_FAILED: ${state.updateFailedReason})`, {
           fault: 'aws',
           nextStep: `fix the cause and run \`rotate rollback ${ctx.run().id}\` again`,
         });

@@ -1,5 +1,5 @@
 import type { IdentityCenterTarget } from '../../pipeline/ledger/types';
-import { IdentityCenterEncryptionError } from './errors';
+import { IdentityCenterEncryptionError } from '../../pipeline/identity-center/errors';
 
 export type DesiredEncryption = IdentityCenterTarget;
 

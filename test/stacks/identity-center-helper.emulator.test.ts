@@ -3,7 +3,7 @@ import { DescribeInstanceCommand, SSOAdminClient } from '@aws-sdk/client-sso-adm
 import { startEmulator, type Emulator } from '../../emulator';
 import { buildKeyPolicy, renderKeyPolicy } from '../../pipeline/policy/builder';
 import { runHelper } from '../../scripts/identity-center-helper';
-import { ensureIdentityCenterEncryption } from '../../scripts/ic-helper/ensure-encryption';
+import { ensureIdentityCenterEncryption } from '../../pipeline/identity-center/ensure-encryption';
 import { IDENTITY_CENTER, keyring } from './helpers';
 
 // End to end through the real SDK against the local emulator (a test double of SSO Admin and KMS).

@@ -1,7 +1,7 @@
 import { DescribeInstanceCommand, UpdateInstanceCommand, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { parseDesiredEncryption } from '../../scripts/ic-helper/desired';
-import { ensureIdentityCenterEncryption } from '../../scripts/ic-helper/ensure-encryption';
-import { IdentityCenterEncryptionError } from '../../scripts/ic-helper/errors';
+import { ensureIdentityCenterEncryption } from '../../pipeline/identity-center/ensure-encryption';
+import { IdentityCenterEncryptionError } from '../../pipeline/identity-center/errors';
 
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
 const KEY = 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -1,6 +1,19 @@
-import { DescribeInstanceCommand, UpdateInstanceCommand, type DescribeInstanceCommandOutput, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import type { DesiredEncryption } from './desired';
+/**
+ * Driving Identity Center's encryption to a target, idempotently. Shared by the pipeline's switch
+ * stage (which routes UpdateInstance through its recorded mutations) and the helper the
+ * IdentityCenterEncryption construct runs at `terraform apply`.
+ */
+import {
+  DescribeInstanceCommand,
+  UpdateInstanceCommand,
+  type DescribeInstanceCommandOutput,
+  type SSOAdminClient,
+  type UpdateInstanceCommandInput,
+} from '@aws-sdk/client-sso-admin';
+import type { IdentityCenterTarget } from '../ledger/types';
 import { IdentityCenterEncryptionError } from './errors';
+
+type DesiredEncryption = IdentityCenterTarget;
 
 /** The SSO Admin client (or anything with its `send`). */
 export interface IdentityCenterClients {
@@ -18,6 +31,8 @@ export interface EnsureEncryptionOptions {
   readonly now?: () => number;
   /** Progress lines (the CLI prints them to stderr). */
   readonly log?: (line: string) => void;
+  /** Sends the UpdateInstance; default `clients.ssoAdmin.send`. The pipeline records it as a mutation. */
+  readonly update?: (input: UpdateInstanceCommandInput) => Promise<unknown>;
 }
 
 export interface EnsureEncryptionResult {
@@ -69,20 +84,21 @@ export async function ensureIdentityCenterEncryption(
       return { changed: updateSent, polls };
     }
     if (status === 'UPDATE_FAILED' && updateSent) {
+      const reason = details.EncryptionStatusReason ?? 'no reason given';
       throw new IdentityCenterEncryptionError(
         instanceArn,
-        `switch to ${describeTarget(desired)} failed (UPDATE_FAILED): ${details.EncryptionStatusReason ?? 'no reason given'}`,
+        `switch to ${describeTarget(desired)} failed (UPDATE_FAILED): ${reason}`,
         { fault: 'operator', nextStep: 'fix the key (enabled? Identity Center statements in its policy? same account and Region?) and apply again; the instance keeps its previous key' },
+        reason,
       );
     }
     if (status !== 'UPDATING' && !updateSent) {
       log(`switching from ${details.KeyType ?? 'unknown'} ${details.KmsKeyArn ?? ''} (${status ?? 'no status'}) to ${describeTarget(desired)}`.replace(/\s+/g, ' '));
-      await clients.ssoAdmin.send(
-        new UpdateInstanceCommand({
-          InstanceArn: instanceArn,
-          EncryptionConfiguration: desired.keyType === 'AWS_OWNED_KMS_KEY' ? { KeyType: desired.keyType } : { KeyType: desired.keyType, KmsKeyArn: desired.kmsKeyArn },
-        }),
-      );
+      const input: UpdateInstanceCommandInput = {
+        InstanceArn: instanceArn,
+        EncryptionConfiguration: desired.keyType === 'AWS_OWNED_KMS_KEY' ? { KeyType: desired.keyType } : { KeyType: desired.keyType, KmsKeyArn: desired.kmsKeyArn },
+      };
+      await (options.update ? options.update(input) : clients.ssoAdmin.send(new UpdateInstanceCommand(input)));
       updateSent = true;
     } else {
       log(`status ${status ?? 'unknown'}; waiting`);
