@@ -1,10 +1,10 @@
 /**
- * Pure functions over a ledger's generations: which one is active, which are live (declared in the
- * stacks), the next generation number, and state changes that follow the generation lifecycle.
+ * Pure functions over a ledger's generations: which one is active, the next generation number, and
+ * state changes that follow the generation lifecycle.
  * They never mutate their input; the caller writes the result through the StateStore.
  */
 import { StateError } from '../errors';
-import { type Generation, type GenerationState, type Ledger, LIVE_GENERATION_STATES } from './types';
+import type { Generation, GenerationState, Ledger } from './types';
 
 /**
  * Allowed moves. Forward: candidate → active → retiring → disabled → pending-deletion → deleted.
@@ -41,11 +41,6 @@ export function activeGeneration(ledger: Ledger): Generation | undefined {
   return active[0];
 }
 
-/** Generations that exist as usable keys in AWS and so are declared by the stacks, oldest first. */
-export function liveGenerations(ledger: Ledger): Generation[] {
-  return ledger.generations.filter((g) => LIVE_GENERATION_STATES.includes(g.state)).sort((a, b) => a.generation - b.generation);
-}
-
 /** Generation numbers are never reused: one past the highest ever recorded. */
 export function nextGenerationNumber(ledger: Ledger): number {
   return ledger.generations.reduce((max, g) => Math.max(max, g.generation), 0) + 1;
@@ -60,34 +55,6 @@ export function findGeneration(ledger: Ledger, generation: number): Generation {
     });
   }
   return found;
-}
-
-/** Appends a new generation (numbered by nextGenerationNumber); its key ARN must be new to the ledger. */
-export function withNewGeneration(
-  ledger: Ledger,
-  key: Pick<Generation, 'keyId' | 'keyArn' | 'origin'> & { readonly state?: GenerationState; readonly runId?: string },
-  at: string,
-): Ledger {
-  const existing = ledger.generations.find((g) => g.keyArn === key.keyArn);
-  if (existing) {
-    throw new StateError(`ledger ${ledger.keyring} already records key ${key.keyArn} as generation ${existing.generation}`, {
-      fault: 'internal',
-      nextStep: 'the key is already recorded; re-run `rotate advance` (the stage finds it)',
-    });
-  }
-  const generation: Generation = {
-    generation: nextGenerationNumber(ledger),
-    keyId: key.keyId,
-    keyArn: key.keyArn,
-    state: key.state ?? 'candidate',
-    origin: key.origin,
-    ...(key.runId !== undefined ? { runId: key.runId } : {}),
-    createdAt: at,
-    stateChangedAt: at,
-  };
-  const next = { ...ledger, generations: [...ledger.generations, generation], updatedAt: at };
-  activeGeneration(next);
-  return next;
 }
 
 export interface StateChangeOptions {
@@ -133,21 +100,3 @@ export function withGenerationState(ledger: Ledger, generation: number, state: G
   return next;
 }
 
-/** The switch in one step: the active generation becomes `retiring`, `generation` becomes `active`. Idempotent. */
-export function promoteGeneration(ledger: Ledger, generation: number, at: string, runId?: string): Ledger {
-  const active = activeGeneration(ledger);
-  if (active?.generation === generation) return ledger;
-  const retired = active ? withGenerationState(ledger, active.generation, 'retiring', at, { ...(runId ? { runId } : {}) }) : ledger;
-  return withGenerationState(retired, generation, 'active', at, { ...(runId ? { runId } : {}) });
-}
-
-/**
- * The rollback of a switch in one step: the active generation is abandoned and `generation` (the
- * one it replaced, still retiring or disabled) becomes active again. Idempotent.
- */
-export function rollbackToGeneration(ledger: Ledger, generation: number, at: string, runId?: string): Ledger {
-  const active = activeGeneration(ledger);
-  if (active?.generation === generation) return ledger;
-  const abandoned = active ? withGenerationState(ledger, active.generation, 'abandoned', at, { ...(runId ? { runId } : {}) }) : ledger;
-  return withGenerationState(abandoned, generation, 'active', at, { ...(runId ? { runId } : {}) });
-}

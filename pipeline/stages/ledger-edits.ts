@@ -1,11 +1,10 @@
 /**
  * The ledger changes stages make, keyed by key ARN (what a stage knows from AWS), as pure functions
  * that return the same object when there is nothing to change — so a re-run stage never writes
- * (and never bumps a version) twice. Moves are checked against the generation lifecycle.
+ * (and never bumps a version) twice. State moves go through pipeline/ledger/generations.
  */
 import type { Generation, GenerationState, IdentityCenterTarget, Ledger } from '../ledger/types';
-import { canTransition } from '../ledger/generations';
-import { StateError } from '../errors';
+import { withGenerationState } from '../ledger/generations';
 
 export { nextGenerationNumber } from '../ledger/generations';
 
@@ -18,29 +17,22 @@ export function addGeneration(ledger: Ledger, generation: Generation): Ledger {
   return { ...ledger, generations: [...ledger.generations, generation] };
 }
 
+/**
+ * Moves generations (named by key ARN) to new states through the lifecycle's own checks
+ * (withGenerationState). Demotions go first, so a promotion never sees two active generations.
+ */
 export function setGenerationStates(
   ledger: Ledger,
   changes: ReadonlyArray<{ keyArn: string | undefined; state: GenerationState; deletionDate?: string }>,
   at: string,
   runId: string,
 ): Ledger {
-  let changed = false;
-  const generations = ledger.generations.map((g) => {
-    const change = changes.find((c) => c.keyArn === g.keyArn);
-    if (!change || (g.state === change.state && g.deletionDate === change.deletionDate)) return g;
-    if (g.state !== change.state && !canTransition(g.state, change.state)) {
-      throw new StateError(`ledger ${ledger.keyring}: generation ${g.generation} cannot go from ${g.state} to ${change.state}`, {
-        fault: 'internal',
-        nextStep: 'run `rotate status` to see the generation states; this is a bug if the pipeline did it',
-      });
-    }
-    changed = true;
-    const next: Generation = { ...g, state: change.state, stateChangedAt: at, runId };
-    if (change.deletionDate) return { ...next, deletionDate: change.deletionDate };
-    const { deletionDate: _dropped, ...rest } = next;
-    return rest;
-  });
-  return changed ? { ...ledger, generations } : ledger;
+  const ordered = [...changes].sort((a, b) => Number(a.state === 'active') - Number(b.state === 'active'));
+  return ordered.reduce((current, change) => {
+    const generation = generationByArn(current, change.keyArn);
+    if (!generation) return current;
+    return withGenerationState(current, generation.generation, change.state, at, { runId, ...(change.deletionDate ? { deletionDate: change.deletionDate } : {}) });
+  }, ledger);
 }
 
 export function setIdentityCenterTarget(ledger: Ledger, target: IdentityCenterTarget): Ledger {

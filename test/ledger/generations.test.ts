@@ -1,14 +1,6 @@
 import { StateError } from '../../pipeline/errors';
-import {
-  activeGeneration,
-  canTransition,
-  liveGenerations,
-  nextGenerationNumber,
-  promoteGeneration,
-  rollbackToGeneration,
-  withGenerationState,
-  withNewGeneration,
-} from '../../pipeline/ledger/generations';
+import { activeGeneration, canTransition, nextGenerationNumber, withGenerationState } from '../../pipeline/ledger/generations';
+import { addGeneration, setGenerationStates } from '../../pipeline/stages/ledger-edits';
 import type { Generation, GenerationState, Ledger } from '../../pipeline/ledger/types';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -44,13 +36,6 @@ describe('ledger generations', () => {
     });
   });
 
-  describe('liveGenerations', () => {
-    it('GIVEN every state THEN only candidate, active, retiring and disabled are live, in generation order', () => {
-      const ledger = ledgerOf(gen(5, 'candidate'), gen(1, 'deleted'), gen(2, 'pending-deletion'), gen(3, 'disabled'), gen(4, 'active'), gen(6, 'abandoned'), gen(7, 'retiring'));
-      expect(liveGenerations(ledger).map((g) => g.generation)).toEqual([3, 4, 5, 7]);
-    });
-  });
-
   describe('nextGenerationNumber', () => {
     it('GIVEN an empty ledger THEN 1', () => expect(nextGenerationNumber(ledgerOf())).toBe(1));
     it('GIVEN generations 1 and 4 (2 and 3 deleted and pruned) THEN 5, never a reused number', () => {
@@ -58,20 +43,16 @@ describe('ledger generations', () => {
     });
   });
 
-  describe('withNewGeneration', () => {
-    it('GIVEN a ledger WHEN a key is added THEN it becomes the next generation as a candidate, and the input is untouched', () => {
+  describe('addGeneration (what create-key and adopt-key record)', () => {
+    it('GIVEN a ledger WHEN a key is added THEN it is appended as given, and the input is untouched', () => {
       const before = ledgerOf(gen(1, 'active'));
-      const after = withNewGeneration(before, { keyId: 'k2', keyArn: 'arn:aws:kms:us-east-1:111111111111:key/k2', origin: 'pipeline', runId: 'run-1' }, T1);
-      expect(after.generations[1]).toEqual({
-        generation: 2, keyId: 'k2', keyArn: 'arn:aws:kms:us-east-1:111111111111:key/k2', state: 'candidate', origin: 'pipeline', runId: 'run-1', createdAt: T1, stateChangedAt: T1,
-      });
-      expect(after.updatedAt).toBe(T1);
+      const after = addGeneration(before, gen(2, 'candidate', { runId: 'run-1' }));
+      expect(after.generations.map((g) => [g.generation, g.state, g.runId])).toEqual([[1, 'active', undefined], [2, 'candidate', 'run-1']]);
       expect(before.generations).toHaveLength(1);
     });
-    it('GIVEN a key already recorded WHEN added again THEN refused naming the generation', () => {
-      expect(() => withNewGeneration(ledgerOf(gen(1, 'active')), { keyId: 'key-1', keyArn: gen(1, 'active').keyArn, origin: 'pipeline' }, T1)).toThrow(
-        /already records key .*key-1 as generation 1/,
-      );
+    it('GIVEN a key already recorded WHEN added again (a resumed stage) THEN the very same ledger comes back', () => {
+      const ledger = ledgerOf(gen(1, 'active'), gen(2, 'candidate'));
+      expect(addGeneration(ledger, gen(2, 'candidate'))).toBe(ledger);
     });
   });
 
@@ -115,34 +96,32 @@ describe('ledger generations', () => {
     });
   });
 
-  describe('promoteGeneration', () => {
-    it('GIVEN an active and a candidate WHEN the candidate is promoted THEN the old one retires and the new one is active', () => {
-      const after = promoteGeneration(ledgerOf(gen(1, 'active'), gen(2, 'candidate')), 2, T1, 'run-1');
+  describe('setGenerationStates (by key ARN, as the stages know them)', () => {
+    const arn = (n: number): string => gen(n, 'active').keyArn;
+    it('GIVEN an active and a candidate WHEN the switch is recorded (new active listed first) THEN the old one retires first and no two are ever active', () => {
+      const after = setGenerationStates(ledgerOf(gen(1, 'active'), gen(2, 'candidate')), [{ keyArn: arn(2), state: 'active' }, { keyArn: arn(1), state: 'retiring' }], T1, 'run-1');
       expect(after.generations.map((g) => [g.generation, g.state, g.runId])).toEqual([
         [1, 'retiring', 'run-1'],
         [2, 'active', 'run-1'],
       ]);
     });
-    it('GIVEN the generation already active WHEN promoted again THEN nothing changes', () => {
+    it('GIVEN the change already recorded WHEN applied again THEN the very same ledger comes back', () => {
       const ledger = ledgerOf(gen(1, 'retiring'), gen(2, 'active'));
-      expect(promoteGeneration(ledger, 2, T1)).toBe(ledger);
+      expect(setGenerationStates(ledger, [{ keyArn: arn(2), state: 'active' }, { keyArn: arn(1), state: 'retiring' }], T1, 'run-1')).toBe(ledger);
     });
-  });
-
-  describe('rollbackToGeneration', () => {
-    it('GIVEN a switched ledger WHEN rolled back to the old generation THEN the new one is abandoned and the old one active again', () => {
-      const after = rollbackToGeneration(ledgerOf(gen(1, 'retiring'), gen(2, 'active')), 1, T1, 'run-1');
-      expect(after.generations.map((g) => [g.generation, g.state])).toEqual([
-        [1, 'active'],
-        [2, 'abandoned'],
-      ]);
-      expect(rollbackToGeneration(after, 1, T1)).toBe(after);
+    it('GIVEN a switched ledger WHEN the alias goes back THEN the old one is active again and the new one a candidate', () => {
+      const after = setGenerationStates(ledgerOf(gen(1, 'retiring'), gen(2, 'active')), [{ keyArn: arn(1), state: 'active' }, { keyArn: arn(2), state: 'candidate' }], T1, 'run-1');
+      expect(after.generations.map((g) => [g.generation, g.state])).toEqual([[1, 'active'], [2, 'candidate']]);
     });
-    it('GIVEN the old generation already pending deletion WHEN rolled back THEN refused: cancel the deletion first', () => {
-      expect(() => rollbackToGeneration(ledgerOf(gen(1, 'pending-deletion', { deletionDate: 'd' }), gen(2, 'active')), 1, T1)).toThrow(
+    it('GIVEN the old generation already pending deletion WHEN made active THEN refused: cancel the deletion first', () => {
+      expect(() => setGenerationStates(ledgerOf(gen(1, 'pending-deletion', { deletionDate: 'd' }), gen(2, 'abandoned')), [{ keyArn: arn(1), state: 'active' }], T1, 'run-1')).toThrow(
         /generation 1 cannot go from pending-deletion to active/,
       );
       expect(canTransition('pending-deletion', 'disabled')).toBe(true);
+    });
+    it('GIVEN a key ARN the ledger does not know THEN nothing changes', () => {
+      const ledger = ledgerOf(gen(1, 'active'));
+      expect(setGenerationStates(ledger, [{ keyArn: 'arn:aws:kms:us-east-1:111111111111:key/other', state: 'retiring' }], T1, 'run-1')).toBe(ledger);
     });
   });
 });
