@@ -7,6 +7,7 @@
 import { DescribeKeyCommand, GetKeyLastUsageCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
+import { mapAwsError } from '../aws/map-error';
 import type { StageContext } from '../engine/types';
 
 export async function describeKey(ctx: StageContext, keyId: string): Promise<KeyMetadata> {
@@ -21,7 +22,7 @@ export async function aliasTarget(ctx: StageContext, alias: string): Promise<str
     return out.KeyMetadata?.Arn;
   } catch (error) {
     if ((error as { name?: string }).name === 'NotFoundException') return undefined;
-    return callAws('kms:DescribeKey', { target: alias }, () => Promise.reject(error));
+    throw mapAwsError(error, { operation: 'kms:DescribeKey', target: alias });
   }
 }
 

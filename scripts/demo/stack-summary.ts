@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Synthesized Terraform JSON is read loosely: only a few known paths are looked at.
+type Json = Record<string, any>;
 
 export async function summarizeSynthesizedStack(outdir: string, stack: string): Promise<string> {
   const file = path.join(outdir, 'stacks', stack, 'cdk.tf.json');
