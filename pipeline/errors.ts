@@ -56,16 +56,60 @@ export class PolicyLintError extends KeyrotorError {
 /** The state store refused a write or read (version conflict, lock held, corrupt file). */
 export class StateError extends KeyrotorError {}
 
-/** An AWS call failed; the message names the operation and the resource. */
+/** Another process holds the run's execution lock; nothing was changed. */
+export class RunBusyError extends StateError {
+  constructor(
+    readonly runId: string,
+    readonly holder: { readonly host: string; readonly pid: number; readonly actor: string; readonly command?: string },
+    readonly since: string,
+    readonly expiresAt: string,
+  ) {
+    super(
+      `run ${runId} is being acted on by ${holder.actor} (${holder.command ? `\`rotate ${holder.command}\`, ` : ''}pid ${holder.pid} on ${holder.host}) since ${since}; nothing was changed`,
+      {
+        fault: 'operator',
+        retryable: true,
+        nextStep: `wait for that process to finish (\`rotate status ${runId}\` shows its progress) and run the command again; if the process is gone from another host, its lock expires at ${expiresAt}`,
+      },
+    );
+  }
+}
+
+/** This process's execution lock was taken over (it was paused past the lock's expiry); it must stop. */
+export class FenceLostError extends StateError {
+  constructor(readonly runId: string, detail: string) {
+    super(`this process no longer holds run ${runId}'s execution lock (${detail}); it stopped before changing anything else`, {
+      fault: 'operator',
+      retryable: true,
+      nextStep: `see who acts on the run now with \`rotate status ${runId}\`; run the command again once that process has finished`,
+    });
+  }
+}
+
+/** The operator interrupted the command (Ctrl-C); the run stopped at a recorded point. */
+export class InterruptedError extends KeyrotorError {
+  constructor(readonly runId: string | undefined, where: string) {
+    super(`interrupted ${where}`, {
+      fault: 'operator',
+      retryable: true,
+      nextStep: runId ? `\`rotate status ${runId}\` shows where it stopped; continue with the same command` : 'run the command again',
+    });
+  }
+}
+
+/** An AWS call failed; the message names the operation, the resource and AWS's request id. */
 export class AwsCallError extends KeyrotorError {
   constructor(
     message: string,
     readonly operation: string,
     readonly awsCode: string | undefined,
-    options: KeyrotorErrorOptions,
+    options: KeyrotorErrorOptions & { readonly requestId?: string },
   ) {
     super(message, options);
+    this.requestId = options.requestId;
   }
+
+  readonly requestId?: string;
 }
 
 /** A stage's precondition or read-back check failed; names the stage. */
@@ -89,13 +133,45 @@ export const ExitCode = {
   awsError: 3,
   /** A bug in keyrotor. */
   internalError: 4,
+  /** Interrupted by the operator (SIGINT, 128 + 2 as shells report it); the run stopped at a recorded point. */
+  interrupted: 130,
 } as const;
 
+/**
+ * The one mapping from any error to an exit code, used by every command, the Identity Center
+ * helper, `bin/rotate.js` and main.ts. An SDK error that escaped `callAws` is still AWS's.
+ */
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof InterruptedError) return ExitCode.interrupted;
   if (error instanceof KeyrotorError) {
     if (error.fault === 'operator') return ExitCode.operatorError;
     if (error.fault === 'aws') return ExitCode.awsError;
     return ExitCode.internalError;
   }
+  if (isSdkError(error)) return ExitCode.awsError;
   return ExitCode.internalError;
+}
+
+/** An error thrown by an AWS SDK client (it carries response metadata or a fault side). */
+export function isSdkError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error);
+}
+
+/**
+ * The lines an operator sees for an error, in one format everywhere: `error: …`, then `next: …`
+ * (said once), then whether a retry can help. Unknown errors are reported as bugs with their stack.
+ */
+export function describeError(error: unknown): string[] {
+  if (error instanceof KeyrotorError) {
+    const lines = [`error: ${error.message}`];
+    if (error.nextStep && !error.message.includes(error.nextStep)) lines.push(`next: ${error.nextStep}`);
+    if (error.retryable) lines.push('(this may succeed if retried later)');
+    return lines;
+  }
+  if (isSdkError(error)) {
+    const e = error as { name?: string; message?: string; $metadata?: { requestId?: string } };
+    return [`error: AWS ${e.name ?? 'error'}: ${e.message ?? ''}${e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : ''}`, 'next: run the command again; if it persists, check the AWS Health Dashboard'];
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return [`internal error (a bug in keyrotor, please report it): ${message}`];
 }

@@ -44,6 +44,7 @@ const WRONG_KEY_STATE = new Set(['KMSInvalidStateException', 'DisabledException'
 interface ErrorFacts {
   readonly code: string | undefined;
   readonly awsMessage: string;
+  readonly requestId?: string;
   readonly status: number | undefined;
   /** True when the error came from an AWS response (it carries response metadata). */
   readonly fromService: boolean;
@@ -52,13 +53,14 @@ interface ErrorFacts {
 
 function factsOf(error: unknown): ErrorFacts {
   if (typeof error !== 'object' || error === null) {
-    return { code: undefined, awsMessage: String(error), status: undefined, fromService: false, systemCode: undefined };
+    return { code: undefined, awsMessage: String(error), requestId: undefined, status: undefined, fromService: false, systemCode: undefined };
   }
-  const e = error as { name?: string; message?: string; code?: unknown; $metadata?: { httpStatusCode?: number }; $fault?: string };
+  const e = error as { name?: string; message?: string; code?: unknown; $metadata?: { httpStatusCode?: number; requestId?: string }; $fault?: string };
   const status = e.$metadata?.httpStatusCode;
   return {
     code: e.name && e.name !== 'Error' ? e.name : undefined,
     awsMessage: e.message ?? '',
+    requestId: e.$metadata?.requestId,
     status,
     fromService: status !== undefined || e.$fault !== undefined,
     systemCode: typeof e.code === 'string' ? e.code : undefined,
@@ -154,14 +156,14 @@ function diagnose(facts: ErrorFacts, ctx: AwsCallContext, error: unknown): Diagn
         summary: `${op} on ${target}${where} was still throttled by AWS after retries with backoff (${aws})`,
         fault: 'aws',
         retryable: true,
-        nextStep: 'wait a minute and run `rotate advance` again (stages are idempotent); if it persists, other callers share the request quota: request an increase in Service Quotas',
+        nextStep: 'wait a minute and run the same command again (every step is idempotent); if it persists, other callers share the request quota: request an increase in Service Quotas',
       };
     case 'conflict':
       return {
         summary: `${op} on ${target}${where} conflicts with a change still in progress, even after retries (${aws})`,
         fault: 'aws',
         retryable: true,
-        nextStep: 'wait for the other change to finish (`rotate status`) and run `rotate advance` again',
+        nextStep: 'wait for the other change to finish (`rotate status`) and run the same command again',
       };
     case 'transient':
       if (!facts.fromService) {
@@ -176,7 +178,7 @@ function diagnose(facts: ErrorFacts, ctx: AwsCallContext, error: unknown): Diagn
         summary: `AWS failed ${op} on ${target}${where} (${aws}, HTTP ${facts.status ?? '?'}), retries exhausted`,
         fault: 'aws',
         retryable: true,
-        nextStep: 'a fault on the AWS side: run `rotate advance` again later (stages are idempotent)',
+        nextStep: 'a fault on the AWS side: run the same command again later (every step is idempotent)',
       };
     case 'never':
       break;
@@ -210,7 +212,7 @@ function diagnose(facts: ErrorFacts, ctx: AwsCallContext, error: unknown): Diagn
       summary: `AWS failed ${op} on ${target}${where} (${aws}, HTTP ${facts.status})`,
       fault: 'aws',
       retryable: false,
-      nextStep: 'a fault on the AWS side that retrying does not fix: check the AWS Health Dashboard, then run `rotate advance` again',
+      nextStep: 'a fault on the AWS side that retrying does not fix: check the AWS Health Dashboard, then run the same command again',
     };
   }
   return {
@@ -231,11 +233,13 @@ export function mapAwsError(error: unknown, context: AwsCallContext): AwsCallErr
   const facts = factsOf(error);
   const diagnosis = diagnose(facts, context, error);
   const nextStep = context.hint ?? diagnosis.nextStep;
-  return new AwsCallError(`${diagnosis.summary}. Next: ${nextStep}`, context.operation, facts.code, {
+  const requestId = facts.requestId ? ` [AWS request id ${facts.requestId}]` : '';
+  return new AwsCallError(`${diagnosis.summary}${requestId}`, context.operation, facts.code, {
     fault: diagnosis.fault,
     retryable: diagnosis.retryable,
     nextStep,
     cause: error,
+    ...(facts.requestId ? { requestId: facts.requestId } : {}),
   });
 }
 

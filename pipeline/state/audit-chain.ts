@@ -7,16 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
-import type { AuditEntry, AuditVerification, NewAuditEntry } from './types';
+import type { AuditEntry, AuditHead, AuditVerification, NewAuditEntry } from './types';
+
+export type { AuditHead } from './types';
 
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** The last appended entry as the store recorded it separately from the log itself. */
-export interface AuditHead {
-  readonly seq: number;
-  readonly hash: string;
-}
 
 /** sha256 hex over the canonical JSON of every field of the entry except `hash`. */
 export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> | AuditEntry): string {
@@ -42,18 +38,20 @@ export function chainAuditEntry(previous: AuditHead | undefined, entry: NewAudit
  * log (a crash between the append and the head write) is not a problem: the chain itself proves
  * the extra entries, and the next append moves the head.
  */
-export function verifyAuditChain(entries: readonly AuditEntry[], head?: AuditHead): AuditVerification {
+export function verifyAuditChain(entries: readonly AuditEntry[], head?: AuditHead, anchor?: AuditHead): AuditVerification {
   const broken = (seq: number, reason: string): AuditVerification => ({
     ok: false,
     entries: entries.length,
     problem: { seq, reason },
   });
 
-  let previous: AuditEntry | undefined;
+  // `anchor` is the entry just before `entries` when only part of the chain is checked.
+  const firstSeq = anchor ? anchor.seq + 1 : 1;
+  let previous: Pick<AuditEntry, 'seq' | 'hash'> | undefined = anchor && anchor.seq > 0 ? anchor : undefined;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     const next = entries[i + 1];
-    const expectedSeq = i + 1;
+    const expectedSeq = firstSeq + i;
     if (entry.seq !== expectedSeq) {
       if (Number.isInteger(entry.seq) && entry.seq < expectedSeq && previous?.seq === entry.seq) {
         return broken(entry.seq, `two entries carry seq ${entry.seq}: one of them was inserted`);
@@ -87,7 +85,8 @@ export function verifyAuditChain(entries: readonly AuditEntry[], head?: AuditHea
     if (head.seq > last) {
       return broken(last + 1, `the log ends at entry ${last} but the head records entry ${head.seq}: the tail was removed`);
     }
-    const atHead = entries[head.seq - 1]!;
+    const atHead = entries[head.seq - firstSeq];
+    if (atHead === undefined) return { ok: true, entries: entries.length };
     if (atHead.hash !== head.hash) {
       return broken(head.seq, `entry ${head.seq} differs from the one the head recorded: it was replaced`);
     }

@@ -4,7 +4,8 @@
  *
  * Item design (partition key `pk`, sort key `sk`, both strings):
  *   LEDGER / <keyring>      version (N), doc (S: the ledger as JSON)
- *   RUN    / <run id>      version (N), doc (S)
+ *   RUN    / <run id>      version (N), doc (S); while a process acts on the run also its
+ *                          execution lock: lockToken (S), lockExpiresAtMs (N), lockDoc (S)
  *   LEASE  / <keyring>      runId, holder, expiresAtMs (N), doc
  *   AUDIT  / <seq, 12 digits zero-padded>   seq (N), doc
  *   AUDIT_HEAD / head       seq (N), hash (S)
@@ -12,7 +13,11 @@
  * Documents are stored as JSON strings: nothing queries inside them, and it keeps the marshalling
  * trivial and lossless.
  *
- * Concurrency: ledger and run writes are conditional on `version`; a lease is a conditional put
+ * Concurrency: ledger and run writes are conditional on `version`; a run write made under an
+ * execution lock is also conditional on `lockToken` (the fence: the lock lives in the run's own
+ * item, so the check and the write are one atomic operation). A fenced ledger write reads the
+ * run's lock first (dynalite has no transactions to make that atomic; the ledger's version
+ * condition still stops a lost update). A lease is a conditional put
  * (free, expired, or ours); an audit entry is a conditional put on its seq's item, so two
  * appenders racing for the same seq cannot both succeed and the chain cannot fork — the loser
  * re-reads the tail and chains after the winner. (DESIGN suggested TransactWriteItems for entry +
@@ -33,21 +38,31 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { StateError } from '../errors';
+import type { z } from 'zod';
+import { mapAwsError } from '../aws/map-error';
+import { KeyrotorError, StateError } from '../errors';
 import type { Ledger } from '../ledger/types';
-import { type AuditHead, chainAuditEntry, verifyAuditChain } from './audit-chain';
+import { chainAuditEntry, verifyAuditChain } from './audit-chain';
+import { processIsAlive } from './file-lock';
+import { auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema, type RecordSource } from './schemas';
 import {
+  assertFence,
   assertHeadNotAhead,
   assertSafeName,
   assertWritableVersion,
-  leaseBlocks,
+  leaseDecision,
   leaseHeld,
+  leaseOfMissingRun,
   matchesRunFilter,
   newLease,
+  newRunLock,
+  runBusy,
+  runLockBlocks,
+  runMustExistBeforeLease,
   versionConflict,
   type VersionedKind,
 } from './store-rules';
-import type { AuditEntry, AuditVerification, Lease, NewAuditEntry, Run, StateStore } from './types';
+import type { AuditEntry, AuditHead, AuditRange, AuditVerification, Lease, LockHolder, NewAuditEntry, Run, RunLock, RunRef, StateStore } from './types';
 
 export interface DynamoDbStateStoreOptions {
   readonly table: string;
@@ -62,6 +77,8 @@ export interface DynamoDbStateStoreOptions {
   readonly now?: () => Date;
   /** How many times an audit append re-reads the tail after losing a race. Default 100. */
   readonly maxAppendAttempts?: number;
+  /** Tells whether a pid on this host still runs (execution-lock takeover). Default: signal 0. */
+  readonly isAlive?: (pid: number) => boolean;
 }
 
 const PK = { ledger: 'LEDGER', run: 'RUN', lease: 'LEASE', audit: 'AUDIT', auditHead: 'AUDIT_HEAD' } as const;
@@ -74,6 +91,7 @@ const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const key = (pk: string, sk: string): Item => ({ pk: s(pk), sk: s(sk) });
 const seqKey = (seq: number): string => String(seq).padStart(SEQ_DIGITS, '0');
+const MAX_SEQ = 10 ** SEQ_DIGITS - 1;
 
 function numberOf(item: Item, name: string): number {
   const raw = item[name]?.N;
@@ -87,8 +105,10 @@ export class DynamoDbStateStore implements StateStore {
   private readonly table: string;
   private readonly now: () => Date;
   private readonly maxAppendAttempts: number;
+  private readonly isAlive: (pid: number) => boolean;
 
   constructor(options: DynamoDbStateStoreOptions) {
+    this.isAlive = options.isAlive ?? processIsAlive;
     this.table = options.table;
     this.description = `DynamoDB table ${options.table} in ${options.region}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
     this.now = options.now ?? (() => new Date());
@@ -143,30 +163,54 @@ export class DynamoDbStateStore implements StateStore {
   // ---- ledgers and runs ------------------------------------------------------------------
 
   async getLedger(keyring: string): Promise<Ledger | undefined> {
-    return this.getDoc<Ledger>(PK.ledger, assertSafeName('key ring', keyring));
+    return this.getDoc(PK.ledger, assertSafeName('key ring', keyring), ledgerSchema, `the ledger of key ring ${keyring}`);
   }
 
-  async putLedger(ledger: Ledger): Promise<Ledger> {
-    return this.conditionalPut('ledger', PK.ledger, assertSafeName('key ring', ledger.keyring), ledger);
+  async putLedger(ledger: Ledger, fence?: RunLock): Promise<Ledger> {
+    if (fence) assertFence(await this.getRunLock({ id: fence.runId, keyring: fence.keyring }), fence);
+    return this.conditionalPut('ledger', PK.ledger, assertSafeName('key ring', ledger.keyring), ledger, ledgerSchema);
   }
 
   async listLedgers(): Promise<Ledger[]> {
     const items = await this.queryAll(PK.ledger);
-    return items.map((item) => this.docOf<Ledger>(item));
+    return items.map((item) => this.docOf(item, ledgerSchema, `the ledger of key ring ${item.sk?.S ?? '?'}`));
   }
 
   async getRun(id: string): Promise<Run | undefined> {
-    return this.getDoc<Run>(PK.run, assertSafeName('run id', id));
+    return this.getDoc(PK.run, assertSafeName('run id', id), runSchema, `run ${id}`);
   }
 
-  async putRun(run: Run): Promise<Run> {
-    return this.conditionalPut('run', PK.run, assertSafeName('run id', run.id), run);
+  async putRun(run: Run, fence?: RunLock): Promise<Run> {
+    const id = assertSafeName('run id', run.id);
+    const given = assertWritableVersion('run', id, run.version);
+    if (given === 0) return this.conditionalPut('run', PK.run, id, run, runSchema);
+    const written = { ...run, version: given + 1 };
+    this.validateWrite(written, runSchema, PK.run, id);
+    try {
+      // UpdateItem, not PutItem: the item also carries the execution lock, which a write must keep.
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(PK.run, id),
+          UpdateExpression: 'SET #version = :next, #doc = :doc',
+          ConditionExpression: `#version = :given${fence ? ' AND lockToken = :token' : ''}`,
+          ExpressionAttributeNames: { '#version': 'version', '#doc': 'doc' },
+          ExpressionAttributeValues: { ':given': n(given), ':next': n(written.version), ':doc': s(JSON.stringify(written)), ...(fence ? { ':token': s(fence.token) } : {}) },
+        }),
+      );
+      return written;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(`UpdateItem (run ${id})`, error);
+      if (fence) assertFence(await this.getRunLock(run), fence);
+      const current = await this.getRun(id);
+      throw versionConflict('run', id, current?.version ?? 0, given);
+    }
   }
 
   async listRuns(filter?: { keyring?: string; open?: boolean }): Promise<Run[]> {
     const items = await this.queryAll(PK.run);
     return items
-      .map((item) => this.docOf<Run>(item))
+      .map((item) => this.docOf(item, runSchema, `run ${item.sk?.S ?? '?'}`))
       .filter((run) => matchesRunFilter(run, filter))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
@@ -176,31 +220,37 @@ export class DynamoDbStateStore implements StateStore {
   async acquireLease(keyring: string, runId: string, holder: string, ttlMs: number): Promise<Lease> {
     assertSafeName('key ring', keyring);
     assertSafeName('run id', runId);
-    const now = this.now();
-    const lease = newLease(keyring, runId, holder, ttlMs, now);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            ...key(PK.lease, keyring),
-            runId: s(runId),
-            holder: s(holder),
-            expiresAtMs: n(Date.parse(lease.expiresAt)),
-            doc: s(JSON.stringify(lease)),
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs <= :now OR runId = :run',
-          ExpressionAttributeValues: { ':now': n(now.getTime()), ':run': s(runId) },
-        }),
-      );
-      return lease;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure('PutItem (lease)', error);
+    if ((await this.getRun(runId)) === undefined) throw runMustExistBeforeLease(runId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = this.now();
       const existing = await this.getLease(keyring);
-      if (leaseBlocks(existing, runId, now)) throw leaseHeld(existing, runId);
-      // Released or expired between the put and the read: the condition now holds, try once more.
-      return this.acquireLease(keyring, runId, holder, ttlMs);
+      const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
+      const decision = leaseDecision(existing, runId, now, holderRun);
+      if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
+      if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
+      const lease = newLease(keyring, runId, holder, ttlMs, now);
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { ...key(PK.lease, keyring), runId: s(runId), holder: s(holder), expiresAtMs: n(Date.parse(lease.expiresAt)), doc: s(JSON.stringify(lease)) },
+            // Only over the lease that was judged: nobody took it in between.
+            ...(existing
+              ? { ConditionExpression: 'runId = :judged', ExpressionAttributeValues: { ':judged': s(existing.runId) } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return lease;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw this.failure('PutItem (lease)', error);
+        // Someone changed the lease between the read and the write: judge again.
+      }
     }
+    throw new StateError(`the lease of key ring ${keyring} kept changing while run ${runId} tried to take it`, {
+      fault: 'aws',
+      retryable: true,
+      nextStep: 'run the command again; `rotate status` shows which run holds the key ring',
+    });
   }
 
   async releaseLease(keyring: string, runId: string): Promise<void> {
@@ -220,7 +270,90 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getLease(keyring: string): Promise<Lease | undefined> {
-    return this.getDoc<Lease>(PK.lease, assertSafeName('key ring', keyring));
+    return this.getDoc(PK.lease, assertSafeName('key ring', keyring), leaseSchema, `the lease of key ring ${keyring}`);
+  }
+
+  // ---- execution locks -------------------------------------------------------------------
+
+  async acquireRunLock(run: RunRef, holder: LockHolder, ttlMs: number): Promise<RunLock> {
+    const id = assertSafeName('run id', run.id);
+    const now = this.now();
+    const existing = await this.getRunLock(run);
+    if (existing && runLockBlocks(existing, now, this.isAlive)) throw runBusy(existing);
+    const lock = newRunLock(run, holder, ttlMs, now);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(PK.run, id),
+          UpdateExpression: 'SET lockToken = :token, lockExpiresAtMs = :expires, lockDoc = :doc',
+          // Over exactly the lock that was judged free (or none): two takers cannot both win.
+          ConditionExpression: existing ? 'lockToken = :judged' : 'attribute_exists(pk) AND attribute_not_exists(lockToken)',
+          ExpressionAttributeValues: {
+            ':token': s(lock.token),
+            ':expires': n(Date.parse(lock.expiresAt)),
+            ':doc': s(JSON.stringify(lock)),
+            ...(existing ? { ':judged': s(existing.token) } : {}),
+          },
+        }),
+      );
+      return lock;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(`UpdateItem (execution lock of run ${id})`, error);
+      const now2 = await this.getRunLock(run);
+      if (now2) throw runBusy(now2);
+      throw new StateError(`run ${id} is not in the ${this.description}`, { fault: 'operator', nextStep: 'list runs with `rotate status`' });
+    }
+  }
+
+  async renewRunLock(lock: RunLock, ttlMs: number): Promise<RunLock> {
+    const renewed = { ...lock, expiresAt: new Date(this.now().getTime() + ttlMs).toISOString() };
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(PK.run, assertSafeName('run id', lock.runId)),
+          UpdateExpression: 'SET lockExpiresAtMs = :expires, lockDoc = :doc',
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: { ':expires': n(Date.parse(renewed.expiresAt)), ':doc': s(JSON.stringify(renewed)), ':token': s(lock.token) },
+        }),
+      );
+      return renewed;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(`UpdateItem (renew execution lock of run ${lock.runId})`, error);
+      assertFence(await this.getRunLock({ id: lock.runId, keyring: lock.keyring }), lock);
+      return renewed; // unreachable: assertFence throws when the token differs
+    }
+  }
+
+  async releaseRunLock(lock: RunLock): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(PK.run, assertSafeName('run id', lock.runId)),
+          UpdateExpression: 'REMOVE lockToken, lockExpiresAtMs, lockDoc',
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: { ':token': s(lock.token) },
+        }),
+      );
+    } catch (error) {
+      // Idempotent: a lock already released, or taken over, is left alone.
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(`UpdateItem (release execution lock of run ${lock.runId})`, error);
+    }
+  }
+
+  async getRunLock(run: RunRef): Promise<RunLock | undefined> {
+    const id = assertSafeName('run id', run.id);
+    let item: Item | undefined;
+    try {
+      item = (await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK.run, id), ConsistentRead: true }))).Item;
+    } catch (error) {
+      throw this.failure(`GetItem (execution lock of run ${id})`, error);
+    }
+    const text = item?.lockDoc?.S;
+    if (text === undefined) return undefined;
+    return parseStoredJson(runLockSchema, text, this.source(PK.run, id, `the execution lock of run ${id}`));
   }
 
   // ---- audit -----------------------------------------------------------------------------
@@ -258,16 +391,33 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async readAudit(): Promise<AuditEntry[]> {
-    const items = await this.queryAll(PK.audit);
-    return items.map((item) => this.docOf<AuditEntry>(item));
+  async auditHead(): Promise<AuditHead | undefined> {
+    return this.readAuditHead();
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
+  async readAudit(range: AuditRange = {}): Promise<AuditEntry[]> {
+    const items = await this.queryAll(PK.audit, range);
+    return items.map((item) => this.docOf(item, auditEntrySchema, `audit entry ${item.sk?.S ?? '?'}`));
+  }
+
+  async verifyAudit(range: AuditRange = {}): Promise<AuditVerification> {
     // Head first: entries appended after this read only lengthen the log, never fail the check.
     const head = await this.readAuditHead();
-    const entries = await this.readAudit();
-    return verifyAuditChain(entries, head);
+    const fromSeq = range.fromSeq ?? 1;
+    let entries: AuditEntry[];
+    try {
+      entries = await this.readAudit({ fromSeq: Math.max(1, fromSeq - 1), ...(range.toSeq !== undefined ? { toSeq: range.toSeq } : {}) });
+    } catch (error) {
+      if (!(error instanceof StateError)) throw error;
+      return { ok: false, entries: 0, problem: { seq: fromSeq, reason: error.message } };
+    }
+    const anchor = fromSeq > 1 ? entries.find((e) => e.seq === fromSeq - 1) : undefined;
+    if (fromSeq > 1 && anchor === undefined) {
+      return { ok: false, entries: 0, problem: { seq: fromSeq - 1, reason: `entry ${fromSeq - 1}, which entry ${fromSeq} links to, is missing` } };
+    }
+    const inRange = anchor ? entries.filter((e) => e !== anchor) : entries;
+    const reachesEnd = range.toSeq === undefined || (head !== undefined && range.toSeq >= head.seq);
+    return verifyAuditChain(inRange, reachesEnd ? head : undefined, anchor);
   }
 
   async close(): Promise<void> {
@@ -286,36 +436,39 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  private async getDoc<T>(pk: string, sk: string): Promise<T | undefined> {
+  private async getDoc<T>(pk: string, sk: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+    let item: Item | undefined;
     try {
-      const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(pk, sk), ConsistentRead: true }));
-      return out.Item ? this.docOf<T>(out.Item) : undefined;
+      item = (await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(pk, sk), ConsistentRead: true }))).Item;
     } catch (error) {
       throw this.failure(`GetItem (${pk} ${sk})`, error);
     }
+    return item ? this.docOf(item, schema, what) : undefined;
   }
 
-  private docOf<T>(item: Item): T {
-    const where = `item ${item.pk?.S ?? '?'} / ${item.sk?.S ?? '?'} of DynamoDB table ${this.table}`;
+  private source(pk: string, sk: string, what: string): RecordSource {
+    return {
+      what,
+      where: `item ${pk} / ${sk} of DynamoDB table ${this.table}`,
+      fix: 'restore the item from a point-in-time backup of the table (or correct the field named above), then run the command again',
+    };
+  }
+
+  private docOf<T>(item: Item, schema: z.ZodType<T>, what: string): T {
+    const source = this.source(item.pk?.S ?? '?', item.sk?.S ?? '?', what);
     const text = item.doc?.S;
-    if (text === undefined) throw this.corrupt(where, 'it has no `doc` attribute');
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw this.corrupt(where, (error as Error).message);
-    }
+    if (text === undefined) return parseStored(schema, undefined, { ...source, what: `${what} (it has no \`doc\` attribute)` });
+    return parseStoredJson(schema, text, source);
   }
 
-  private corrupt(where: string, why: string): StateError {
-    return new StateError(`${where} is corrupt (${why}); it was left untouched`, {
-      fault: 'operator',
-      nextStep: 'restore the item from a point-in-time backup of the table, then re-run the command',
-    });
+  private validateWrite(doc: unknown, schema: z.ZodType<unknown>, pk: string, sk: string): void {
+    parseStored(schema, doc, this.source(pk, sk, `the record about to be written`));
   }
 
-  private async conditionalPut<T extends { readonly version: number }>(kind: VersionedKind, pk: string, sk: string, doc: T): Promise<T> {
+  private async conditionalPut<T extends { readonly version: number }>(kind: VersionedKind, pk: string, sk: string, doc: T, schema: z.ZodType<T>): Promise<T> {
     const given = assertWritableVersion(kind, sk, doc.version);
     const written = { ...doc, version: given + 1 };
+    this.validateWrite(written, schema, pk, sk);
     try {
       await this.client.send(
         new PutItemCommand({
@@ -334,22 +487,27 @@ export class DynamoDbStateStore implements StateStore {
       return written;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(`PutItem (${kind} ${sk})`, error);
-      const current = await this.getDoc<T>(pk, sk);
+      const current = await this.getDoc(pk, sk, schema, `${kind} ${sk}`);
       throw versionConflict(kind, sk, current?.version ?? 0, given);
     }
   }
 
-  private async queryAll(pk: string): Promise<Item[]> {
+  /** Every item of a partition; for the audit partition, optionally only a seq range. */
+  private async queryAll(pk: string, range: AuditRange = {}): Promise<Item[]> {
     const items: Item[] = [];
     let startKey: Item | undefined;
+    const ranged = range.fromSeq !== undefined || range.toSeq !== undefined;
     do {
       let out;
       try {
         out = await this.client.send(
           new QueryCommand({
             TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': s(pk) },
+            KeyConditionExpression: ranged ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+            ExpressionAttributeValues: {
+              ':pk': s(pk),
+              ...(ranged ? { ':from': s(seqKey(range.fromSeq ?? 1)), ':to': s(seqKey(Math.min(range.toSeq ?? MAX_SEQ, MAX_SEQ))) } : {}),
+            },
             ConsistentRead: true,
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
@@ -376,7 +534,7 @@ export class DynamoDbStateStore implements StateStore {
         }),
       );
       const item = out.Items?.[0];
-      return item ? this.docOf<AuditEntry>(item) : undefined;
+      return item ? this.docOf(item, auditEntrySchema, `audit entry ${item.sk?.S ?? '?'}`) : undefined;
     } catch (error) {
       if (error instanceof StateError) throw error;
       throw this.failure('Query (last audit entry)', error);
@@ -413,21 +571,20 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  private failure(operation: string, error: unknown): StateError {
-    const name = (error as { name?: string }).name ?? 'Error';
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const transient = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|ServiceUnavailable/.test(name) || (status ?? 0) >= 500;
-    const missingTable = error instanceof ResourceNotFoundException;
-    return new StateError(`DynamoDB ${operation} on table ${this.table} failed: ${name}: ${(error as Error).message}`, {
-      fault: missingTable ? 'operator' : 'aws',
-      retryable: transient,
-      nextStep: missingTable
-        ? `create the table ${this.table} (the team-mode stack declares it) or fix state.table in the config`
-        : transient
-          ? 're-run the command; DynamoDB was busy'
-          : 'check the credentials and the table, then re-run the command',
-      cause: error,
-    });
+  /**
+   * A DynamoDB call failed: a missing table is the operator's to create; everything else is
+   * classified by the one AWS error mapping every AWS call uses.
+   */
+  private failure(operation: string, error: unknown): KeyrotorError {
+    if (error instanceof KeyrotorError) return error;
+    if (error instanceof ResourceNotFoundException) {
+      return new StateError(`DynamoDB ${operation} failed: table ${this.table} does not exist (${this.description})`, {
+        fault: 'operator',
+        nextStep: `create the table ${this.table} (\`rotate bootstrap\`, or the team-mode stack declares it) or fix state.table in the config`,
+        cause: error,
+      });
+    }
+    return mapAwsError(error, { operation: `dynamodb:${operation}`, target: `table ${this.table}` });
   }
 }
 

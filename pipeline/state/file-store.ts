@@ -4,51 +4,75 @@
  *   ledgers/<keyring>.json   read by main.ts at synth (committed in GitOps)
  *   runs/<run id>.json
  *   leases/<keyring>.json
- *   audit.jsonl              one hash-chained entry per line, append-only
- *   audit.head               last seq and hash, so removing the tail is detected
- *   .lock                    store-wide lock around every read-modify-write
+ *   run-locks/<run id>.json  execution locks of runs being acted on (not committed)
+ *   audit.jsonl, audit.head, audit/   the hash-chained audit log (see audit-segments.ts)
+ *   .locks/                  short-held mutexes (not committed)
+ *
+ * Locking is per key ring: a key ring's ledger, runs, lease and execution locks are written under
+ * that key ring's mutex, so different key rings never wait on each other. The audit chain is the
+ * one thing ordered across key rings; its mutex is held for one constant-time append. Every
+ * record is validated against its schema when read.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { z } from 'zod';
 import { StateError } from '../errors';
 import type { Ledger } from '../ledger/types';
-import { type AuditHead, chainAuditEntry, verifyAuditChain } from './audit-chain';
-import { FileLock, type FileLockOptions } from './file-lock';
-import { corruptFile, prettySortedJson, readJsonFile, removeFile, writeFileAtomic } from './json-files';
+import { verifyAuditChain } from './audit-chain';
+import { AuditSegments, DEFAULT_SEGMENT_ENTRIES } from './audit-segments';
+import { FileLock, processIsAlive, type FileLockOptions } from './file-lock';
+import { fileSource, prettySortedJson, readRecordFile, removeFile, writeFileAtomic } from './json-files';
+import { auditEntrySchema, leaseSchema, ledgerSchema, parseStoredJson, runLockSchema, runSchema } from './schemas';
 import {
-  assertHeadNotAhead,
+  assertFence,
   assertSafeName,
   assertWritableVersion,
-  leaseBlocks,
+  leaseDecision,
   leaseHeld,
+  leaseOfMissingRun,
   matchesRunFilter,
   newLease,
+  newRunLock,
+  runBusy,
+  runLockBlocks,
+  runMustExistBeforeLease,
   versionConflict,
   type VersionedKind,
 } from './store-rules';
-import type { AuditEntry, AuditVerification, Lease, NewAuditEntry, Run, StateStore } from './types';
+import type {
+  AuditEntry,
+  AuditHead,
+  AuditRange,
+  AuditVerification,
+  Lease,
+  LockHolder,
+  NewAuditEntry,
+  Run,
+  RunLock,
+  RunRef,
+  StateStore,
+} from './types';
+
+export { AUDIT_HEAD_FILE, AUDIT_LOG_FILE } from './audit-segments';
 
 export interface FileStateStoreOptions {
-  /** Lock tuning (stale threshold, wait bound, where notes go). */
-  readonly lock?: Omit<FileLockOptions, 'now'>;
-  /** Clock for lease expiry and audit times (tests move it); not used by the lock. Default: the system clock. */
+  /** Mutex tuning (stale threshold, cross-process wait bound, where notes go). */
+  readonly lock?: FileLockOptions;
+  /** Clock for leases, execution locks and audit times (tests move it). Default: the system clock. */
   readonly now?: () => Date;
+  /** Audit entries per segment file. Default 10,000. */
+  readonly auditSegmentEntries?: number;
 }
 
-export const AUDIT_LOG_FILE = 'audit.jsonl';
-export const AUDIT_HEAD_FILE = 'audit.head';
-export const LOCK_FILE = '.lock';
-
-/** An audit log that could not be read line by line; verification reports it instead of throwing. */
-interface ParsedAuditLog {
-  readonly entries: AuditEntry[];
-  readonly unreadable?: { readonly line: number; readonly why: string };
-}
+export const LOCK_DIR = '.locks';
 
 export class FileStateStore implements StateStore {
   readonly description: string;
-  private readonly lock: FileLock;
   private readonly now: () => Date;
+  private readonly lockOptions: FileLockOptions;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly audit: AuditSegments;
+  private readonly auditLock: FileLock;
 
   constructor(
     readonly dir: string,
@@ -57,18 +81,24 @@ export class FileStateStore implements StateStore {
     this.dir = path.resolve(dir);
     this.description = `file store at ${this.dir}`;
     this.now = options.now ?? (() => new Date());
-    // The lock judges staleness by the real clock, never the test clock that moves leases.
-    this.lock = new FileLock(path.join(this.dir, LOCK_FILE), { ...options.lock });
+    this.lockOptions = options.lock ?? {};
+    this.isAlive = options.lock?.isAlive ?? processIsAlive;
+    this.audit = new AuditSegments(this.dir, options.auditSegmentEntries ?? DEFAULT_SEGMENT_ENTRIES, options.lock?.onNote);
+    this.auditLock = new FileLock(path.join(this.dir, LOCK_DIR), 'audit', this.lockOptions);
   }
 
   // ---- ledgers ---------------------------------------------------------------------------
 
   async getLedger(keyring: string): Promise<Ledger | undefined> {
-    return readJsonFile<Ledger>(this.ledgerFile(keyring), `the ledger of key ring ${keyring}`);
+    return readRecordFile(this.ledgerFile(keyring), ledgerSchema, `the ledger of key ring ${keyring}`);
   }
 
-  async putLedger(ledger: Ledger): Promise<Ledger> {
-    return this.conditionalPut('ledger', ledger.keyring, ledger, this.ledgerFile(ledger.keyring));
+  async putLedger(ledger: Ledger, fence?: RunLock): Promise<Ledger> {
+    return this.keyringLock(ledger.keyring).withLock(async () => {
+      if (fence) assertFence(await this.readRunLock(fence), fence);
+      const stored = await this.getLedger(ledger.keyring);
+      return this.conditionalWrite('ledger', ledger.keyring, ledger, stored?.version ?? 0, this.ledgerFile(ledger.keyring), ledgerSchema);
+    });
   }
 
   async listLedgers(): Promise<Ledger[]> {
@@ -80,11 +110,15 @@ export class FileStateStore implements StateStore {
   // ---- runs ------------------------------------------------------------------------------
 
   async getRun(id: string): Promise<Run | undefined> {
-    return readJsonFile<Run>(this.runFile(id), `run ${id}`);
+    return readRecordFile(this.runFile(id), runSchema, `run ${id}`);
   }
 
-  async putRun(run: Run): Promise<Run> {
-    return this.conditionalPut('run', run.id, run, this.runFile(run.id));
+  async putRun(run: Run, fence?: RunLock): Promise<Run> {
+    return this.keyringLock(run.keyring).withLock(async () => {
+      if (fence) assertFence(await this.readRunLock(fence), fence);
+      const stored = await this.getRun(run.id);
+      return this.conditionalWrite('run', run.id, run, stored?.version ?? 0, this.runFile(run.id), runSchema);
+    });
   }
 
   async listRuns(filter?: { keyring?: string; open?: boolean }): Promise<Run[]> {
@@ -99,67 +133,110 @@ export class FileStateStore implements StateStore {
 
   async acquireLease(keyring: string, runId: string, holder: string, ttlMs: number): Promise<Lease> {
     assertSafeName('run id', runId);
-    const file = this.leaseFile(keyring);
-    return this.lock.withLock(async () => {
+    return this.keyringLock(keyring).withLock(async () => {
       const now = this.now();
-      const existing = await this.readLease(file, keyring);
-      if (leaseBlocks(existing, runId, now)) throw leaseHeld(existing, runId);
+      if ((await this.getRun(runId)) === undefined) throw runMustExistBeforeLease(runId);
+      const existing = await this.getLease(keyring);
+      const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
+      const decision = leaseDecision(existing, runId, now, holderRun);
+      if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
+      if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
       const lease = newLease(keyring, runId, holder, ttlMs, now);
-      await writeFileAtomic(file, prettySortedJson(lease));
+      await writeFileAtomic(this.leaseFile(keyring), prettySortedJson(lease));
       return lease;
     });
   }
 
   async releaseLease(keyring: string, runId: string): Promise<void> {
-    const file = this.leaseFile(keyring);
-    await this.lock.withLock(async () => {
-      const existing = await this.readLease(file, keyring);
+    await this.keyringLock(keyring).withLock(async () => {
+      const existing = await this.getLease(keyring);
       // Idempotent: releasing a lease that is gone, or that another run has since taken, is a no-op.
-      if (existing?.runId === runId) await removeFile(file);
+      if (existing?.runId === runId) await removeFile(this.leaseFile(keyring));
     });
   }
 
   async getLease(keyring: string): Promise<Lease | undefined> {
-    return this.readLease(this.leaseFile(keyring), keyring);
+    return readRecordFile(this.leaseFile(keyring), leaseSchema, `the lease of key ring ${keyring}`);
+  }
+
+  // ---- execution locks -------------------------------------------------------------------
+
+  async acquireRunLock(run: RunRef, holder: LockHolder, ttlMs: number): Promise<RunLock> {
+    return this.keyringLock(run.keyring).withLock(async () => {
+      const now = this.now();
+      const existing = await this.readRunLock(run);
+      if (existing && runLockBlocks(existing, now, this.isAlive)) throw runBusy(existing);
+      const lock = newRunLock(run, holder, ttlMs, now);
+      // Not forced to disk: after a power cut every holder is gone and the lock is stale anyway.
+      await writeFileAtomic(this.runLockFile(run.id), prettySortedJson(lock), { durable: false });
+      return lock;
+    });
+  }
+
+  async renewRunLock(lock: RunLock, ttlMs: number): Promise<RunLock> {
+    return this.keyringLock(lock.keyring).withLock(async () => {
+      assertFence(await this.readRunLock(lock), lock);
+      const renewed = { ...lock, expiresAt: new Date(this.now().getTime() + ttlMs).toISOString() };
+      await writeFileAtomic(this.runLockFile(lock.runId), prettySortedJson(renewed), { durable: false });
+      return renewed;
+    });
+  }
+
+  async releaseRunLock(lock: RunLock): Promise<void> {
+    await this.keyringLock(lock.keyring).withLock(async () => {
+      const stored = await this.readRunLock(lock);
+      if (stored?.token === lock.token) await removeFile(this.runLockFile(lock.runId), { durable: false });
+    });
+  }
+
+  async getRunLock(run: RunRef): Promise<RunLock | undefined> {
+    return this.readRunLock(run);
   }
 
   // ---- audit -----------------------------------------------------------------------------
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    return this.lock.withLock(async () => {
-      const log = await this.readAuditLog();
-      if (log.unreadable) throw this.unreadableAudit(log.unreadable);
-      const last = log.entries[log.entries.length - 1];
-      const head = await this.readAuditHead();
-      assertHeadNotAhead(last?.seq ?? 0, head, this.description);
-      const chained = chainAuditEntry(last, entry, this.now());
-      await this.appendLine(path.join(this.dir, AUDIT_LOG_FILE), `${JSON.stringify(chained)}\n`);
-      const newHead: AuditHead = { seq: chained.seq, hash: chained.hash };
-      await writeFileAtomic(path.join(this.dir, AUDIT_HEAD_FILE), prettySortedJson(newHead));
-      return chained;
-    });
+    return this.auditLock.withLock(() => this.audit.append(entry, this.now(), this.description));
   }
 
-  async readAudit(): Promise<AuditEntry[]> {
-    const log = await this.readAuditLog();
-    if (log.unreadable) throw this.unreadableAudit(log.unreadable);
-    return log.entries;
+  async auditHead(): Promise<AuditHead | undefined> {
+    const head = await this.audit.head();
+    return head ? { seq: head.seq, hash: head.hash } : undefined;
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
-    // Under the lock, so the log and its head are read as one consistent pair.
-    return this.lock.withLock(async () => {
-      const log = await this.readAuditLog();
-      const head = await this.readAuditHead();
-      if (log.unreadable) {
-        return {
-          ok: false,
-          entries: log.entries.length,
-          problem: { seq: log.unreadable.line, reason: `line ${log.unreadable.line} of ${AUDIT_LOG_FILE} is not an audit entry (${log.unreadable.why})` },
-        };
-      }
-      return verifyAuditChain(log.entries, head);
-    });
+  async readAudit(range: AuditRange = {}): Promise<AuditEntry[]> {
+    const parsed = await this.parseAuditLines(range);
+    if (parsed.unreadable) {
+      throw new StateError(`line ${parsed.unreadable.line} of ${parsed.unreadable.file} is not an audit entry: ${parsed.unreadable.why}`, {
+        fault: 'operator',
+        nextStep: 'run `rotate audit verify`, then restore the audit log from version control or a backup',
+      });
+    }
+    return parsed.entries;
+  }
+
+  async verifyAudit(range: AuditRange = {}): Promise<AuditVerification> {
+    // Head first: entries appended after this read only lengthen the log, never fail the check.
+    const head = await this.audit.head();
+    const whole = range.fromSeq === undefined && range.toSeq === undefined;
+    const fromSeq = range.fromSeq ?? 1;
+    // A range is read with the entry before it, the anchor its first entry must link to.
+    const parsed = await this.parseAuditLines(whole ? {} : { fromSeq: Math.max(1, fromSeq - 1), ...(range.toSeq !== undefined ? { toSeq: range.toSeq } : {}) });
+    if (parsed.unreadable) {
+      return {
+        ok: false,
+        entries: parsed.entries.length,
+        problem: { seq: parsed.unreadable.seq, reason: `line ${parsed.unreadable.line} of ${parsed.unreadable.file} is not an audit entry (${parsed.unreadable.why})` },
+      };
+    }
+    if (whole) return verifyAuditChain(parsed.entries, head);
+    const anchor = fromSeq > 1 ? parsed.entries.find((e) => e.seq === fromSeq - 1) : undefined;
+    if (fromSeq > 1 && anchor === undefined) {
+      return { ok: false, entries: 0, problem: { seq: fromSeq - 1, reason: `entry ${fromSeq - 1}, which entry ${fromSeq} links to, is missing` } };
+    }
+    const entries = parsed.entries.filter((e) => e.seq >= fromSeq);
+    const reachesEnd = range.toSeq === undefined || (head !== undefined && range.toSeq >= head.seq);
+    return verifyAuditChain(entries, reachesEnd ? head : undefined, anchor);
   }
 
   async close(): Promise<void> {
@@ -167,6 +244,11 @@ export class FileStateStore implements StateStore {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /** The mutex of one key ring's records. */
+  private keyringLock(keyring: string): FileLock {
+    return new FileLock(path.join(this.dir, LOCK_DIR), `keyring-${assertSafeName('key ring', keyring)}`, this.lockOptions);
+  }
 
   private ledgerFile(keyring: string): string {
     return path.join(this.dir, 'ledgers', `${assertSafeName('key ring', keyring)}.json`);
@@ -180,20 +262,23 @@ export class FileStateStore implements StateStore {
     return path.join(this.dir, 'leases', `${assertSafeName('key ring', keyring)}.json`);
   }
 
-  private async readLease(file: string, keyring: string): Promise<Lease | undefined> {
-    return readJsonFile<Lease>(file, `the lease of key ring ${keyring}`);
+  private runLockFile(runId: string): string {
+    return path.join(this.dir, 'run-locks', `${assertSafeName('run id', runId)}.json`);
   }
 
-  private async conditionalPut<T extends { readonly version: number }>(kind: VersionedKind, id: string, doc: T, file: string): Promise<T> {
+  private async readRunLock(run: { readonly runId: string } | RunRef): Promise<RunLock | undefined> {
+    const id = 'runId' in run ? run.runId : run.id;
+    return readRecordFile(this.runLockFile(id), runLockSchema, `the execution lock of run ${id}`);
+  }
+
+  private async conditionalWrite<T extends { readonly version: number }>(kind: VersionedKind, id: string, doc: T, storedVersion: number, file: string, schema: z.ZodType<unknown>): Promise<T> {
     const given = assertWritableVersion(kind, id, doc.version);
-    return this.lock.withLock(async () => {
-      const stored = await readJsonFile<T>(file, `${kind} ${id}`);
-      const storedVersion = stored?.version ?? 0;
-      if (storedVersion !== given) throw versionConflict(kind, id, storedVersion, given);
-      const written = { ...doc, version: given + 1 };
-      await writeFileAtomic(file, prettySortedJson(written));
-      return written;
-    });
+    if (storedVersion !== given) throw versionConflict(kind, id, storedVersion, given);
+    const written = { ...doc, version: given + 1 };
+    // Written records are validated like read ones: a bug never persists a record no one can read.
+    parseStoredJson(schema, JSON.stringify(written), fileSource(file, `the ${kind} about to be written`));
+    await writeFileAtomic(file, prettySortedJson(written));
+    return written;
   }
 
   private async jsonNamesIn(subdir: string): Promise<string[]> {
@@ -210,46 +295,24 @@ export class FileStateStore implements StateStore {
       .sort();
   }
 
-  private async readAuditLog(): Promise<ParsedAuditLog> {
-    let text: string;
-    try {
-      text = await fs.readFile(path.join(this.dir, AUDIT_LOG_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] };
-      throw error;
-    }
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
+  private async parseAuditLines(range: AuditRange): Promise<{
+    entries: AuditEntry[];
+    unreadable?: { file: string; line: number; seq: number; why: string };
+  }> {
+    const lines = await this.audit.readLines(range.fromSeq, range.toSeq);
     const entries: AuditEntry[] = [];
-    for (let i = 0; i < lines.length; i++) {
+    for (const { file, line, text } of lines) {
+      let entry: AuditEntry;
       try {
-        const parsed = JSON.parse(lines[i]!) as AuditEntry;
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-        entries.push(parsed);
+        entry = parseStoredJson(auditEntrySchema, text, fileSource(file, `audit entry on line ${line}`));
       } catch (error) {
-        return { entries, unreadable: { line: i + 1, why: (error as Error).message } };
+        const seq = (entries[entries.length - 1]?.seq ?? (range.fromSeq ?? 1) - 1) + 1;
+        return { entries, unreadable: { file, line, seq, why: (error as Error).message } };
       }
+      if (range.fromSeq !== undefined && entry.seq < range.fromSeq) continue;
+      if (range.toSeq !== undefined && entry.seq > range.toSeq) continue;
+      entries.push(entry);
     }
     return { entries };
-  }
-
-  private async readAuditHead(): Promise<AuditHead | undefined> {
-    return readJsonFile<AuditHead>(path.join(this.dir, AUDIT_HEAD_FILE), 'the audit head');
-  }
-
-  private unreadableAudit(where: { line: number; why: string }): StateError {
-    const file = path.join(this.dir, AUDIT_LOG_FILE);
-    return corruptFile(file, 'the audit log', `line ${where.line}: ${where.why}`);
-  }
-
-  private async appendLine(file: string, line: string): Promise<void> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const handle = await fs.open(file, 'a');
-    try {
-      await handle.writeFile(line, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
   }
 }

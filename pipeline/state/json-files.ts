@@ -2,12 +2,15 @@
  * Durable JSON files for the file store: pretty-printed with sorted keys (ledgers are committed in
  * GitOps, so diffs must be reviewable), written atomically (temp file in the same directory, fsync,
  * rename, fsync the directory) so a crash leaves either the old or the new file, never half of one.
- * A file that exists but does not parse is an error naming it; it is never silently replaced.
+ * A file that exists but does not parse or validate is an error naming it; it is never silently
+ * replaced.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { z } from 'zod';
 import { StateError } from '../errors';
+import { parseStoredJson, type RecordSource } from './schemas';
 
 /** JSON with object keys sorted at every depth and two-space indentation, ending in a newline. */
 export function prettySortedJson(value: unknown): string {
@@ -26,8 +29,30 @@ function sortKeys(obj: Record<string, unknown>): Record<string, unknown> {
 
 export const TEMP_FILE_MARKER = '.tmp-';
 
+let fsyncs = 0;
+
+/** fsync calls made by the file store in this process (the bench reports them per state write). */
+export function fsyncCount(): number {
+  return fsyncs;
+}
+
+/** fsync of an open file, counted. */
+export async function syncHandle(handle: fs.FileHandle): Promise<void> {
+  fsyncs += 1;
+  await handle.sync();
+}
+
+export interface WriteOptions {
+  /**
+   * false: atomic (rename) but not forced to disk — for records whose loss after a power cut the
+   * readers tolerate (the audit head, which may lag the log). Default true.
+   */
+  readonly durable?: boolean;
+}
+
 /** Writes `text` to `file` atomically; creates the directory when missing. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, text: string, options: WriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `${TEMP_FILE_MARKER}${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
@@ -35,7 +60,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     const handle = await fs.open(temp, 'wx');
     try {
       await handle.writeFile(text, 'utf8');
-      await handle.sync();
+      if (durable) await syncHandle(handle);
     } finally {
       await handle.close();
     }
@@ -45,11 +70,11 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     throw new StateError(`could not write ${file}: ${(error as Error).message}`, {
       fault: 'operator',
       retryable: true,
-      nextStep: `check that ${dir} is writable and the disk has space, then re-run the command`,
+      nextStep: `check that ${dir} is writable and the disk has space, then run the command again`,
       cause: error,
     });
   }
-  await syncDirectory(dir);
+  if (durable) await syncDirectory(dir);
 }
 
 /** Makes a rename or unlink in `dir` durable. Some platforms cannot open a directory; that is not fatal. */
@@ -57,7 +82,7 @@ export async function syncDirectory(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');
-    await handle.sync();
+    await syncHandle(handle);
   } catch {
     // fsync on a directory is unsupported on some file systems (and on Windows); the rename itself stands.
   } finally {
@@ -65,11 +90,10 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Reads and parses a JSON file; undefined when it does not exist. */
-export async function readJsonFile<T>(file: string, what: string): Promise<T | undefined> {
-  let text: string;
+/** The file's text; undefined when it does not exist. */
+export async function readTextFile(file: string, what: string): Promise<string | undefined> {
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`could not read ${what} from ${file}: ${(error as Error).message}`, {
@@ -78,28 +102,32 @@ export async function readJsonFile<T>(file: string, what: string): Promise<T | u
       cause: error,
     });
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw corruptFile(file, what, (error as Error).message);
-  }
 }
 
-export function corruptFile(file: string, what: string, why: string): StateError {
-  return new StateError(`${what} in ${file} is corrupt (${why}); it was left untouched`, {
-    fault: 'operator',
-    nextStep: `restore ${file} from version control or a backup (\`git log -- ${file}\`), then re-run the command`,
-  });
+/** Reads, parses and validates a JSON record; undefined when the file does not exist. */
+export async function readRecordFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  const text = await readTextFile(file, what);
+  if (text === undefined) return undefined;
+  return parseStoredJson(schema, text, fileSource(file, what));
+}
+
+/** How a file-store record is named and repaired in messages. */
+export function fileSource(file: string, what: string): RecordSource {
+  return {
+    what,
+    where: file,
+    fix: `restore ${file} from version control (\`git log -p -- ${file}\`) or a backup, or correct the field named above by hand, then run the command again`,
+  };
 }
 
 /** Removes a file if present; durable once the directory is synced. */
-export async function removeFile(file: string): Promise<boolean> {
+export async function removeFile(file: string, options: WriteOptions = {}): Promise<boolean> {
   try {
     await fs.unlink(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-  await syncDirectory(path.dirname(file));
+  if (options.durable ?? true) await syncDirectory(path.dirname(file));
   return true;
 }

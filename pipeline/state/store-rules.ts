@@ -3,9 +3,11 @@
  * conflicts, lease ownership and expiry, which runs count as open, and which names may become
  * file names or keys. Keeping them here means both stores fail with the same words.
  */
-import { StateError } from '../errors';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { FenceLostError, RunBusyError, StateError } from '../errors';
 import type { AuditHead } from './audit-chain';
-import type { Lease, Run, RunStatus } from './types';
+import type { Lease, LockHolder, Run, RunLock, RunRef, RunStatus } from './types';
 
 /** Runs in these states still hold (or may still need) their key ring's lease. */
 const OPEN_RUN_STATUSES: readonly RunStatus[] = ['open', 'waiting', 'failed'];
@@ -48,11 +50,36 @@ export function versionConflict(kind: VersionedKind, id: string, stored: number,
   });
 }
 
-/** True when `existing` keeps `runId` from taking the lease at `now`. */
-export function leaseBlocks(existing: Lease | undefined, runId: string, now: Date): existing is Lease {
-  if (!existing) return false;
-  if (existing.runId === runId) return false;
-  return Date.parse(existing.expiresAt) > now.getTime();
+/** Runs that have ended: their lease may be taken over. */
+export function isEndedRun(run: Pick<Run, 'status'>): boolean {
+  return !isOpenRun(run);
+}
+
+/**
+ * Whether `runId` may take the lease `existing` at `now`: free, its own, expired, or held by a run
+ * that has ended. `holderRun` is the run the lease names, read under the same lock (undefined:
+ * not found). A lease whose run is missing is never taken over: runs are stored before their
+ * lease, so it means the state was edited or restored partially.
+ */
+export function leaseDecision(existing: Lease | undefined, runId: string, now: Date, holderRun: Run | undefined): 'take' | 'refuse-missing-run' | 'refuse-held' {
+  if (!existing || existing.runId === runId) return 'take';
+  if (Date.parse(existing.expiresAt) <= now.getTime()) return 'take';
+  if (holderRun === undefined) return 'refuse-missing-run';
+  return isEndedRun(holderRun) ? 'take' : 'refuse-held';
+}
+
+export function leaseOfMissingRun(existing: Lease, where: string): StateError {
+  return new StateError(
+    `key ring ${existing.keyring} is leased to run ${existing.runId}, which is not in the ${where}; the lease is kept until ${existing.expiresAt}`,
+    {
+      fault: 'operator',
+      nextStep: `restore run ${existing.runId} from version control or a backup; if it never existed, remove the lease of ${existing.keyring} through a reviewed change`,
+    },
+  );
+}
+
+export function runMustExistBeforeLease(runId: string): StateError {
+  return new StateError(`run ${runId} must be stored before it takes its key ring's lease`, { fault: 'internal' });
 }
 
 export function leaseHeld(existing: Lease, wantedBy: string): StateError {
@@ -103,4 +130,49 @@ export function assertHeadNotAhead(lastSeq: number, head: AuditHead | undefined,
       },
     );
   }
+}
+
+// ---- execution locks ---------------------------------------------------------------------------
+
+/** Who this process is, for execution locks. */
+export function thisProcess(actor: string, command?: string): LockHolder {
+  return { host: os.hostname(), pid: process.pid, actor, ...(command ? { command } : {}) };
+}
+
+/**
+ * True when `existing` keeps anyone else from taking the run's execution lock at `now`: it is
+ * unexpired and its process may still run. A holder on this host whose pid is gone crashed (or was
+ * killed), so its lock is free at once; on another host only expiry tells.
+ */
+export function runLockBlocks(existing: RunLock, now: Date, isAlive: (pid: number) => boolean): boolean {
+  if (Date.parse(existing.expiresAt) <= now.getTime()) return false;
+  if (existing.holder.host === os.hostname() && !isAlive(existing.holder.pid)) return false;
+  return true;
+}
+
+export function newRunLock(run: RunRef, holder: LockHolder, ttlMs: number, now: Date): RunLock {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new StateError(`execution lock on run ${run.id}: ttlMs ${ttlMs} must be a positive number of milliseconds`, { fault: 'internal' });
+  }
+  return {
+    runId: run.id,
+    keyring: run.keyring,
+    token: randomBytes(16).toString('hex'),
+    holder,
+    acquiredAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+  };
+}
+
+export function runBusy(existing: RunLock): RunBusyError {
+  return new RunBusyError(existing.runId, existing.holder, existing.acquiredAt, existing.expiresAt);
+}
+
+/** The fence check every fenced write makes: the lock stored for the run is still `fence`'s. */
+export function assertFence(stored: RunLock | undefined, fence: RunLock): void {
+  if (stored?.token === fence.token) return;
+  throw new FenceLostError(
+    fence.runId,
+    stored ? `${stored.holder.actor} (pid ${stored.holder.pid} on ${stored.holder.host}) took it over at ${stored.acquiredAt}` : 'the lock was released or broken',
+  );
 }

@@ -17,13 +17,25 @@ export type RunStatus =
 
 export type StageStatus = 'pending' | 'running' | 'waiting' | 'done' | 'failed' | 'undone' | 'skipped';
 
-/** One AWS mutation a stage made, recorded before the stage moves on (for status, audit, undo). */
+/**
+ * One AWS mutation a stage made. Written ahead: the record (and an audit entry) exists before the
+ * call is sent, without an outcome; the outcome is added after AWS answered. A record without an
+ * outcome after a crash is reconciled on resume by reading AWS (`reconciled-done` /
+ * `reconciled-not-done`).
+ */
 export interface MutationRecord {
   readonly operation: string; // e.g. "kms:CreateKey"
   readonly target: string; // key ARN, alias name, instance ARN
+  /** When the intent was recorded, before the call. */
   readonly at: string;
+  readonly outcome?: MutationOutcome;
+  readonly outcomeAt?: string;
   readonly detail?: Readonly<Record<string, string>>;
+  /** The AWS error of a failed call, or what a reconciliation read found. */
+  readonly note?: string;
 }
+
+export type MutationOutcome = 'ok' | 'failed' | 'reconciled-done' | 'reconciled-not-done';
 
 export interface StageRecord {
   readonly name: string;
@@ -84,6 +96,8 @@ export interface Run {
   readonly evidence?: Readonly<Record<string, unknown>>;
   readonly evidenceDigest?: string;
   readonly approvals: readonly StoredApproval[];
+  /** Why the run ended without completing (cancelled, refused at preflight, lost the lease race). */
+  readonly endReason?: string;
   /** Optimistic-concurrency version; the store bumps it on every write. */
   readonly version: number;
 }
@@ -118,31 +132,93 @@ export interface Lease {
   readonly expiresAt: string;
 }
 
+/** Who holds a run's execution lock: enough for an operator to find the process. */
+export interface LockHolder {
+  readonly host: string;
+  readonly pid: number;
+  /** Operator identity of the holder. */
+  readonly actor: string;
+  /** The command it runs (`advance`, `rollback` …), for the refusal message. */
+  readonly command?: string;
+}
+
+/**
+ * A run's execution lock: one process acts on a run at a time. The token fences that process's
+ * writes: a store write made with a lock whose token is no longer current is refused, so a
+ * process that lost its lock (paused past expiry, then taken over) can change nothing.
+ */
+export interface RunLock {
+  readonly runId: string;
+  readonly keyring: string;
+  /** Random 128-bit hex; new on every acquisition. */
+  readonly token: string;
+  readonly holder: LockHolder;
+  readonly acquiredAt: string;
+  /** Renewed by the holder's heartbeat; after it, another process may take the lock over. */
+  readonly expiresAt: string;
+}
+
+/** The last audit entry as the store recorded it apart from the log (detects a removed tail). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** A contiguous part of the audit chain, by seq (inclusive); absent ends mean "from the first" / "to the last". */
+export interface AuditRange {
+  readonly fromSeq?: number;
+  readonly toSeq?: number;
+}
+
 export interface StateStore {
   /** Human description for messages, e.g. "file store at ./state". */
   readonly description: string;
 
   getLedger(keyring: string): Promise<Ledger | undefined>;
-  /** Writes if the stored version equals `ledger.version` (0 = must not exist); returns the stored ledger with version+1. */
-  putLedger(ledger: Ledger): Promise<Ledger>;
+  /**
+   * Writes if the stored version equals `ledger.version` (0 = must not exist); returns the stored
+   * ledger with version+1. With `fence`, also only while that run lock is current.
+   */
+  putLedger(ledger: Ledger, fence?: RunLock): Promise<Ledger>;
   listLedgers(): Promise<Ledger[]>;
 
   getRun(id: string): Promise<Run | undefined>;
   /** Same conditional-write rule as putLedger. */
-  putRun(run: Run): Promise<Run>;
+  putRun(run: Run, fence?: RunLock): Promise<Run>;
   listRuns(filter?: { keyring?: string; open?: boolean }): Promise<Run[]>;
 
   /**
-   * One open run per key ring. Succeeds if the lease is free, expired, or already held by this run;
-   * otherwise throws StateError naming the holder and the run.
+   * One open run per key ring. The run must already be stored. Succeeds if the lease is free,
+   * already this run's, expired, or held by a run that has ended; otherwise throws StateError
+   * naming the holder. A lease whose run cannot be found is never taken over.
    */
   acquireLease(keyring: string, runId: string, holder: string, ttlMs: number): Promise<Lease>;
   releaseLease(keyring: string, runId: string): Promise<void>;
   getLease(keyring: string): Promise<Lease | undefined>;
 
+  /**
+   * Takes the run's execution lock, or throws RunBusyError (exit 2) at once naming the holder. A
+   * lock is taken over only when it expired or its holder's process is gone (same host).
+   */
+  acquireRunLock(run: RunRef, holder: LockHolder, ttlMs: number): Promise<RunLock>;
+  /** Extends the lock; throws FenceLostError when it is no longer this token's. */
+  renewRunLock(lock: RunLock, ttlMs: number): Promise<RunLock>;
+  /** Releases the lock if it is still this token's (idempotent). */
+  releaseRunLock(lock: RunLock): Promise<void>;
+  getRunLock(run: RunRef): Promise<RunLock | undefined>;
+
+  /** Appends in constant time (the tail comes from the head record, which is checked). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
-  readAudit(): Promise<AuditEntry[]>;
-  verifyAudit(): Promise<AuditVerification>;
+  auditHead(): Promise<AuditHead | undefined>;
+  readAudit(range?: AuditRange): Promise<AuditEntry[]>;
+  /** Checks the whole chain, or one range of it linked to the entry before it. */
+  verifyAudit(range?: AuditRange): Promise<AuditVerification>;
 
   close(): Promise<void>;
+}
+
+/** What the store needs to find a run's records (its key ring names the lock it is written under). */
+export interface RunRef {
+  readonly id: string;
+  readonly keyring: string;
 }

@@ -54,7 +54,7 @@ describe('DynamoDbStateStore', () => {
     const location = factory.newLocation();
     const store = await factory.open(location);
     await raw.send(new PutItemCommand({ TableName: location.id, Item: { pk: { S: 'RUN' }, sk: { S: 'run-9' }, version: { N: '1' }, doc: { S: '{oops' } } }));
-    await expect(store.getRun('run-9')).rejects.toThrow(new RegExp(`item RUN / run-9 of DynamoDB table ${location.id} is corrupt`));
+    await expect(store.getRun('run-9')).rejects.toThrow(new RegExp(`run run-9 in item RUN / run-9 of DynamoDB table ${location.id} is not valid: it is not JSON`));
   });
 
   it('GIVEN a table that does not exist WHEN the store is used THEN an operator StateError says which table to create', async () => {
@@ -63,7 +63,7 @@ describe('DynamoDbStateStore', () => {
     await store.close();
     expect(error).toBeInstanceOf(StateError);
     expect(error.fault).toBe('operator');
-    expect(error.message).toMatch(/DynamoDB GetItem .* on table no-such-table failed: ResourceNotFoundException/);
+    expect(error.message).toMatch(/DynamoDB GetItem .* failed: table no-such-table does not exist/);
     expect(error.nextStep).toMatch(/create the table no-such-table/);
   });
 

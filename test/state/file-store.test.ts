@@ -4,12 +4,12 @@
  * audit log detects tampering done with a text editor — and concurrent processes never fork it.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { StateError } from '../../pipeline/errors';
-import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_FILE } from '../../pipeline/state/file-store';
+import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../../pipeline/state/file-store';
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { sampleLedger, sampleRun } from './harness';
@@ -43,13 +43,14 @@ describe('FileStateStore', () => {
       expect(generationKeys).toEqual([...generationKeys].sort());
     });
 
-    it('GIVEN many writes WHEN done THEN only the store files remain: no temp files, no lock', async () => {
+    it('GIVEN many writes WHEN done THEN only the store files remain: no temp files, no lock entries', async () => {
       let ledger = await store.putLedger(sampleLedger());
       for (let i = 0; i < 5; i++) ledger = await store.putLedger({ ...ledger, updatedAt: `2026-01-0${i + 2}T00:00:00.000Z` });
       await store.putRun(sampleRun());
       await store.acquireLease('identity-center', 'run-1', 'alice', 1000);
       await store.appendAudit({ actor: 'alice', action: 'run.start' });
-      expect(readdirSync(dir).sort()).toEqual([AUDIT_HEAD_FILE, AUDIT_LOG_FILE, 'leases', 'ledgers', 'runs']);
+      expect(readdirSync(dir).sort()).toEqual(['.locks', AUDIT_HEAD_FILE, AUDIT_LOG_FILE, 'leases', 'ledgers', 'runs']);
+      expect(readdirSync(path.join(dir, '.locks'))).toEqual([]);
       expect(readdirSync(path.join(dir, 'ledgers'))).toEqual(['identity-center.json']);
       expect(readdirSync(path.join(dir, 'runs'))).toEqual(['run-1.json']);
     });
@@ -61,7 +62,7 @@ describe('FileStateStore', () => {
       const error = await store.getRun('run-1').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StateError);
       expect((error as StateError).message).toContain(file);
-      expect((error as StateError).message).toMatch(/is corrupt/);
+      expect((error as StateError).message).toMatch(/is not valid: it is not JSON/);
       await expect(store.putRun({ ...sampleRun(), version: 1 })).rejects.toThrow(file);
       expect(readFileSync(file, 'utf8')).toBe('{"id": "run-1", ');
     });
@@ -71,48 +72,66 @@ describe('FileStateStore', () => {
       const file = path.join(dir, 'ledgers', 'identity-center.json');
       writeFileSync(file, 'not json');
       const error = (await store.listLedgers().catch((e: unknown) => e)) as StateError;
-      expect(error.message).toMatch(new RegExp(`the ledger of key ring identity-center in ${file} is corrupt`));
+      expect(error.message).toMatch(new RegExp(`the ledger of key ring identity-center in ${file} is not valid: it is not JSON`));
       expect(error.nextStep).toMatch(/restore .* from version control/);
     });
   });
 
-  describe('store lock', () => {
-    const lockFile = (): string => path.join(dir, LOCK_FILE);
-    const writeLock = (holder: object): void => {
-      writeFileSync(lockFile(), JSON.stringify({ token: 'held', ...holder }));
+  describe('store locks', () => {
+    const lockDir = (): string => path.join(dir, LOCK_DIR);
+    const writeEntry = (name: string, holder: object): string => {
+      mkdirSync(lockDir(), { recursive: true });
+      const file = path.join(lockDir(), `${name}~${Math.random().toString(16).slice(2)}`);
+      writeFileSync(file, JSON.stringify({ token: 'held', ...holder }));
+      return file;
     };
 
-    it('GIVEN a lock left by a dead process on this host WHEN the store writes THEN the lock is broken with a note and the write succeeds', async () => {
+    it('GIVEN a lock entry left by a dead process on this host WHEN the store writes THEN that entry is broken with a note and the write succeeds', async () => {
       const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
       const deadPid = Number(child.stdout); // the child has exited, so its pid is dead (pid reuse within a test is negligible)
-      writeLock({ pid: deadPid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+      const entry = writeEntry('keyring-identity-center', { pid: deadPid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
       await store.putLedger(sampleLedger());
       expect(notes).toHaveLength(1);
-      expect(notes[0]).toMatch(new RegExp(`broke a stale state lock .*held by pid ${deadPid} .*no longer running`));
-      expect(readdirSync(dir)).not.toContain(LOCK_FILE);
+      expect(notes[0]).toMatch(new RegExp(`broke a stale state lock ${entry} held by pid ${deadPid} .*no longer running`));
+      expect(readdirSync(lockDir())).toEqual([]);
     });
 
-    it('GIVEN a lock older than the stale threshold held by a live process WHEN the store writes THEN the old lock is broken', async () => {
-      writeLock({ pid: process.pid, hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString() });
+    it('GIVEN a lock entry older than the stale threshold WHEN the store writes THEN the old entry is broken', async () => {
+      writeEntry('keyring-identity-center', { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString() });
       await store.putLedger(sampleLedger());
       expect(notes[0]).toMatch(/s old \(stale after 30 s\)/);
     });
 
-    it('GIVEN a fresh lock held by a live process WHEN the store writes THEN it waits, then fails naming the holder and the file to remove', async () => {
-      writeLock({ pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+    it('GIVEN a fresh lock held by a live process WHEN the store writes THEN it waits, then fails naming the holder and what to remove', async () => {
+      writeEntry('keyring-identity-center', { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
       const impatient = open({ timeoutMs: 100 });
       const error = (await impatient.putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
       expect(error).toBeInstanceOf(StateError);
-      expect(error.message).toMatch(new RegExp(`state lock ${lockFile()} is held by pid ${process.pid} on ${os.hostname()}`));
-      expect(error.nextStep).toContain(`remove ${lockFile()}`);
+      expect(error.message).toMatch(new RegExp(`state lock keyring-identity-center in ${lockDir()} is held by pid ${process.pid} on ${os.hostname()}`));
+      expect(error.nextStep).toContain(`remove ${path.join(lockDir(), 'keyring-identity-center~*')}`);
       expect(error.retryable).toBe(true);
       expect(await store.getLedger('identity-center')).toBeUndefined();
       expect(notes).toEqual([]);
     });
 
     it('GIVEN a fresh lock on another host WHEN the store writes THEN the pid is not judged on this host and the store waits', async () => {
-      writeLock({ pid: 999_999_999, hostname: 'some-other-host', acquiredAt: new Date().toISOString() });
+      writeEntry('keyring-identity-center', { pid: 999_999_999, hostname: 'some-other-host', acquiredAt: new Date().toISOString() });
       await expect(open({ timeoutMs: 50 }).putLedger(sampleLedger())).rejects.toThrow(/held by pid 999999999 on some-other-host/);
+    });
+
+    it('GIVEN one key ring locked by another process WHEN another key ring and the audit log are written THEN neither waits for it', async () => {
+      writeEntry('keyring-identity-center', { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+      const impatient = open({ timeoutMs: 100 });
+      await expect(impatient.putLedger(sampleLedger('payments'))).resolves.toEqual(expect.objectContaining({ version: 1 }));
+      await expect(impatient.appendAudit({ actor: 'alice', action: 'run.start' })).resolves.toEqual(expect.objectContaining({ seq: 1 }));
+    });
+
+    it('GIVEN fifty writers in one process on one key ring WHEN they all write at once THEN they queue: none fails or times out', async () => {
+      const impatient = open({ timeoutMs: 1 });
+      await impatient.putRun(sampleRun());
+      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => impatient.appendAudit({ actor: `w${i}`, action: 'queue' })));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 50 });
     });
   });
 
@@ -191,23 +210,86 @@ describe('FileStateStore', () => {
       const result = await store.verifyAudit();
       expect(result.ok).toBe(false);
       expect(result.problem?.seq).toBe(4);
-      expect(result.problem?.reason).toMatch(/line 4 of audit.jsonl is not an audit entry/);
+      expect(result.problem?.reason).toMatch(/line 4 of .*audit.jsonl is not an audit entry/);
       await expect(store.readAudit()).rejects.toThrow(logFile());
     });
   });
 
+  describe('audit segments', () => {
+    const small = (): FileStateStore => new FileStateStore(dir, { auditSegmentEntries: 4, lock: { onNote: (n) => notes.push(n) } });
+
+    it('GIVEN a segment size of 4 WHEN 10 entries are appended THEN two closed segments and an active one hold them, and the chain verifies across them', async () => {
+      const s4 = small();
+      for (let i = 1; i <= 10; i++) await s4.appendAudit({ actor: 'alice', action: `a${i}` });
+      expect(readdirSync(path.join(dir, 'audit')).sort()).toEqual(['000000000001-000000000004.jsonl', '000000000005-000000000008.jsonl']);
+      expect(readFileSync(path.join(dir, AUDIT_LOG_FILE), 'utf8').trimEnd().split('\n')).toHaveLength(2);
+      expect((await s4.readAudit()).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(await s4.verifyAudit()).toEqual({ ok: true, entries: 10 });
+      expect(await s4.auditHead()).toEqual({ seq: 10, hash: (await s4.readAudit())[9]!.hash });
+    });
+
+    it('GIVEN closed segments WHEN one segment is verified on its own THEN only its entries are read and checked against the entry before it', async () => {
+      const s4 = small();
+      for (let i = 1; i <= 10; i++) await s4.appendAudit({ actor: 'alice', action: `a${i}` });
+      expect(await s4.verifyAudit({ fromSeq: 5, toSeq: 8 })).toEqual({ ok: true, entries: 4 });
+      const segment = path.join(dir, 'audit', '000000000005-000000000008.jsonl');
+      writeFileSync(segment, readFileSync(segment, 'utf8').replace('"a6"', '"a6-edited"'));
+      expect((await s4.verifyAudit({ fromSeq: 5, toSeq: 8 })).problem).toEqual({ seq: 6, reason: 'entry 6 was edited: its content does not match its hash' });
+      expect((await s4.verifyAudit({ fromSeq: 9 })).ok).toBe(true);
+      expect((await s4.verifyAudit()).problem?.seq).toBe(6);
+    });
+
+    it('GIVEN a crash after a segment was closed but before the head moved WHEN appending again THEN the chain continues from the closed segment without a duplicate seq', async () => {
+      const s4 = small();
+      for (let i = 1; i <= 3; i++) await s4.appendAudit({ actor: 'alice', action: `a${i}` });
+      const headBefore = readFileSync(path.join(dir, AUDIT_HEAD_FILE), 'utf8');
+      await s4.appendAudit({ actor: 'alice', action: 'a4' }); // closes the segment
+      writeFileSync(path.join(dir, AUDIT_HEAD_FILE), headBefore); // as if the head write never happened
+      await s4.appendAudit({ actor: 'alice', action: 'a5' });
+      expect((await s4.readAudit()).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(await s4.verifyAudit()).toEqual({ ok: true, entries: 5 });
+    });
+
+    it('GIVEN an append torn by a crash (no trailing newline) WHEN appending again THEN the torn line is cut with a note and the chain stays intact', async () => {
+      await store.appendAudit({ actor: 'alice', action: 'a1' });
+      await fs.appendFile(path.join(dir, AUDIT_LOG_FILE), '{"seq":2,"at":"2026-');
+      await store.appendAudit({ actor: 'alice', action: 'a2' });
+      expect(notes.some((n) => /removed an incomplete last line/.test(n))).toBe(true);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 2 });
+    });
+
+    it('GIVEN a log whose last entry was replaced with a consistent forgery WHEN appending THEN the head disagreement refuses the append', async () => {
+      for (let i = 1; i <= 3; i++) await store.appendAudit({ actor: 'alice', action: `a${i}` });
+      const ls = readFileSync(path.join(dir, AUDIT_LOG_FILE), 'utf8').trimEnd().split('\n');
+      const last = { ...(JSON.parse(ls[2]!) as AuditEntry), actor: 'mallory' };
+      ls[2] = JSON.stringify({ ...last, hash: hashAuditEntry(last) });
+      writeFileSync(path.join(dir, AUDIT_LOG_FILE), `${ls.join('\n')}\n`);
+      await expect(store.appendAudit({ actor: 'mallory', action: 'more' })).rejects.toThrow(/ends at entry 3 .* but its head records entry 3 .*: the log was edited; nothing was appended/);
+    });
+  });
+
   describe('concurrency across processes', () => {
+    const worker = path.join(__dirname, 'fixtures', 'store-worker.js');
+
     it('GIVEN four processes appending at once WHEN all are done THEN the chain holds every entry once, in one unforked line', async () => {
-      const worker = path.join(__dirname, 'fixtures', 'append-worker.ts');
-      const env = { ...process.env, TS_NODE_SWC: 'true', TS_NODE_TRANSPILE_ONLY: 'true' };
-      await Promise.all(
-        ['p1', 'p2', 'p3', 'p4'].map((actor) => run(process.execPath, ['-r', 'ts-node/register', worker, dir, actor, '10'], { env })),
-      );
+      await Promise.all(['p1', 'p2', 'p3', 'p4'].map((actor) => run(process.execPath, [worker, 'append', dir, actor, '10'])));
       const entries = await store.readAudit();
       expect(entries).toHaveLength(40);
       expect(new Set(entries.map((e) => `${e.actor}:${String(e.detail?.i)}`)).size).toBe(40);
       expect(await store.verifyAudit()).toEqual({ ok: true, entries: 40 });
-      expect(readdirSync(dir).filter((n) => n.includes('.tmp-') || n === LOCK_FILE)).toEqual([]);
+      expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+      expect(readdirSync(path.join(dir, LOCK_DIR))).toEqual([]);
+    });
+
+    it('GIVEN a stale lock entry and eight processes breaking it at once WHEN each does a read-sleep-write in the lock THEN none was lost: one holder at a time', async () => {
+      const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      mkdirSync(path.join(dir, LOCK_DIR), { recursive: true });
+      writeFileSync(path.join(dir, LOCK_DIR, 'counter~deadbeef'), ''); // an empty entry of a dead holder, as a crash leaves it
+      writeFileSync(path.join(dir, LOCK_DIR, 'counter~cafe'), JSON.stringify({ pid: Number(child.stdout), hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString(), token: 'cafe' }));
+      await fs.utimes(path.join(dir, LOCK_DIR, 'counter~deadbeef'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      await Promise.all(Array.from({ length: 8 }, (_, i) => run(process.execPath, [worker, 'count', dir, `p${i}`, '5'])));
+      expect(readFileSync(path.join(dir, 'counter'), 'utf8')).toBe('40');
+      expect(readdirSync(path.join(dir, LOCK_DIR))).toEqual([]);
     });
   });
 });

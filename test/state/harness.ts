@@ -3,7 +3,8 @@
  * store implementation fresh — the file store in a temp directory, the DynamoDB store on a new table
  * of an in-memory dynalite server the test starts itself on a free port.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -48,12 +49,16 @@ export function sampleRun(id = 'run-1', keyring = 'identity-center', version = 0
       account: '111111111111',
       region: 'us-east-1',
       alias: 'alias/identity-center',
+      oldKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       deletionWindowDays: 30,
       minimumSoakHours: 24,
       stages: ['preflight', 'create-key'],
     },
     planDigest: 'a'.repeat(64),
-    stages: [{ name: 'preflight', status: 'pending', attempts: 0, mutations: [] }],
+    stages: [
+      { name: 'preflight', status: 'pending', attempts: 0, mutations: [] },
+      { name: 'create-key', status: 'pending', attempts: 0, mutations: [] },
+    ],
     approvals: [],
     version,
   };
@@ -74,8 +79,12 @@ export class TestClock {
 export interface StoreFactory {
   readonly name: string;
   /** Opens a new, empty store; a second call with the same `shared` handle opens another instance on the same data. */
-  open(shared: SharedLocation, clock?: TestClock): Promise<StateStore>;
+  open(shared: SharedLocation, clock?: TestClock, options?: { isAlive?: (pid: number) => boolean }): Promise<StateStore>;
   newLocation(): SharedLocation;
+  /** Writes a record as a hand edit would: straight to the backend, bypassing every check. */
+  writeRaw(shared: SharedLocation, kind: 'ledger' | 'run', id: string, doc: unknown): Promise<void>;
+  /** Deletes a record straight from the backend. */
+  removeRaw(shared: SharedLocation, kind: 'ledger' | 'run', id: string): Promise<void>;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
 }
@@ -95,8 +104,16 @@ export function fileStoreFactory(): StoreFactory {
       dirs.push(dir);
       return { id: dir };
     },
-    async open(location, clock) {
-      return new FileStateStore(location.id, { ...(clock ? { now: clock.now } : {}), lock: { onNote: () => undefined } });
+    async open(location, clock, options = {}) {
+      return new FileStateStore(location.id, { ...(clock ? { now: clock.now } : {}), lock: { onNote: () => undefined, ...(options.isAlive ? { isAlive: options.isAlive } : {}) } });
+    },
+    async writeRaw(location, kind, id, doc) {
+      const dir = path.join(location.id, kind === 'ledger' ? 'ledgers' : 'runs');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(doc, null, 2));
+    },
+    async removeRaw(location, kind, id) {
+      rmSync(path.join(location.id, kind === 'ledger' ? 'ledgers' : 'runs', `${id}.json`), { force: true });
     },
     async setUp() {},
     async tearDown() {
@@ -110,23 +127,36 @@ export function dynamoDbStoreFactory(): StoreFactory {
   let endpoint = '';
   let tables = 0;
   const opened: StateStore[] = [];
+  const rawClient = () => new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
     name: 'DynamoDbStateStore',
     newLocation() {
       tables += 1;
       return { id: `keyrotor-state-${tables}` };
     },
-    async open(location, clock) {
+    async open(location, clock, options = {}) {
       const store = new DynamoDbStateStore({
         table: location.id,
         region: 'us-east-1',
         endpoint,
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         ...(clock ? { now: clock.now } : {}),
+        ...(options.isAlive ? { isAlive: options.isAlive } : {}),
       });
       await store.ensureTable();
       opened.push(store);
       return store;
+    },
+    async writeRaw(location, kind, id, doc) {
+      const client = rawClient();
+      const version = (doc as { version?: number }).version ?? 1;
+      await client.send(new PutItemCommand({ TableName: location.id, Item: { pk: { S: kind === 'ledger' ? 'LEDGER' : 'RUN' }, sk: { S: id }, version: { N: String(version) }, doc: { S: JSON.stringify(doc) } } }));
+      client.destroy();
+    },
+    async removeRaw(location, kind, id) {
+      const client = rawClient();
+      await client.send(new DeleteItemCommand({ TableName: location.id, Key: { pk: { S: kind === 'ledger' ? 'LEDGER' : 'RUN' }, sk: { S: id } } }));
+      client.destroy();
     },
     async setUp() {
       server = createDynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

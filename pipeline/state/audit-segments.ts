@@ -1,0 +1,219 @@
+/**
+ * The file store's audit log on disk: an append-only hash chain split into segments so an append
+ * costs the same whatever the log's length, and an auditor can verify one segment or all.
+ *
+ *   audit.jsonl                       the active segment, one entry per line
+ *   audit.head                        {seq, hash, segmentStart}: the last entry and where the
+ *                                     active segment starts
+ *   audit/<first>-<last>.jsonl        closed segments (12-digit zero-padded seqs), never rewritten
+ *
+ * An append reads the head and the active segment's last line only (a few KB from the file's end),
+ * checks that they agree, and chains after them. The first entry of a segment links to the last
+ * entry of the previous one, so the chain runs unbroken across segments. Callers hold the store's
+ * audit lock.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { StateError } from '../errors';
+import { chainAuditEntry } from './audit-chain';
+import { fileSource, readRecordFile, syncHandle, syncDirectory, writeFileAtomic } from './json-files';
+import { auditEntrySchema, auditHeadSchema, parseStoredJson } from './schemas';
+import { assertHeadNotAhead } from './store-rules';
+import type { AuditEntry, AuditHead, NewAuditEntry } from './types';
+
+export const AUDIT_LOG_FILE = 'audit.jsonl';
+export const AUDIT_HEAD_FILE = 'audit.head';
+export const AUDIT_SEGMENT_DIR = 'audit';
+/** Entries per segment before it is closed. */
+export const DEFAULT_SEGMENT_ENTRIES = 10_000;
+
+const SEQ_DIGITS = 12;
+const TAIL_CHUNK = 16 * 1024;
+
+export interface StoredAuditHead extends AuditHead {
+  readonly segmentStart?: number;
+}
+
+export interface ClosedSegment {
+  readonly file: string;
+  readonly first: number;
+  readonly last: number;
+}
+
+export class AuditSegments {
+  readonly activeFile: string;
+  readonly headFile: string;
+  readonly segmentDir: string;
+
+  constructor(
+    readonly dir: string,
+    private readonly segmentEntries: number = DEFAULT_SEGMENT_ENTRIES,
+    private readonly onNote: (note: string) => void = (note) => process.stderr.write(`${note}\n`),
+  ) {
+    this.activeFile = path.join(dir, AUDIT_LOG_FILE);
+    this.headFile = path.join(dir, AUDIT_HEAD_FILE);
+    this.segmentDir = path.join(dir, AUDIT_SEGMENT_DIR);
+  }
+
+  async head(): Promise<StoredAuditHead | undefined> {
+    return readRecordFile(this.headFile, auditHeadSchema, 'the audit head');
+  }
+
+  /** Appends one entry in constant time; the caller holds the audit lock. */
+  async append(entry: NewAuditEntry, now: Date, store: string): Promise<AuditEntry> {
+    const head = await this.head();
+    const activeTail = await this.tailOf(this.activeFile, true);
+    // An empty active segment continues from the last closed one (also after a crash between
+    // closing a segment and writing the head).
+    const tail = activeTail ?? (await this.lastClosedTail());
+    const previous = this.previousEntry(head, tail, store);
+    const chained = chainAuditEntry(previous, entry, now);
+    const handle = await fs.open(this.activeFile, 'a');
+    try {
+      await handle.appendFile(`${JSON.stringify(chained)}\n`, 'utf8');
+      await syncHandle(handle);
+    } finally {
+      await handle.close();
+    }
+    let segmentStart = activeTail === undefined ? chained.seq : (head?.segmentStart ?? (await this.firstSeqOfActive()));
+    if (chained.seq - segmentStart + 1 >= this.segmentEntries) {
+      await this.closeActive(segmentStart, chained.seq);
+      segmentStart = chained.seq + 1;
+    }
+    // The head may lag the log after a crash (the next append and verification both tolerate
+    // that), so it is renamed in atomically but not forced to disk: one fsync per append.
+    const newHead: StoredAuditHead = { seq: chained.seq, hash: chained.hash, segmentStart };
+    await writeFileAtomic(this.headFile, `${JSON.stringify(newHead)}\n`, { durable: false });
+    return chained;
+  }
+
+  /**
+   * The entry to chain after, from the head and the active segment's last line, which must agree:
+   * the same entry, or the line one past a head that lagged (a crash between the two writes).
+   */
+  private previousEntry(head: StoredAuditHead | undefined, tail: AuditEntry | undefined, store: string): AuditHead | undefined {
+    if (tail === undefined) return head && head.seq > 0 ? head : undefined;
+    if (head === undefined) return tail; // a log written before heads existed
+    if (tail.seq === head.seq && tail.hash === head.hash) return head;
+    if (tail.seq === head.seq + 1 && tail.prevHash === head.hash) return tail;
+    assertHeadNotAhead(tail.seq, head, store);
+    throw new StateError(
+      `the audit log of the ${store} ends at entry ${tail.seq} (hash ${tail.hash.slice(0, 12)}…) but its head records entry ${head.seq} (hash ${head.hash.slice(0, 12)}…): the log was edited; nothing was appended`,
+      { fault: 'operator', nextStep: 'run `rotate audit verify`, restore the audit log from version control or a backup, then run the command again' },
+    );
+  }
+
+  private async lastClosedTail(): Promise<AuditEntry | undefined> {
+    const last = (await this.closedSegments()).pop();
+    return last ? this.tailOf(last.file, false) : undefined;
+  }
+
+  /** The last complete entry of a segment file, reading only the end of the file. */
+  private async tailOf(file: string, cutTornLine: boolean): Promise<AuditEntry | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, cutTornLine ? 'r+' : 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size === 0) return undefined;
+      let chunk = TAIL_CHUNK;
+      for (;;) {
+        const start = Math.max(0, size - chunk);
+        const buffer = Buffer.alloc(size - start);
+        await handle.read(buffer, 0, buffer.length, start);
+        let end = buffer.length;
+        if (buffer[end - 1] !== 0x0a) {
+          // A torn last line: an append that crashed mid-write never returned, so it never
+          // happened. Cut it off rather than chain after garbage.
+          const lastNewline = buffer.lastIndexOf(0x0a);
+          if (lastNewline < 0 && start > 0) {
+            chunk *= 2;
+            continue;
+          }
+          if (!cutTornLine) {
+            throw new StateError(`the closed audit segment ${file} does not end with a complete entry`, {
+              fault: 'operator',
+              nextStep: `run \`rotate audit verify\` and restore ${file} from version control or a backup`,
+            });
+          }
+          await handle.truncate(start + lastNewline + 1);
+          this.onNote(`note: removed an incomplete last line from ${file} (an append interrupted by a crash)`);
+          if (lastNewline < 0) return undefined;
+          end = lastNewline + 1;
+        }
+        const previousNewline = buffer.lastIndexOf(0x0a, end - 2);
+        if (previousNewline < 0 && start > 0) {
+          chunk *= 2;
+          continue;
+        }
+        const line = buffer.subarray(previousNewline + 1, end - 1).toString('utf8');
+        return parseStoredJson(auditEntrySchema, line, fileSource(file, 'the last audit entry'));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async firstSeqOfActive(): Promise<number> {
+    const handle = await fs.open(this.activeFile, 'r');
+    try {
+      const buffer = Buffer.alloc(TAIL_CHUNK);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const match = /"seq":(\d+)/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
+      return match ? Number(match[1]) : 1;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Moves the full active segment into the closed segments (one atomic rename). */
+  private async closeActive(first: number, last: number): Promise<void> {
+    await fs.mkdir(this.segmentDir, { recursive: true });
+    await fs.rename(this.activeFile, path.join(this.segmentDir, segmentName(first, last)));
+    await syncDirectory(this.segmentDir);
+    await syncDirectory(this.dir);
+  }
+
+  async closedSegments(): Promise<ClosedSegment[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.segmentDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .map((name) => ({ name, match: /^(\d+)-(\d+)\.jsonl$/.exec(name) }))
+      .filter((n): n is { name: string; match: RegExpExecArray } => n.match !== null)
+      .map(({ name, match }) => ({ file: path.join(this.segmentDir, name), first: Number(match[1]), last: Number(match[2]) }))
+      .sort((a, b) => a.first - b.first);
+  }
+
+  /** Every line of the segment files that may hold seqs in [fromSeq, toSeq], in order, with where each came from. */
+  async readLines(fromSeq = 1, toSeq = Number.POSITIVE_INFINITY): Promise<Array<{ file: string; line: number; text: string }>> {
+    const files = (await this.closedSegments()).filter((s) => s.last >= fromSeq && s.first <= toSeq).map((s) => s.file);
+    files.push(this.activeFile);
+    const lines: Array<{ file: string; line: number; text: string }> = [];
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      const split = text.split('\n');
+      if (split[split.length - 1] === '') split.pop();
+      split.forEach((t, i) => lines.push({ file, line: i + 1, text: t }));
+    }
+    return lines;
+  }
+}
+
+export function segmentName(first: number, last: number): string {
+  return `${String(first).padStart(SEQ_DIGITS, '0')}-${String(last).padStart(SEQ_DIGITS, '0')}.jsonl`;
+}
