@@ -5,7 +5,7 @@
  * store's directory), output to $CDKTF_OUTDIR (set by the cdktf CLI) or cdktf.out.
  */
 import { loadConfig } from './pipeline/config/load';
-import { exitCodeFor, KeyrotorError } from './pipeline/errors';
+import { describeError, exitCodeFor } from './pipeline/errors';
 import { synthesizeStacks } from './stacks/synthesize';
 
 async function main(): Promise<void> {
@@ -15,10 +15,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof KeyrotorError) {
-    process.stderr.write(`error: ${error.message}\n${error.nextStep ? `next: ${error.nextStep}\n` : ''}`);
-  } else {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
+  process.stderr.write(`${describeError(error).join('\n')}\n`);
   process.exitCode = exitCodeFor(error);
 });

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { chooseCredentials } from '../pipeline/aws/credentials';
 import { isLoopbackEndpoint, resolveEndpoint } from '../pipeline/aws/endpoints';
-import { exitCodeFor, ExitCode, KeyrotorError } from '../pipeline/errors';
+import { describeError, exitCodeFor, ExitCode } from '../pipeline/errors';
 import { parseDesiredEncryption } from './ic-helper/desired';
 import { ensureIdentityCenterEncryption } from '../pipeline/identity-center/ensure-encryption';
 
@@ -43,12 +43,8 @@ export async function runHelper(argv: readonly string[], env: NodeJS.ProcessEnv 
     process.stdout.write(`${JSON.stringify({ instanceArn: opts.instanceArn, ...desired, changed: result.changed })}\n`);
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof KeyrotorError) {
-      process.stderr.write(`error: ${error.message}\n${error.nextStep ? `next: ${error.nextStep}\n` : ''}`);
-    } else {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    }
-    return error instanceof KeyrotorError ? exitCodeFor(error) : ExitCode.awsError;
+    process.stderr.write(`${describeError(error).join('\n')}\n`);
+    return exitCodeFor(error);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Run, RunPlan } from '../state/types';
 import { digestOf } from '../canonical-json';
 import { KeyrotorError } from '../errors';
 import { stagesFor, type StartableKind } from './stage-lists';
+import type { RunTarget } from './targets';
 
 export function newRunId(keyring: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -19,11 +20,16 @@ export function activeKeyArn(ledger: Ledger | undefined): string | undefined {
   return ledger?.generations.find((g) => g.state === 'active')?.keyArn;
 }
 
-/** The plan of a run of `kind` on `keyring`, given the ledger as it is now. */
-export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: { keyArn?: string; enable?: boolean }): RunPlan {
+/**
+ * The plan of a run of `kind` on `keyring`, given the ledger as it is now and the target that
+ * `resolveTarget` validated (cancel-deletion, retire-key).
+ */
+export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: RunTarget): RunPlan {
   const targeted = kind === 'cancel-deletion' || kind === 'retire-key';
-  const oldKeyArn = targeted ? target?.keyArn : activeKeyArn(ledger);
-  if (kind === 'retire-key') assertRetirable(keyring, ledger, oldKeyArn);
+  if (targeted && !target) throw new KeyrotorError(`--kind ${kind} needs the key it acts on`, { fault: 'internal', nextStep: 'resolve the target with resolveTarget first' });
+  // Only kinds that retire a key name one: rotate and migrate-to-aws-owned retire the active
+  // generation, cancel-deletion and retire-key act on the one they were given.
+  const oldKeyArn = targeted ? target?.keyArn : kind === 'rotate' || kind === 'migrate-to-aws-owned' ? activeKeyArn(ledger) : undefined;
   if ((kind === 'rotate' || kind === 'migrate-to-aws-owned') && !oldKeyArn) {
     throw new KeyrotorError(`key ring ${keyring.name} has no active generation in its ledger, so there is nothing to ${kind === 'rotate' ? 'rotate' : 'retire'}`, {
       fault: 'operator',
@@ -42,27 +48,13 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
     account: keyring.account,
     region: keyring.region,
     alias: keyring.alias,
-    oldKeyArn,
+    ...(oldKeyArn !== undefined ? { oldKeyArn } : {}),
     identityCenterInstanceArn: keyring.identityCenter?.instanceArn,
     deletionWindowDays: keyring.rotation.deletionWindowDays,
     minimumSoakHours: keyring.rotation.minimumSoakHours,
     stages: stagesFor(kind).map((s) => s.name),
     ...(kind === 'cancel-deletion' ? { enableAfterCancel: target?.enable ?? false } : {}),
   };
-}
-
-/** Only a generation nothing uses any more may be retired: never the active one, never twice. */
-function assertRetirable(keyring: KeyRingConfig, ledger: Ledger | undefined, keyArn: string | undefined): void {
-  const generation = keyArn ? ledger?.generations.find((g) => g.keyArn === keyArn) : undefined;
-  const retirable = ['abandoned', 'retiring', 'disabled'];
-  if (!generation || !retirable.includes(generation.state)) {
-    throw new KeyrotorError(
-      generation
-        ? `generation ${generation.generation} of key ring ${keyring.name} (${keyArn}) is ${generation.state}; only an ${retirable.join(', ')} generation can be retired`
-        : `key ${keyArn ?? '(none given)'} is not a generation of key ring ${keyring.name}`,
-      { fault: 'operator', nextStep: `pick a generation from \`rotate status\`; rotate the active key with \`rotate start ${keyring.name}\`` },
-    );
-  }
 }
 
 export function newRun(id: string, plan: RunPlan, initiator: string, now: Date): Run {

@@ -2,22 +2,33 @@
  * The contract between the engine and its stages. A stage is three functions — `run` (idempotent:
  * it first checks whether its work is already done, the Secrets Manager rotation pattern),
  * `verify` (reads back from AWS) and `undo` (for rollback) — and never writes state itself except
- * through the context, so the engine can record every mutation before it moves on.
+ * through the context, so the engine records every intent, call and outcome before it moves on.
+ * Stage modules are loaded lazily from the catalog in stage-lists.ts, which also holds each
+ * stage's description, so listing a plan loads no AWS SDK.
  */
 import type { Config, KeyRingConfig } from '../config/types';
 import type { Ledger } from '../ledger/types';
 import type { Run, StageRecord, StateStore } from '../state/types';
 import type { AwsClients } from '../aws/clients';
 
+/** What a waiting stage waits for: the clock (soak) or people (approvals, a deletion confirmation). */
+export type WaitingFor = 'time' | 'people';
+
 export type StageOutcome =
   /** The stage's work is complete (or was already complete). */
   | { readonly status: 'done'; readonly summary: string; readonly outputs?: Readonly<Record<string, unknown>> }
   /** The stage needs time or people; `advance` stops here and says what it waits for. */
-  | { readonly status: 'waiting'; readonly summary: string; readonly nextStep: string; readonly outputs?: Readonly<Record<string, unknown>> }
+  | {
+      readonly status: 'waiting';
+      readonly waitingFor: WaitingFor;
+      readonly summary: string;
+      readonly nextStep: string;
+      readonly outputs?: Readonly<Record<string, unknown>>;
+    }
   /** Nothing to do for this key ring (e.g. no Identity Center attachment). */
   | { readonly status: 'skipped'; readonly summary: string };
 
-/** Points where the crash-safety tests inject a failure: after an AWS mutation, before a state write. */
+/** Points where the crash-safety tests inject a failure: before and after an AWS call, before a state write. */
 export interface CrashPoints {
   hit(point: string): void;
 }
@@ -37,10 +48,18 @@ export interface StageContext {
   /** The key ring's ledger as last saved. */
   ledger(): Promise<Ledger>;
   /**
-   * Performs one AWS mutation, then records it (run + audit) before returning, so a crash right
-   * after AWS answered is visible on resume. `call` must be a single AWS request.
+   * Performs one AWS mutation, written ahead: the intent is recorded (run + audit) before the call
+   * is sent, and the outcome after AWS answered, so a crash at any point leaves a record that a
+   * resume reconciles by reading AWS. `call` must be a single AWS request; `describe` turns its
+   * answer into the facts worth keeping (e.g. the created key's ARN).
    */
-  mutate<T>(operation: string, target: string, call: () => Promise<T>, detail?: Record<string, string>): Promise<T>;
+  mutate<T>(
+    operation: string,
+    target: string,
+    call: () => Promise<T>,
+    detail?: Record<string, string>,
+    describe?: (result: T) => Record<string, string>,
+  ): Promise<T>;
   /** Saves stage outputs (e.g. the new key ARN) durably, before the stage goes on. */
   saveOutputs(outputs: Readonly<Record<string, unknown>>): Promise<void>;
   /** Conditional ledger update; `change` receives the freshest ledger and returns the next one (or the same to skip). */
@@ -49,7 +68,7 @@ export interface StageContext {
   updateRun(change: (run: Run) => Run): Promise<Run>;
   /** Progress line for the operator. */
   progress(message: string): void;
-  /** Sleep (injectable so tests and polling never busy-wait). */
+  /** Sleep (injectable so tests and polling never busy-wait); rejects when the command is interrupted. */
   sleep(ms: number): Promise<void>;
   /** Options that tune the run without changing its meaning. */
   readonly options: EngineOptions;
@@ -57,8 +76,6 @@ export interface StageContext {
 
 export interface StageDefinition {
   readonly name: string;
-  /** One line for `rotate plan` and `rotate status`. */
-  readonly description: string;
   run(ctx: StageContext): Promise<StageOutcome>;
   /** Reads back from AWS that the stage's effect holds; throws StageError when it does not. */
   verify(ctx: StageContext): Promise<void>;
@@ -66,10 +83,22 @@ export interface StageDefinition {
   undo?(ctx: StageContext): Promise<string>;
 }
 
+/** A stage as the catalog knows it: enough to plan and print without loading its module. */
+export interface StageCatalogEntry {
+  readonly name: string;
+  /** One line for `rotate plan` and `rotate status`. */
+  readonly description: string;
+  /** Whether rollback has anything to undo for this stage. */
+  readonly undoable: boolean;
+  load(): Promise<StageDefinition>;
+}
+
 export interface EngineOptions {
-  /** Identity Center poll: first delay and ceiling (ms; the delay doubles), and the overall timeout. */
+  /** Identity Center poll overrides (tests); the schedule's defaults live in pipeline/identity-center. */
   readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
   /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
   readonly extraApprovalsDir?: string;
   readonly crashPoints?: CrashPoints;
+  /** Execution-lock lifetime without a heartbeat (default 2 min; renewed every third of it). */
+  readonly lockTtlMs?: number;
 }

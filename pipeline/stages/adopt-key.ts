@@ -14,7 +14,6 @@ const NAME = 'adopt-key';
 
 export const adoptKey: StageDefinition = {
   name: NAME,
-  description: 'record the key the alias points to as generation 1 (and what Identity Center uses)',
   async run(ctx): Promise<StageOutcome> {
     const { keyring } = ctx;
     const key = await describeKey(ctx, keyring.alias);

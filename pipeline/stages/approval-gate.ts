@@ -10,7 +10,6 @@ const NAME = 'approval-gate';
 
 export const approvalGate: StageDefinition = {
   name: NAME,
-  description: 'wait for M valid SSH-signed approvals over the plan and evidence digests',
   async run(ctx): Promise<StageOutcome> {
     const run = ctx.run();
     const extraApprovals = ctx.options.extraApprovalsDir ? await loadApprovalsFromDir(ctx.options.extraApprovalsDir, run.id) : [];
@@ -18,6 +17,7 @@ export const approvalGate: StageDefinition = {
     if (result.satisfied) return { status: 'done', summary: `quorum ${result.signers.length}/${result.quorum}: ${result.signers.join(', ')}`, outputs: { signers: result.signers } };
     return {
       status: 'waiting',
+      waitingFor: 'people',
       summary: describeGateResult(result).split('\n')[0]!,
       nextStep: `approvers (not ${run.initiator}) run \`rotate approve ${run.id} --signing-key <ssh key>\`; then \`rotate advance ${run.id}\``,
     };

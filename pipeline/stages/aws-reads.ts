@@ -4,7 +4,8 @@
  * failures come back as typed errors naming the operation and the resource. (Waiting for the
  * asynchronous Identity Center switch lives in pipeline/identity-center.)
  */
-import { DescribeKeyCommand, GetKeyLastUsageCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyLastUsageCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { RUN_ID_TAG } from '../key-tags';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
 import { mapAwsError } from '../aws/map-error';
@@ -63,4 +64,24 @@ export async function keyLastUsage(ctx: StageContext, keyArn: string): Promise<R
   } catch (error) {
     return { unavailable: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** The key a run created, found by its `keyrotor:run-id` tag (a crash may have lost its ARN). */
+export async function findKeyByRunTag(ctx: StageContext, runId: string): Promise<string | undefined> {
+  const { kms } = ctx.clients;
+  let marker: string | undefined;
+  do {
+    const page = await callAws('kms:ListKeys', {}, () => kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
+    for (const key of page.Keys ?? []) {
+      const tags = await callAws('kms:ListResourceTags', { target: key.KeyArn }, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId })));
+      if (tags.Tags?.some((t) => t.TagKey === RUN_ID_TAG && t.TagValue === runId)) return key.KeyArn;
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return undefined;
+}
+
+/** The key id at the end of a key ARN (`…:key/<id>`). */
+export function keyIdOf(keyArn: string): string {
+  return keyArn.slice(keyArn.lastIndexOf('/') + 1);
 }

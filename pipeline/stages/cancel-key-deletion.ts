@@ -7,15 +7,15 @@ import { StageError } from '../errors';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
+import { oldKeyOf } from './shared';
 
 const NAME = 'cancel-key-deletion';
 
 export const cancelKeyDeletion: StageDefinition = {
   name: NAME,
-  description: 'CancelKeyDeletion (key stays Disabled), then EnableKey if --enable',
   async run(ctx): Promise<StageOutcome> {
     const plan = ctx.run().plan;
-    const keyArn = plan.oldKeyArn!;
+    const keyArn = oldKeyOf(ctx, NAME);
     let key = await describeKey(ctx, keyArn);
     const did: string[] = [];
     if (key.KeyState === 'PendingDeletion') {
@@ -33,7 +33,7 @@ export const cancelKeyDeletion: StageDefinition = {
   },
   async verify(ctx) {
     const plan = ctx.run().plan;
-    const key = await describeKey(ctx, plan.oldKeyArn!);
+    const key = await describeKey(ctx, oldKeyOf(ctx, NAME));
     const expected = plan.enableAfterCancel ? 'Enabled' : 'Disabled';
     if (key.KeyState !== expected) {
       throw new StageError(NAME, `key ${plan.oldKeyArn} is ${key.KeyState}, expected ${expected}`, { fault: 'aws', retryable: true, nextStep: `run \`rotate advance ${ctx.run().id}\` again` });

@@ -6,12 +6,12 @@
 import { digestOf } from '../canonical-json';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey, keyLastUsage } from './aws-reads';
+import { oldKeyOf } from './shared';
 
 export const collectEvidence: StageDefinition = {
   name: 'collect-evidence',
-  description: 'DescribeKey and GetKeyLastUsage of the key to retire, recorded as the evidence approvers sign',
   async run(ctx): Promise<StageOutcome> {
-    const keyArn = ctx.run().plan.oldKeyArn!;
+    const keyArn = oldKeyOf(ctx, 'collect-evidence');
     const key = await describeKey(ctx, keyArn);
     const oldKeyLastUsage = await keyLastUsage(ctx, keyArn);
     const evidence = {

@@ -2,54 +2,31 @@
  * create-key — CreateKey with the key ring's policy (the very document the stacks declare, so
  * Terraform's adoption shows no diff) and a `keyrotor:run-id` tag, then EnableKeyRotation.
  *
- * Crash safety: the intent (and the generation number) is saved before CreateKey; a resumed stage
- * that finds an intent but no key ARN looks for the key by its run tag before creating one, so a
- * crash between CreateKey and the state write neither orphans a key nor creates a second.
+ * Crash safety: the generation number and the CreateKey intent are recorded before the call; on
+ * resume the engine reconciles an intent without an outcome by finding the key by its run tag, so
+ * a crash between CreateKey and the state write neither orphans a key nor creates a second.
  */
-import {
-  CreateKeyCommand,
-  DisableKeyCommand,
-  EnableKeyRotationCommand,
-  GetKeyRotationStatusCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyRotationCommand } from '@aws-sdk/client-kms';
+import { z } from 'zod';
 import { buildKeyPolicy, renderKeyPolicy } from '../policy/builder';
-import { createKeyTags, RUN_ID_TAG } from '../key-tags';
-import { callAws } from '../aws/call';
+import { createKeyTags } from '../key-tags';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { addGeneration, generationByArn, nextGenerationNumber, setGenerationStates } from './ledger-edits';
-import { aliasTarget, describeKey, describeInstanceEncryption } from './aws-reads';
+import { aliasTarget, describeKey, describeInstanceEncryption, keyIdOf } from './aws-reads';
+import { mutationDone, newKeyOf, outputsOf } from './shared';
 
 const NAME = 'create-key';
 
-interface Outputs {
-  readonly generation?: number;
-  readonly createRequested?: boolean;
-  readonly newKeyArn?: string;
-  readonly rotationEnabled?: boolean;
-  readonly reusedActive?: boolean;
-}
-
-async function findKeyByRunTag(ctx: StageContext, runId: string): Promise<string | undefined> {
-  const { kms } = ctx.clients;
-  let marker: string | undefined;
-  do {
-    const page = await callAws('kms:ListKeys', {}, () => kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
-    for (const key of page.Keys ?? []) {
-      const tags = await callAws('kms:ListResourceTags', { target: key.KeyArn }, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId })));
-      if (tags.Tags?.some((t) => t.TagKey === RUN_ID_TAG && t.TagValue === runId)) return key.KeyArn;
-    }
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return undefined;
-}
+const outputsSchema = z.object({
+  generation: z.number().int().min(1).optional(),
+  newKeyArn: z.string().optional(),
+  reusedActive: z.boolean().optional(),
+});
 
 async function run(ctx: StageContext): Promise<StageOutcome> {
   const { keyring } = ctx;
   const runId = ctx.run().id;
-  let out = (ctx.record().outputs ?? {}) as Outputs;
   const ledger = await ctx.ledger();
 
   // migrate-to-cmk onto a key ring whose generation already exists: that key is the target.
@@ -59,51 +36,47 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     return { status: 'done', summary: `uses existing generation ${active.generation} (${active.keyArn})`, outputs: { newKeyArn: active.keyArn, reusedActive: true } };
   }
 
-  let keyArn = out.newKeyArn;
-  if (!keyArn && out.createRequested) {
-    ctx.progress('resuming: looking for a key created by this run before creating one');
-    keyArn = await findKeyByRunTag(ctx, runId);
-    if (keyArn) await ctx.saveOutputs({ newKeyArn: keyArn });
-  }
+  // A CreateKey sent before a crash was reconciled by the engine (found by its run tag), which
+  // recorded its ARN here; otherwise no CreateKey was ever sent (intents are written first).
+  let keyArn = outputsOf(ctx, NAME, outputsSchema).newKeyArn;
   if (!keyArn) {
-    const generation = out.generation ?? nextGenerationNumber(ledger);
-    await ctx.saveOutputs({ generation, createRequested: true });
+    const generation = outputsOf(ctx, NAME, outputsSchema).generation ?? nextGenerationNumber(ledger);
+    await ctx.saveOutputs({ generation });
     const tags = createKeyTags(keyring, generation, runId);
-    const created = await ctx.mutate('kms:CreateKey', `${keyring.alias} generation ${generation}`, () =>
-      ctx.clients.kms.send(
-        new CreateKeyCommand({
-          Policy: renderKeyPolicy(buildKeyPolicy(keyring)),
-          Description: keyring.description, // exactly what the stacks declare: adoption shows no diff
-          KeySpec: 'SYMMETRIC_DEFAULT',
-          KeyUsage: 'ENCRYPT_DECRYPT',
-          Tags: Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-        }),
-      ),
+    const created = await ctx.mutate(
+      'kms:CreateKey',
+      `${keyring.alias} generation ${generation}`,
+      () =>
+        ctx.clients.kms.send(
+          new CreateKeyCommand({
+            Policy: renderKeyPolicy(buildKeyPolicy(keyring)),
+            Description: keyring.description, // exactly what the stacks declare: adoption shows no diff
+            KeySpec: 'SYMMETRIC_DEFAULT',
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            Tags: Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+          }),
+        ),
+      { runTag: runId },
+      (out) => ({ keyArn: out.KeyMetadata?.Arn ?? 'unknown' }),
     );
-    keyArn = created.KeyMetadata!.Arn!;
+    const arn = created.KeyMetadata?.Arn;
+    if (!arn) throw new StageError(NAME, 'CreateKey answered without a key ARN', { fault: 'aws', retryable: true, nextStep: `run \`rotate advance ${runId}\` again (the key is found by its run tag)` });
+    keyArn = arn;
     await ctx.saveOutputs({ newKeyArn: keyArn });
   }
-  out = (ctx.record().outputs ?? {}) as Outputs;
 
-  if (!out.rotationEnabled) {
-    // On a resume, EnableKeyRotation may already have happened: read before writing.
-    const already = ctx.record().attempts > 1
-      ? (await callAws('kms:GetKeyRotationStatus', { target: keyArn }, () => ctx.clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn })))).KeyRotationEnabled
-      : false;
-    if (!already) {
-      await ctx.mutate('kms:EnableKeyRotation', keyArn, () =>
-        ctx.clients.kms.send(new EnableKeyRotationCommand({ KeyId: keyArn, RotationPeriodInDays: keyring.rotation.automaticRotationPeriodDays })),
-      );
-    }
-    await ctx.saveOutputs({ rotationEnabled: true });
+  if (!mutationDone(ctx, 'kms:EnableKeyRotation', keyArn)) {
+    await ctx.mutate('kms:EnableKeyRotation', keyArn, () =>
+      ctx.clients.kms.send(new EnableKeyRotationCommand({ KeyId: keyArn, RotationPeriodInDays: keyring.rotation.automaticRotationPeriodDays })),
+    );
   }
 
-  const generation = ((ctx.record().outputs ?? {}) as Outputs).generation!;
+  const generation = outputsOf(ctx, NAME, outputsSchema).generation ?? nextGenerationNumber(await ctx.ledger());
   const at = ctx.now().toISOString();
   await ctx.updateLedger((l) =>
     addGeneration(l, {
       generation,
-      keyId: keyArn.split('/').pop()!,
+      keyId: keyIdOf(keyArn),
       keyArn,
       state: 'candidate',
       origin: 'pipeline',
@@ -117,7 +90,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 }
 
 async function verify(ctx: StageContext): Promise<void> {
-  const keyArn = ctx.run().plan.newKeyArn!;
+  const keyArn = newKeyOf(ctx, NAME);
   const key = await describeKey(ctx, keyArn);
   if (key.KeyState !== 'Enabled') {
     throw new StageError(NAME, `new key ${keyArn} is ${key.KeyState}, expected Enabled`, { fault: 'aws', nextStep: `inspect the key, then \`rotate rollback ${ctx.run().id}\`` });
@@ -126,7 +99,7 @@ async function verify(ctx: StageContext): Promise<void> {
 
 /** Disables the candidate (reversible) and marks it abandoned; never while anything still uses it. */
 async function undo(ctx: StageContext): Promise<string> {
-  const out = (ctx.record().outputs ?? {}) as Outputs;
+  const out = outputsOf(ctx, NAME, outputsSchema);
   const keyArn = out.newKeyArn;
   if (!keyArn || out.reusedActive) return 'no key was created';
   const users: string[] = [];
@@ -148,7 +121,6 @@ async function undo(ctx: StageContext): Promise<string> {
 
 export const createKey: StageDefinition = {
   name: NAME,
-  description: 'CreateKey with the key ring policy and a run tag; EnableKeyRotation (finds its own key on resume)',
   run,
   verify,
   undo,

@@ -6,13 +6,13 @@
  * digest approvers sign.
  */
 import { ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { execa } from 'execa';
 import { digestOf } from '../canonical-json';
 import { StageError } from '../errors';
 import type { CheckCommand } from '../config/types';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeInstanceEncryption, keyLastUsage } from './aws-reads';
 import { roundTrip } from './verify-key';
+import { newKeyOf } from './shared';
 
 const NAME = 'integration-checks';
 /** Check output kept as evidence is capped so a chatty command cannot bloat the run record. */
@@ -34,8 +34,10 @@ async function attempt(name: string, fn: () => Promise<string>): Promise<CheckRe
 
 async function runCommand(ctx: StageContext, check: CheckCommand): Promise<CheckResult> {
   const plan = ctx.run().plan;
-  const [file, ...args] = check.command;
-  const result = await execa(file!, args, {
+  const [file = '', ...args] = check.command;
+  // execa (ESM) is loaded only when a key ring declares check commands.
+  const { execa } = await import('execa');
+  const result = await execa(file, args, {
     reject: false,
     all: true,
     timeout: check.timeoutSeconds * 1000,
@@ -65,7 +67,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
   if (!toAwsOwned) {
     results.push(await attempt('alias round trip', async () => {
-      await roundTrip(ctx, keyring.alias, plan.newKeyArn!, NAME);
+      await roundTrip(ctx, keyring.alias, newKeyOf(ctx, NAME), NAME);
       return `Encrypt/Decrypt through ${keyring.alias} used ${plan.newKeyArn}`;
     }));
   }
@@ -79,7 +81,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
       return `instance ENABLED on ${actual}`;
     }));
     results.push(await attempt('identity store read', async () => {
-      const identityStoreId = ic.identityStoreArn.split('/').pop()!;
+      const identityStoreId = ic.identityStoreArn.slice(ic.identityStoreArn.lastIndexOf('/') + 1);
       const users = await ctx.clients.identityStore.send(new ListUsersCommand({ IdentityStoreId: identityStoreId, MaxResults: 1 }));
       return `ListUsers on ${identityStoreId} returned ${users.Users?.length ?? 0} user(s)`;
     }));
@@ -102,7 +104,6 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
 export const integrationChecks: StageDefinition = {
   name: NAME,
-  description: 'alias round trip, instance on the new key, Identity Store read, the key ring\'s check commands',
   run,
   verify: async () => undefined, // run is itself the read-back; its results are the evidence
 };

@@ -8,7 +8,10 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { callAws } from '../aws/call';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
+import { resolveTarget } from '../engine/targets';
+import type { Ledger } from '../ledger/types';
 import { aliasTarget, describeInstanceEncryption, describeKey } from './aws-reads';
+import { oldKeyOf } from './shared';
 
 const NAME = 'preflight';
 
@@ -27,9 +30,10 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   const ledger = await ctx.ledger();
   const active = ledger.generations.find((g) => g.state === 'active');
   const facts: string[] = [`caller ${caller.Arn}`];
+  assertPlanMatchesLedger(ctx, ledger, active?.keyArn);
 
   if (plan.kind === 'cancel-deletion') {
-    const key = await describeKey(ctx, plan.oldKeyArn!);
+    const key = await describeKey(ctx, oldKeyOf(ctx, NAME));
     if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'Disabled' && key.KeyState !== 'Enabled') {
       fail(ctx, `key ${plan.oldKeyArn} is ${key.KeyState}; only a key pending deletion can have its deletion cancelled`, 'check the key ARN with `rotate status`');
     }
@@ -80,9 +84,28 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   return { status: 'done', summary: facts.join('; '), outputs: { callerArn: caller.Arn, aliasTarget: target, identityCenterKeyArn } };
 }
 
+/**
+ * The plan was made from the ledger as it was at `start`; another run may have changed the key
+ * ring since (two starts racing, a run finished in between). Acting on a stale plan would move the
+ * alias away from what the ledger and Identity Center use, so it is refused.
+ */
+function assertPlanMatchesLedger(ctx: StageContext, ledger: Ledger, activeKeyArn: string | undefined): void {
+  const plan = ctx.run().plan;
+  const restart = `start a new run, which plans from the current ledger: \`rotate start ${ctx.keyring.name}${plan.kind === 'rotate' ? '' : ` --kind ${plan.kind}`}\``;
+  if ((plan.kind === 'rotate' || plan.kind === 'migrate-to-aws-owned') && plan.oldKeyArn !== activeKeyArn) {
+    fail(ctx, `the plan retires ${plan.oldKeyArn} but the ledger's active generation is now ${activeKeyArn ?? 'none'}: the key ring changed since run ${ctx.run().id} was planned`, restart);
+  }
+  if (plan.kind === 'cancel-deletion' || plan.kind === 'retire-key') {
+    try {
+      resolveTarget(plan.kind, ctx.keyring, ledger, { key: oldKeyOf(ctx, NAME), ...(plan.enableAfterCancel ? { enable: true } : {}) });
+    } catch (error) {
+      fail(ctx, `the key this run acts on is no longer valid for it: ${(error as Error).message}`, restart);
+    }
+  }
+}
+
 export const preflight: StageDefinition = {
   name: NAME,
-  description: 'check credentials, Identity Center ACTIVE/ENABLED, alias → ledger active key, one open run',
   run,
   verify: async () => undefined, // run is itself a read-only check
 };

@@ -52,7 +52,6 @@ export async function pointAliasBack(ctx: StageContext): Promise<string> {
 
 export const promoteAlias: StageDefinition = {
   name: NAME,
-  description: 'UpdateAlias to the new key (CreateAlias for a first generation)',
   run: async (ctx): Promise<StageOutcome> => ({ status: 'done', summary: await pointAliasAtNewKey(ctx) }),
   verify: async (ctx) => {
     const target = await aliasTarget(ctx, ctx.keyring.alias);

@@ -7,15 +7,15 @@ import { StageError } from '../errors';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { aliasTarget } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
+import { oldKeyOf } from './shared';
 
 const NAME = 'retire-alias';
 
 export const retireAlias: StageDefinition = {
   name: NAME,
-  description: 'DeleteAlias (the key ring is being retired); the key becomes retiring',
   async run(ctx): Promise<StageOutcome> {
     const { alias } = ctx.keyring;
-    const oldKeyArn = ctx.run().plan.oldKeyArn!;
+    const oldKeyArn = oldKeyOf(ctx, NAME);
     const target = await aliasTarget(ctx, alias);
     if (target !== undefined && target !== oldKeyArn) {
       throw new StageError(NAME, `alias ${alias} points to ${target}, not the key being retired (${oldKeyArn})`, { fault: 'operator', nextStep: 'reconcile the alias and the ledger before retiring the key ring' });
@@ -30,7 +30,7 @@ export const retireAlias: StageDefinition = {
   },
   async undo(ctx) {
     const { alias } = ctx.keyring;
-    const oldKeyArn = ctx.run().plan.oldKeyArn!;
+    const oldKeyArn = oldKeyOf(ctx, NAME);
     const target = await aliasTarget(ctx, alias);
     if (target === undefined) await ctx.mutate('kms:CreateAlias', alias, () => ctx.clients.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: oldKeyArn })));
     await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'active' }], ctx.now().toISOString(), ctx.run().id));

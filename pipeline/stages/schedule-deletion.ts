@@ -11,7 +11,7 @@ import { loadApprovalsFromDir } from '../approvals/files';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
-import { assertKeyUnused } from './soak';
+import { assertKeyUnused, mutationDone } from './shared';
 
 const NAME = 'schedule-deletion';
 
@@ -19,17 +19,20 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   const run = ctx.run();
   const oldKeyArn = run.plan.oldKeyArn;
   if (!oldKeyArn) return { status: 'skipped', summary: 'no customer managed key to retire' };
-  // A resume reads first: ScheduleKeyDeletion on a key already pending deletion is an error.
-  const key = ctx.record().attempts > 1 ? await describeKey(ctx, oldKeyArn) : undefined;
-  let deletionDate = key?.DeletionDate?.toISOString();
-  if (key?.KeyState !== 'PendingDeletion') {
+  // Already sent (or found sent by reconciliation): read the date KMS set instead of asking twice.
+  const sent = mutationDone(ctx, 'kms:ScheduleKeyDeletion', oldKeyArn);
+  let deletionDate = sent ? (await describeKey(ctx, oldKeyArn)).DeletionDate?.toISOString() : undefined;
+  if (!sent) {
     await assertKeyUnused(ctx, NAME, oldKeyArn, 'schedule deletion of');
     const extraApprovals = ctx.options.extraApprovalsDir ? await loadApprovalsFromDir(ctx.options.extraApprovalsDir, run.id) : [];
     await assertQuorum(run, ctx.keyring.approvals, { now: ctx.now(), extraApprovals });
     const window = ctx.keyring.rotation.deletionWindowDays;
-    const out = await ctx.mutate('kms:ScheduleKeyDeletion', oldKeyArn, () =>
-      ctx.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKeyArn, PendingWindowInDays: window })),
+    const out = await ctx.mutate(
+      'kms:ScheduleKeyDeletion',
+      oldKeyArn,
+      () => ctx.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKeyArn, PendingWindowInDays: window })),
       { pendingWindowInDays: String(window) },
+      (answer) => ({ deletionDate: answer.DeletionDate?.toISOString() ?? 'unknown' }),
     );
     deletionDate = out.DeletionDate?.toISOString();
   }
@@ -43,7 +46,6 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
 export const scheduleDeletion: StageDefinition = {
   name: NAME,
-  description: 're-check the old key is unused, re-check the quorum, ScheduleKeyDeletion with the window',
   run,
   verify: async (ctx: StageContext) => {
     const oldKeyArn = ctx.run().plan.oldKeyArn;

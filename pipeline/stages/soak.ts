@@ -6,15 +6,16 @@
 import { DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
-import { aliasTarget, describeInstanceEncryption, describeKey } from './aws-reads';
+import { describeKey } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
+import { assertKeyUnused, mutationDone } from './shared';
 
 const NAME = 'soak';
 
 /** When the switch took effect: the end of the last stage that changed what the key ring uses. */
 function switchedAt(ctx: StageContext): Date {
   const names = ['switch-identity-center', 'promote-alias', 'retire-alias'];
-  const ends = ctx.run().stages.filter((s) => names.includes(s.name) && s.endedAt).map((s) => Date.parse(s.endedAt!));
+  const ends = ctx.run().stages.flatMap((s) => (names.includes(s.name) && s.endedAt !== undefined ? [Date.parse(s.endedAt)] : []));
   return new Date(ends.length > 0 ? Math.max(...ends) : Date.parse(ctx.run().createdAt));
 }
 
@@ -25,31 +26,14 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h ${m}m` : `${m}m`;
 }
 
-/** Refuses to touch a key the alias, Identity Center or the ledger still uses (a rule that never bends). */
-export async function assertKeyUnused(ctx: StageContext, stage: string, keyArn: string, action: string): Promise<void> {
-  const users: string[] = [];
-  if ((await aliasTarget(ctx, ctx.keyring.alias)) === keyArn) users.push(`alias ${ctx.keyring.alias}`);
-  if (ctx.keyring.identityCenter) {
-    const state = await describeInstanceEncryption(ctx, ctx.keyring.identityCenter.instanceArn);
-    if (state.kmsKeyArn === keyArn) users.push(`Identity Center instance ${ctx.keyring.identityCenter.instanceArn}`);
-  }
-  const ledger = await ctx.ledger();
-  if (ledger.generations.some((g) => g.keyArn === keyArn && g.state === 'active')) users.push('the ledger (active generation)');
-  if (users.length > 0) {
-    throw new StageError(stage, `refusing to ${action} ${keyArn}: it is still used by ${users.join(', ')}`, {
-      fault: 'operator',
-      nextStep: `find out why (run \`rotate status ${ctx.run().id}\`); roll back with \`rotate rollback ${ctx.run().id}\` if the switch did not hold`,
-    });
-  }
-}
-
 async function run(ctx: StageContext): Promise<StageOutcome> {
   const oldKeyArn = ctx.run().plan.oldKeyArn;
   const { rotation } = ctx.keyring;
   if (rotation.disableOldKeyDuringSoak && oldKeyArn && !ctx.record().outputs?.oldKeyDisabled) {
-    // First attempt: the key was enabled when preflight ran; a resume reads its state first.
-    const state = ctx.record().attempts > 1 ? (await describeKey(ctx, oldKeyArn)).KeyState : 'Enabled';
-    if (state === 'Enabled') {
+    // The check that nothing uses the key and the DisableKey happen under this run's execution
+    // lock, which a rollback takes too: the two can never interleave.
+    // (DisableKey on a key that is already disabled succeeds, so no read is needed first.)
+    if (!mutationDone(ctx, 'kms:DisableKey', oldKeyArn)) {
       await assertKeyUnused(ctx, NAME, oldKeyArn, 'disable');
       await ctx.mutate('kms:DisableKey', oldKeyArn, () => ctx.clients.kms.send(new DisableKeyCommand({ KeyId: oldKeyArn })));
     }
@@ -62,6 +46,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   if (left > 0) {
     return {
       status: 'waiting',
+      waitingFor: 'time',
       summary: `soaking: ${formatDuration(left)} left (until ${until.toISOString()})${disabledNote}`,
       nextStep: `run \`rotate advance ${ctx.run().id}\` after ${until.toISOString()}`,
       outputs: { soakUntil: until.toISOString() },
@@ -83,7 +68,6 @@ async function undo(ctx: StageContext): Promise<string> {
 
 export const soak: StageDefinition = {
   name: NAME,
-  description: 'wait the minimum soak; optionally DisableKey on the old key (reversible); reports time left',
   run,
   verify: async (ctx) => {
     const oldKeyArn = ctx.run().plan.oldKeyArn;

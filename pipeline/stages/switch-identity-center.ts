@@ -18,7 +18,6 @@ import { pointAliasAtNewKey, pointAliasBack } from './promote-alias';
 
 interface SwitchSpec {
   readonly name: string;
-  readonly description: string;
   /** What Identity Center should use after the stage. */
   readonly desired: (ctx: StageContext) => IdentityCenterTarget;
   /** What it used before (the undo target). */
@@ -73,7 +72,6 @@ async function ensureEncryption(ctx: StageContext, stage: string, target: Identi
 function makeSwitchStage(spec: SwitchSpec): StageDefinition {
   return {
     name: spec.name,
-    description: spec.description,
     async run(ctx): Promise<StageOutcome> {
       if (!ctx.keyring.identityCenter) return { status: 'skipped', summary: 'key ring is not attached to Identity Center' };
       const desired = spec.desired(ctx);
@@ -131,7 +129,6 @@ const cmk = (arn: string | undefined): IdentityCenterTarget =>
 
 export const switchIdentityCenter = makeSwitchStage({
   name: 'switch-identity-center',
-  description: 'UpdateInstance to the new key ARN; poll until ENABLED (UPDATE_FAILED → alias back, old key untouched)',
   desired: (ctx) => cmk(ctx.run().plan.newKeyArn),
   previous: (ctx) => cmk(ctx.run().plan.oldKeyArn),
   movesAlias: true,
@@ -139,7 +136,6 @@ export const switchIdentityCenter = makeSwitchStage({
 
 export const switchIdentityCenterToAwsOwned = makeSwitchStage({
   name: 'switch-identity-center',
-  description: 'UpdateInstance to an AWS owned key; poll until ENABLED',
   desired: () => ({ keyType: 'AWS_OWNED_KMS_KEY' }),
   previous: (ctx) => cmk(ctx.run().plan.oldKeyArn),
   movesAlias: false,

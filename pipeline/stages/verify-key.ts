@@ -9,6 +9,7 @@ import { StageError } from '../errors';
 import { missingIdentityCenterStatements } from '../policy/identity-center';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
+import { newKeyOf } from './shared';
 
 const NAME = 'verify-key';
 
@@ -28,7 +29,7 @@ export async function roundTrip(ctx: StageContext, keyId: string, expectKeyArn: 
 
 async function run(ctx: StageContext): Promise<StageOutcome> {
   const { keyring } = ctx;
-  const keyArn = ctx.run().plan.newKeyArn!;
+  const keyArn = newKeyOf(ctx, NAME);
   const key = await describeKey(ctx, keyArn);
   const problems: string[] = [];
   if (key.KeyState !== 'Enabled') problems.push(`state is ${key.KeyState}, expected Enabled`);
@@ -54,7 +55,6 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
 export const verifyKey: StageDefinition = {
   name: NAME,
-  description: 'DescribeKey, GetKeyPolicy has the Identity Center statements, Encrypt/Decrypt round trip',
   run,
   verify: async () => undefined, // run is itself the read-back
 };

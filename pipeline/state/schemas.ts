@@ -106,6 +106,7 @@ const stageRecordSchema = z.strictObject({
   attempts: z.number().int().min(0),
   mutations: z.array(mutationSchema),
   summary: z.string().optional(),
+  waitingFor: z.enum(['time', 'people']).optional(),
   error: z.strictObject({ message: z.string(), nextStep: z.string().optional() }).optional(),
   outputs: jsonRecord.optional(),
 });

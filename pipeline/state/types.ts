@@ -46,6 +46,8 @@ export interface StageRecord {
   readonly mutations: readonly MutationRecord[];
   /** Human summary of what the stage did or waits for. */
   readonly summary?: string;
+  /** While waiting: for the clock (soak) or for people (approvals, the deletion's confirmation). */
+  readonly waitingFor?: 'time' | 'people';
   readonly error?: { readonly message: string; readonly nextStep?: string };
   /** Stage-specific outputs (e.g. new key ARN); JSON-serializable. */
   readonly outputs?: Readonly<Record<string, unknown>>;

@@ -22,6 +22,8 @@ const commands: Record<string, Loader> = {
   advance: async () => import('./commands/advance'),
   status: async () => import('./commands/status'),
   rollback: async () => import('./commands/rollback'),
+  cancel: async () => import('./commands/cancel'),
+  delete: async () => import('./commands/delete'),
   'cancel-deletion': async () => import('./commands/cancel-deletion'),
   approve: async () => import('./commands/approve'),
   approvals: async () => import('./commands/approvals'),
@@ -105,9 +107,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .action(action('plan'));
   program.command('start <keyring>').description('open a run on a key ring (takes the key ring\'s lease) and run preflight')
     .addOption(new Option('-k, --kind <kind>', 'run kind').choices(kinds).default('rotate'))
-    .option('--key <arn>', 'the key to retire (--kind retire-key)')
+    .option('--key <arn>', 'the key to retire (--kind retire-key): key ARN or id')
     .option('-g, --generation <n>', 'the generation to retire (--kind retire-key)')
-    .option('--dry-run', 'show what would happen; change nothing', false)
+    .option('--dry-run', 'make every read-only check the real command makes; change nothing', false)
     .action(action('start'));
   program.command('advance <run>').description('run stages until one needs time or people')
     .option('--dry-run', 'show the next stage; change nothing', false)
@@ -118,11 +120,16 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   program.command('rollback <run>').description('undo the completed stages of a run in reverse (before deletion)')
     .option('--dry-run', 'show the undo plan; change nothing', false)
     .action(action('rollback'));
+  program.command('cancel <run>').description('end a run that has changed nothing in AWS and free its key ring')
+    .action(action('cancel'));
+  program.command('delete <run>').description("schedule the old key's deletion once the run waits for it (asks for confirmation on a terminal)")
+    .option('-y, --yes', 'do not ask for confirmation (CI)', false)
+    .action(action('delete'));
   program.command('cancel-deletion <keyring>').description('cancel a pending deletion (the safe direction; no approval needed)')
     .option('-g, --generation <n>', 'generation number in the ledger')
-    .option('--key <arn>', 'key ARN (instead of --generation)')
+    .option('--key <arn>', 'key ARN or id (instead of --generation)')
     .option('--enable', 'enable the key after cancelling (it stays Disabled otherwise)', false)
-    .option('--dry-run', 'change nothing', false)
+    .option('--dry-run', 'make every read-only check the real command makes; change nothing', false)
     .action(action('cancel-deletion'));
   program.command('approve <run>').description('sign the run\'s deletion approval with your SSH key')
     .requiredOption('--signing-key <path>', 'SSH private key (or its .pub with an agent)')
@@ -151,6 +158,6 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return exitCode;
   } catch (error) {
     const { reportError } = await import('./report-error');
-    return reportError(io, error);
+    return reportError(io, error, Boolean(program.opts().json));
   }
 }

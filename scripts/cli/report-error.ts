@@ -1,9 +1,9 @@
 import { CommanderError } from 'commander';
-import { KeyrotorError, exitCodeFor, ExitCode } from '../../pipeline/errors';
+import { describeError, exitCodeFor, ExitCode } from '../../pipeline/errors';
 import type { CliIo } from './context';
 
 /** Prints an error the way an operator needs it (what failed, whose fault, what next) and returns its exit code. */
-export function reportError(io: CliIo, error: unknown): number {
+export function reportError(io: CliIo, error: unknown, json = false): number {
   if (error instanceof CommanderError) {
     // commander already printed the message; help/version are not errors.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
@@ -11,14 +11,11 @@ export function reportError(io: CliIo, error: unknown): number {
     }
     return ExitCode.operatorError;
   }
-  if (error instanceof KeyrotorError) {
-    io.err(`error: ${error.message}`);
-    // Mapped AWS errors already end their message with the next step; say it once.
-    if (error.nextStep && !error.message.includes(error.nextStep)) io.err(`next: ${error.nextStep}`);
-    if (error.retryable) io.err('(this may succeed if retried later)');
-    return exitCodeFor(error);
+  const code = exitCodeFor(error);
+  if (json) {
+    const e = error as { message?: string; nextStep?: string; fault?: string; retryable?: boolean; name?: string };
+    io.out(JSON.stringify({ error: { name: e.name ?? 'Error', message: e.message ?? String(error), fault: e.fault ?? 'internal', retryable: e.retryable ?? false, nextStep: e.nextStep ?? null, exitCode: code } }, null, 2));
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  io.err(`internal error (a bug in keyrotor, please report it): ${message}`);
-  return ExitCode.internalError;
+  for (const line of describeError(error)) io.err(line);
+  return code;
 }

@@ -30,7 +30,7 @@ export function nextStep(run: Run): string {
     case 'rolled-back':
       return 'nothing; the run was rolled back';
     case 'cancelled':
-      return 'nothing; the run was cancelled';
+      return `nothing; the run was ended (${run.endReason ?? 'cancelled'}); start a new one with \`rotate start ${run.keyring}${run.kind === 'rotate' ? '' : ` --kind ${run.kind}`}\` when ready`;
     case 'failed': {
       const failed = run.stages.find((s) => s.status === 'failed');
       return failed?.error?.nextStep ?? `\`rotate advance ${run.id}\` to retry, or \`rotate rollback ${run.id}\``;
@@ -38,17 +38,21 @@ export function nextStep(run: Run): string {
     case 'waiting': {
       const waiting = run.stages.find((s) => s.status === 'waiting');
       if (waiting?.name === 'approval-gate') return `approvers run \`rotate approve ${run.id} --signing-key <key>\`, then \`rotate advance ${run.id}\``;
+      if (waiting?.name === 'schedule-deletion') return `schedule the old key's deletion with \`rotate delete ${run.id}\` (or undo the run with \`rotate rollback ${run.id}\`)`;
       return `\`rotate advance ${run.id}\` ${waiting?.summary ? `(${waiting.summary})` : ''}`.trim();
     }
-    default:
+    default: {
+      const running = run.stages.find((s) => s.status === 'running');
+      if (running) return `stage ${running.name} was interrupted or is running now: \`rotate advance ${run.id}\` continues it (it refuses while another process acts on the run)`;
       return `\`rotate advance ${run.id}\``;
+    }
   }
 }
 
 export function renderRun(run: Run): string {
   const lines = [
     `run ${run.id}  (${run.kind} of key ring ${run.keyring}, started by ${run.initiator} at ${time(run.createdAt)})`,
-    `status: ${run.status}`,
+    `status: ${run.status}${run.endReason ? ` (${run.endReason})` : ''}`,
   ];
   if (run.plan.oldKeyArn) lines.push(`old key: ${run.plan.oldKeyArn}`);
   if (run.plan.newKeyArn) lines.push(`new key: ${run.plan.newKeyArn}`);
@@ -58,7 +62,7 @@ export function renderRun(run: Run): string {
     const when = s.endedAt ? `${time(s.startedAt)} → ${time(s.endedAt)}` : time(s.startedAt);
     lines.push(`  ${MARK[s.status]} ${s.name.padEnd(width)}  ${s.status.padEnd(7)}  ${when}`);
     if (s.summary) lines.push(`      ${s.summary}`);
-    for (const m of s.mutations) lines.push(`      changed: ${m.operation} ${m.target} at ${time(m.at)}`);
+    for (const m of s.mutations) lines.push(`      ${m.outcome === undefined ? 'sent, outcome not yet recorded' : m.outcome === 'ok' || m.outcome === 'reconciled-done' ? 'changed' : m.outcome === 'failed' ? 'failed' : 'not done'}: ${m.operation} ${m.target} at ${time(m.at)}${m.note ? ` (${m.note})` : ''}`);
     if (s.error) lines.push(`      error: ${s.error.message}`);
   }
   lines.push('', `next: ${nextStep(run)}`);

@@ -101,7 +101,7 @@ export function makeRun(overrides: { initiator?: string; plan?: Partial<RunPlan>
     status: overrides.status ?? 'waiting',
     plan,
     planDigest: digestOf(plan),
-    stages: [],
+    stages: plan.stages.map((name) => ({ name, status: name === 'approval-gate' ? 'waiting' : name === 'schedule-deletion' ? 'pending' : 'done', attempts: name === 'schedule-deletion' ? 0 : 1, mutations: [] })),
     evidence,
     evidenceDigest: digestOf(evidence),
     approvals: [],

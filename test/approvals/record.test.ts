@@ -64,9 +64,14 @@ describe('recordApproval', () => {
     const stale = (await store.getRun(run.id))!;
     await store.putRun({ ...stale, updatedAt: '2026-11-23T11:00:00.000Z' }); // the engine, say
     let reads = 0;
-    const racing: StateStore = Object.assign(Object.create(store) as StateStore, {
-      getRun: async (id: string) => (++reads === 1 ? stale : store.getRun(id)),
-    });
+    // Delegates to the real store (whose own internal reads are not counted) except getRun.
+    const racing = new Proxy(store, {
+      get: (target, name) => {
+        if (name === 'getRun') return async (id: string) => (++reads === 1 ? stale : target.getRun(id));
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as StateStore;
     const stored = await recordApproval(racing, run.id, await approve('bob'));
     expect(reads).toBe(2);
     expect(stored.updatedAt).toBe('2026-11-23T11:00:00.000Z');

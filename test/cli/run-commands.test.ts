@@ -119,10 +119,14 @@ describe('bad input gets a clear error and the next command', () => {
   it.each([
     [['start', 'nope'], /no key ring named "nope".*known: identity-center/s, /next: check the name with `rotate lint`/],
     [['advance', 'no-such-run'], /no run with id "no-such-run"/, /next: list runs with `rotate status`/],
-    [['cancel-deletion', 'identity-center'], /cancel-deletion needs --generation N or --key ARN/, /rotate cancel-deletion identity-center --generation 1/],
-    [['cancel-deletion', 'identity-center', '--generation', '7'], /no generation 7 in its ledger/, /rotate status/],
-    [['start', 'identity-center', '--kind', 'retire-key'], /retire-key needs --generation N or --key ARN/, /rotate start identity-center --kind retire-key --generation 1/],
-    [['plan', 'identity-center', '--kind', 'retire-key', '--generation', '1'], /no generation 1 in its ledger/, /rotate status/],
+    [['cancel-deletion', 'identity-center'], /cancel-deletion needs exactly one of --generation N or --key ARN/, /rotate cancel-deletion identity-center --generation 1/],
+    [['cancel-deletion', 'identity-center', '--generation', '7'], /no generation 7 in its ledger/, /pick one of: the ledger has no generations/],
+    [['cancel-deletion', 'identity-center', '--generation', 'two'], /--generation must be a generation number \(1, 2, …\), got "two"/, /rotate status/],
+    [['cancel-deletion', 'identity-center', '--generation', '1', '--key', 'x'], /exactly one of --generation N or --key ARN \(both were given\)/, /--generation 1/],
+    [['start', 'identity-center', '--kind', 'retire-key'], /retire-key needs exactly one of --generation N or --key ARN/, /rotate start identity-center --kind retire-key --generation 1/],
+    [['start', 'identity-center', '--generation', '1'], /--generation is not used by --kind rotate/, /drop --generation/],
+    [['plan', 'identity-center', '--kind', 'adopt', '--key', 'k'], /--key is not used by --kind adopt/, /drop --key/],
+    [['plan', 'identity-center', '--kind', 'retire-key', '--generation', '1'], /no generation 1 in its ledger/, /pick one of/],
   ])('rotate %j', async (args, message, next) => {
     const result = await rotate(...args);
     expect(result.code).toBe(2);
@@ -199,7 +203,14 @@ describe('a full rotation through the CLI, approvals included', () => {
     const open = await rotate('gate', runId);
     expect(open.code).toBe(0);
 
-    const done = await rotate('advance', runId);
+    // A routine advance stops before the deletion; only `rotate delete` schedules it.
+    const ready = await rotate('advance', runId);
+    expect(ready.code).toBe(0);
+    expect(ready.out).toContain('next: schedule the old key\'s deletion with `rotate delete');
+    const unconfirmed = await rotate('delete', runId);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toMatch(/rotate delete needs confirmation: this would schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d/);
+    const done = await rotate('delete', runId, '--yes');
     expect(done.code).toBe(0);
     expect(done.out).toContain('status: completed');
     const run = JSON.parse((await rotate('--json', 'status', runId)).out) as Run;

@@ -24,7 +24,7 @@ describe('what `rotate status` says comes next', () => {
 
   it('lists each stage with its mutations and errors', () => {
     const text = renderRun(runWith('failed', [
-      { status: 'done', startedAt: '2026-11-23T00:00:01.000Z', endedAt: '2026-11-23T00:00:02.000Z', mutations: [{ operation: 'kms:UpdateAlias', target: 'alias/ring', at: '2026-11-23T00:00:02.000Z' }] },
+      { status: 'done', startedAt: '2026-11-23T00:00:01.000Z', endedAt: '2026-11-23T00:00:02.000Z', mutations: [{ operation: 'kms:UpdateAlias', target: 'alias/ring', at: '2026-11-23T00:00:02.000Z', outcome: 'ok' }] },
       { status: 'failed', error: { message: 'stage stage-1: nope' } },
     ]));
     expect(text).toMatch(/✔ stage-0\s+done\s+2026-11-23 00:00:01Z → 2026-11-23 00:00:02Z/);

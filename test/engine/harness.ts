@@ -41,6 +41,9 @@ export async function createHarness(options: { workspace?: DemoWorkspaceOptions;
   const env = { AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
   const clients = createAwsClients({ region: keyring.region, endpoint: emulator.endpoint, env, maxAttempts: 3 });
   const clock = { now: new Date() };
+  // Each engine is a separate "process": its own pid, never a running one (above Linux's pid
+  // limit), so a simulated crash leaves its execution lock to be taken over, as a killed process's is.
+  let nextPid = 4_200_000;
   const harness: Harness = {
     emulator,
     ws,
@@ -57,6 +60,7 @@ export async function createHarness(options: { workspace?: DemoWorkspaceOptions;
         actor: ws.operator,
         now: () => new Date(Math.max(Date.now(), clock.now.getTime())),
         sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+        identity: { host: os.hostname(), pid: (nextPid += 1) },
         ...overrides,
         options: { poll: { initialMs: 10, maxMs: 50, timeoutMs: 10_000 }, ...overrides.options },
       }),

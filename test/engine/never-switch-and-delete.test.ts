@@ -11,16 +11,20 @@ jest.mock('../../pipeline/approvals/gate', () => {
 
 import { createHarness, migrateToCmk, stageStatuses } from './harness';
 
-it('GIVEN a gate that is already satisfied WHEN one advance runs the switch THEN it stops before schedule-deletion, and the next advance deletes', async () => {
+it('GIVEN a gate that is already satisfied WHEN one advance that may delete runs the switch THEN it stops before schedule-deletion, and only a later delete schedules it', async () => {
   const h = await createHarness();
   try {
     const oldKey = (await migrateToCmk(h)).plan.newKeyArn!;
     const engine = h.engine();
-    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id, { allowDeletion: true });
     expect(stageStatuses(run)['approval-gate']).toBe('done');
     expect(stageStatuses(run)['schedule-deletion']).toBe('pending');
     expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
+    // A routine advance marks the run ready for deletion and stops.
     run = await h.engine().advance(run.id);
+    expect(stageStatuses(run)['schedule-deletion']).toBe('waiting');
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
+    run = await h.engine().advance(run.id, { allowDeletion: true });
     expect(run.status).toBe('completed');
     expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('PendingDeletion');
   } finally {

@@ -38,7 +38,7 @@ describe('run kinds besides rotate', () => {
     expect(h.emulator.describeKeyState(cmk)!.keyState).toBe('Disabled');
 
     await h.approveAll(run.id);
-    run = await h.engine().advance(run.id);
+    run = await h.engine().advance(run.id, { allowDeletion: true });
     expect(run.status).toBe('completed');
     expect(h.emulator.describeKeyState(cmk)!.keyState).toBe('PendingDeletion');
     const ledger = (await h.store.getLedger(h.keyring.name))!;
@@ -68,7 +68,7 @@ describe('the ledger the stacks read stays true after every stage', () => {
       const engine = h.engine();
       const run = await engine.start(h.keyring.name, 'rotate');
       for (let step = 0; step < 12; step += 1) {
-        const current = await h.engine().advance(run.id, { stageLimit: 1 });
+        const current = await h.engine().advance(run.id, { stageLimit: 1, allowDeletion: true });
         if (current.stages.some((s) => s.name === 'approval-gate' && s.status === 'waiting') && current.approvals.length === 0) await h.approveAll(run.id);
         const ledger = (await h.store.getLedger(h.keyring.name))!;
         const declared = planGenerations(h.keyring.name, ledger);
@@ -101,13 +101,13 @@ describe('retire-key: deleting a generation a run left behind, through the gate'
       await h.engine().rollback(rotation.id);
 
       const retire = h.engine();
-      let run = await retire.advance((await retire.start(h.keyring.name, 'retire-key', { keyArn: abandoned })).id);
+      let run = await retire.advance((await retire.start(h.keyring.name, 'retire-key', { key: abandoned })).id);
       expect(stageStatuses(run)).toEqual({ preflight: 'done', 'collect-evidence': 'done', 'approval-gate': 'waiting', 'schedule-deletion': 'pending' });
       expect(run.evidence).toEqual(expect.objectContaining({ oldKeyArn: abandoned, oldKeyLastUsage: expect.any(Object) }));
       expect(h.emulator.describeKeyState(abandoned)!.keyState).toBe('Disabled');
 
       await h.approveAll(run.id);
-      run = await h.engine().advance(run.id);
+      run = await h.engine().advance(run.id, { allowDeletion: true });
       expect(run.status).toBe('completed');
       expect(h.emulator.describeKeyState(abandoned)!.keyState).toBe('PendingDeletion');
       expect(h.emulator.describeKeyState(active)!.keyState).toBe('Enabled');
@@ -121,10 +121,10 @@ describe('retire-key: deleting a generation a run left behind, through the gate'
     const h = await createHarness();
     try {
       const active = (await migrateToCmk(h)).plan.newKeyArn!;
-      await expect(h.engine().start(h.keyring.name, 'retire-key', { keyArn: active })).rejects.toThrow(
-        `generation 1 of key ring identity-center (${active}) is active; only an abandoned, retiring, disabled generation can be retired`,
+      await expect(h.engine().start(h.keyring.name, 'retire-key', { key: active })).rejects.toThrow(
+        `generation 1 of key ring identity-center (${active}) is active — it is the key the alias and Identity Center use; only a generation nothing uses any more can be retired (accepted: abandoned, retiring, disabled)`,
       );
-      await expect(h.engine().start(h.keyring.name, 'retire-key', { keyArn: 'arn:aws:kms:us-east-1:111111111111:key/nope' })).rejects.toThrow(/is not a generation of key ring identity-center/);
+      await expect(h.engine().start(h.keyring.name, 'retire-key', { key: 'arn:aws:kms:us-east-1:111111111111:key/nope' })).rejects.toThrow(/is not a key of key ring identity-center/);
       expect(await h.store.getLease(h.keyring.name)).toBeUndefined();
     } finally {
       await h.close();

@@ -45,6 +45,11 @@ describe('a rotation run against the emulator', () => {
 
     await h.approveAll(run.id);
     run = await h.engine().advance(run.id);
+    // A routine advance never goes on into the deletion: that takes `rotate delete`.
+    expect(run.status).toBe('waiting');
+    expect(stageStatuses(run)).toEqual(expect.objectContaining({ 'approval-gate': 'done', 'schedule-deletion': 'waiting' }));
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
+    run = await h.engine().advance(run.id, { allowDeletion: true });
     expect(run.status).toBe('completed');
     expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('PendingDeletion');
     expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Enabled');
@@ -119,12 +124,12 @@ describe('a rotation run against the emulator', () => {
     const engine = h.engine();
     let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     await h.approveAll(run.id);
-    run = await h.engine().advance(run.id);
+    run = await h.engine().advance(run.id, { allowDeletion: true });
     const oldKey = run.plan.oldKeyArn!;
     await expect(h.engine().rollback(run.id)).rejects.toThrow(expect.objectContaining({ nextStep: expect.stringContaining(`rotate cancel-deletion identity-center --key ${oldKey}`) }));
 
     const cancel = h.engine();
-    const cancelRun = await cancel.advance((await cancel.start(h.keyring.name, 'cancel-deletion', { keyArn: oldKey })).id);
+    const cancelRun = await cancel.advance((await cancel.start(h.keyring.name, 'cancel-deletion', { key: oldKey })).id);
     expect(cancelRun.status).toBe('completed');
     expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
     expect((await h.store.getLedger(h.keyring.name))!.generations.find((g) => g.keyArn === oldKey)!.state).toBe('disabled');
@@ -166,7 +171,7 @@ describe('a rotation run against the emulator', () => {
     const engine = h.engine();
     const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     await h.approveAll(run.id);
-    await h.engine().advance(run.id);
+    await h.engine().advance(run.id, { allowDeletion: true });
     expect(h.emulator.callLog().filter((c) => c.outcome === 'ThrottlingException')).toEqual([]);
   });
 });

@@ -1,21 +1,29 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
-/** `rotate cancel-deletion KEYRING (--generation N | --key ARN) [--enable]`: the safe direction, no approval. */
+/**
+ * `rotate cancel-deletion KEYRING (--generation N | --key ARN|ID) [--enable]`: the safe direction,
+ * no approval. The key is checked against the ledger before any run opens, so a typo here is an
+ * operator error that changes nothing and never holds the key ring.
+ */
 export const run: CommandRun<{ generation?: string; key?: string; enable?: boolean; dryRun?: boolean }> = async (ctx, options, args) => {
-  const { findKeyring } = await import('../../../pipeline/engine/engine');
-  const { engineFor, advanceAndReport, withSession } = await import('./run-support');
+  const { findKeyring } = await import('../../../pipeline/engine/lookup');
+  const { engineFor, driveAndReport, withSession } = await import('./run-support');
   return withSession(ctx, async (session) => {
-    const keyring = findKeyring(session.config, args[0]!);
-    const { resolveTargetKey } = await import('../target-key');
-    const keyArn = resolveTargetKey(keyring, await session.store.getLedger(keyring.name), options, 'cancel-deletion');
+    const keyring = findKeyring(session.config, args[0] ?? '');
+    const selector = {
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      ...(options.generation !== undefined ? { generation: options.generation } : {}),
+      enable: Boolean(options.enable),
+    };
+    const engine = await engineFor(ctx, session, keyring);
     if (options.dryRun) {
-      ctx.io.out(`dry run: would cancel the deletion of ${keyArn}${options.enable ? ' and enable it' : ' (it stays Disabled)'}; nothing was changed`);
+      const { reportDryRun } = await import('../dry-run');
+      reportDryRun(ctx, await engine.dryRun(keyring.name, 'cancel-deletion', selector));
       return ExitCode.ok;
     }
-    const engine = await engineFor(ctx, session, keyring);
-    const opened = await engine.start(keyring.name, 'cancel-deletion', { keyArn, enable: Boolean(options.enable) });
-    await advanceAndReport(ctx, session, keyring, opened);
+    const opened = await engine.start(keyring.name, 'cancel-deletion', selector);
+    await driveAndReport(ctx, session, keyring, opened.plan.stages, (e) => e.advance(opened.id));
     return ExitCode.ok;
   });
 };

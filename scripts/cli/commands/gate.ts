@@ -1,7 +1,8 @@
 /**
  * `rotate gate RUN [--approvals-dir DIR]` — for CI: exit 0 only when the quorum holds for the
  * run's current plan and evidence digests, 1 when it does not (saying who signed and how many more
- * are needed), 2 on any error, so a broken gate can never be mistaken for an open one.
+ * are needed), and the shared error codes (2 operator, 3 AWS, 4 bug) otherwise, so a broken gate
+ * can never be mistaken for an open one.
  */
 import * as path from 'node:path';
 import type { CommandRun } from '../context';
@@ -32,7 +33,8 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
       await session.close();
     }
   } catch (error) {
-    reportError(ctx.io, error);
-    return ExitCode.operatorError;
+    // One mapping for every command: an AWS or state failure is not an operator error. Whatever
+    // the code, it is never 0, so a broken gate never reads as an open one.
+    return reportError(ctx.io, error, ctx.global.json);
   }
 };

@@ -5,22 +5,20 @@ import { ExitCode } from '../../../pipeline/errors';
 export const run: CommandRun<{ kind?: string; key?: string; generation?: string }> = async (ctx, options, args) => {
   const { loadConfig } = await import('../../../pipeline/config/load');
   const { openStateStore } = await import('../../../pipeline/state/open');
-  const { findKeyring } = await import('../../../pipeline/engine/engine');
+  const { findKeyring } = await import('../../../pipeline/engine/lookup');
   const { buildPlan } = await import('../../../pipeline/engine/run-factory');
   const { stagesFor } = await import('../../../pipeline/engine/stage-lists');
+  const { resolveTarget } = await import('../../../pipeline/engine/targets');
+  const { parseKind } = await import('../kinds');
   const config = loadConfig(ctx.global.config);
-  const keyring = findKeyring(config, args[0]!);
+  const keyring = findKeyring(config, args[0] ?? '');
   const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
   try {
-    const kind = (options.kind ?? 'rotate') as Parameters<typeof stagesFor>[0];
+    const kind = parseKind(options.kind);
     const ledger = await store.getLedger(keyring.name);
-    let target: { keyArn: string } | undefined;
-    if (kind === 'retire-key') {
-      const { resolveTargetKey } = await import('../target-key');
-      target = { keyArn: resolveTargetKey(keyring, ledger, options, 'retire-key') };
-    }
+    const target = resolveTarget(kind, keyring, ledger, { ...(options.key !== undefined ? { key: options.key } : {}), ...(options.generation !== undefined ? { generation: options.generation } : {}) });
     const plan = buildPlan(kind, keyring, ledger, target);
-    const stages = stagesFor(kind).map((s) => ({ name: s.name, description: s.description, undo: Boolean(s.undo) }));
+    const stages = stagesFor(kind).map((s) => ({ name: s.name, description: s.description, undo: s.undoable }));
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ plan, stages }, null, 2));
       return ExitCode.ok;

@@ -1,15 +1,31 @@
 /**
- * Shared by the run commands: building the engine for a session and advancing with progress.
+ * Shared by the run commands: the engine for a session, driving it with the right view (live on a
+ * terminal, plain lines elsewhere, nothing but the final JSON with --json), and Ctrl-C handling.
  */
 import { Engine, type ProgressEvent } from '../../../pipeline/engine/engine';
 import type { KeyRingConfig } from '../../../pipeline/config/types';
 import type { Run } from '../../../pipeline/state/types';
 import type { CliContext } from '../context';
 import type { Session } from '../session';
-import { advanceWithListr, plainProgress } from '../progress';
+import { drawWithListr, plainProgress } from '../progress';
 import { renderRun } from '../run-view';
 
-export async function engineFor(ctx: CliContext, session: Session, keyring: KeyRingConfig, onEvent?: (e: ProgressEvent) => void): Promise<Engine> {
+/**
+ * The first Ctrl-C asks the engine to stop at its next recorded point (the run stays resumable
+ * and `rotate status` explains where it stopped); a second one exits at once.
+ */
+function interruptOnSigint(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping at the next recorded point (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+export async function engineFor(ctx: CliContext, session: Session, keyring: KeyRingConfig, onEvent?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<Engine> {
   return new Engine({
     config: session.config,
     store: session.store,
@@ -17,22 +33,39 @@ export async function engineFor(ctx: CliContext, session: Session, keyring: KeyR
     actor: await session.actorFor(keyring),
     progress: onEvent ?? (ctx.global.json ? undefined : plainProgress(ctx.io)),
     options: { ...(ctx.env.KEYROTOR_APPROVALS_DIR ? { extraApprovalsDir: ctx.env.KEYROTOR_APPROVALS_DIR } : {}) },
+    ...(signal ? { signal } : {}),
   });
 }
 
-/** Advances with a live view on a terminal and plain lines elsewhere; prints the run at the end. */
-export async function advanceAndReport(ctx: CliContext, session: Session, keyring: KeyRingConfig, run: Run, stageLimit?: number): Promise<Run> {
-  let result: Run;
-  if (ctx.io.interactive && !ctx.global.json) {
-    const sink: { onEvent?: (e: ProgressEvent) => void } = {};
-    const engine = await engineFor(ctx, session, keyring, (e) => sink.onEvent?.(e));
-    result = await advanceWithListr(engine, run, sink, stageLimit);
-  } else {
-    const engine = await engineFor(ctx, session, keyring);
-    result = await engine.advance(run.id, stageLimit === undefined ? {} : { stageLimit });
+/**
+ * Runs one engine call (advance, rollback, delete …) with a view that only draws its events, and
+ * prints the run at the end. `stages` are the stage names the live view lists.
+ */
+export async function driveAndReport(
+  ctx: CliContext,
+  session: Session,
+  keyring: KeyRingConfig,
+  stages: readonly string[],
+  call: (engine: Engine) => Promise<Run>,
+): Promise<Run> {
+  const interrupt = interruptOnSigint();
+  try {
+    let result: Run;
+    if (ctx.io.interactive && !ctx.global.json && stages.length > 0) {
+      result = await drawWithListr(stages, async (onEvent) => call(await engineFor(ctx, session, keyring, onEvent, interrupt.signal)));
+    } else {
+      result = await call(await engineFor(ctx, session, keyring, undefined, interrupt.signal));
+    }
+    printRun(ctx, result);
+    return result;
+  } finally {
+    interrupt.dispose();
   }
-  printRun(ctx, result);
-  return result;
+}
+
+/** The stages `advance` may still run, for the live view. */
+export function remainingStages(run: Run): string[] {
+  return run.stages.filter((s) => s.status !== 'done' && s.status !== 'skipped').map((s) => s.name);
 }
 
 export function printRun(ctx: CliContext, run: Run): void {

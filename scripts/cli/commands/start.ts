@@ -1,26 +1,34 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
-/** `rotate start KEYRING --kind K [--key ARN | --generation N]`: opens a run (taking the key ring's lease) and runs preflight. */
-export const run: CommandRun<{ kind?: string; dryRun?: boolean; key?: string; generation?: string }> = async (ctx, options, args) => {
-  if (options.dryRun) {
-    const plan = await import('./plan');
-    return plan.run(ctx, options, args);
-  }
-  const { findKeyring } = await import('../../../pipeline/engine/engine');
-  const { engineFor, advanceAndReport, withSession } = await import('./run-support');
+export interface StartOptions {
+  readonly kind?: string;
+  readonly dryRun?: boolean;
+  readonly key?: string;
+  readonly generation?: string;
+}
+
+/**
+ * `rotate start KEYRING --kind K [--key ARN | --generation N]`: opens a run (stored, then its key
+ * ring's lease) and runs preflight. `--dry-run` makes every read-only check and opens nothing.
+ */
+export const run: CommandRun<StartOptions> = async (ctx, options, args) => {
+  const { findKeyring } = await import('../../../pipeline/engine/lookup');
+  const { engineFor, driveAndReport, withSession } = await import('./run-support');
+  const { parseKind } = await import('../kinds');
   return withSession(ctx, async (session) => {
-    const keyring = findKeyring(session.config, args[0]!);
-    const kind = (options.kind ?? 'rotate') as 'rotate' | 'retire-key';
-    let target: { keyArn: string } | undefined;
-    if (kind === 'retire-key') {
-      const { resolveTargetKey } = await import('../target-key');
-      target = { keyArn: resolveTargetKey(keyring, await session.store.getLedger(keyring.name), options, 'retire-key') };
-    }
+    const keyring = findKeyring(session.config, args[0] ?? '');
+    const kind = parseKind(options.kind);
+    const selector = { ...(options.key !== undefined ? { key: options.key } : {}), ...(options.generation !== undefined ? { generation: options.generation } : {}) };
     const engine = await engineFor(ctx, session, keyring);
-    const opened = await engine.start(keyring.name, kind, target);
+    if (options.dryRun) {
+      const { reportDryRun } = await import('../dry-run');
+      reportDryRun(ctx, await engine.dryRun(keyring.name, kind, selector));
+      return ExitCode.ok;
+    }
+    const opened = await engine.start(keyring.name, kind, selector);
     if (!ctx.global.json) ctx.io.err(`opened run ${opened.id}`);
-    await advanceAndReport(ctx, session, keyring, opened, 1);
+    await driveAndReport(ctx, session, keyring, ['preflight'], (e) => e.advance(opened.id, { stageLimit: 1 }));
     return ExitCode.ok;
   });
 };

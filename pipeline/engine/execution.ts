@@ -1,0 +1,54 @@
+/**
+ * Holding a run's execution lock for as long as a command acts on it: taken before the first
+ * read that decides anything, renewed by a heartbeat, released at the end — unless the process
+ * "dies" (a simulated crash in tests), in which case it is left behind exactly as a killed process
+ * would leave it, and the next process takes it over because that holder is gone.
+ */
+import * as os from 'node:os';
+import type { Run, RunLock, StateStore } from '../state/types';
+import { SimulatedCrash } from './crash';
+
+export const DEFAULT_LOCK_TTL_MS = 120_000;
+
+export interface ExecutionIdentity {
+  readonly host: string;
+  readonly pid: number;
+}
+
+export function thisProcessIdentity(): ExecutionIdentity {
+  return { host: os.hostname(), pid: process.pid };
+}
+
+export interface Execution {
+  /** The current lock (its expiry moves with each heartbeat; its token never changes). */
+  lock(): RunLock;
+}
+
+export async function withExecutionLock<T>(
+  store: StateStore,
+  run: Pick<Run, 'id' | 'keyring'>,
+  holder: { readonly identity: ExecutionIdentity; readonly actor: string; readonly command: string },
+  ttlMs: number,
+  body: (execution: Execution) => Promise<T>,
+): Promise<T> {
+  let lock = await store.acquireRunLock(run, { ...holder.identity, actor: holder.actor, command: holder.command }, ttlMs);
+  let renewal: Promise<void> = Promise.resolve();
+  // A failed renewal is not fatal here: the next fenced write reports who took the run over.
+  const timer = setInterval(() => {
+    renewal = renewal.then(
+      () => store.renewRunLock(lock, ttlMs).then((renewed) => void (lock = renewed)),
+    ).catch(() => undefined);
+  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  timer.unref();
+  let crashed = false;
+  try {
+    return await body({ lock: () => lock });
+  } catch (error) {
+    crashed = error instanceof SimulatedCrash;
+    throw error;
+  } finally {
+    clearInterval(timer);
+    await renewal;
+    if (!crashed) await store.releaseRunLock(lock);
+  }
+}

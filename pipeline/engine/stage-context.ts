@@ -1,0 +1,94 @@
+/**
+ * The StageContext the engine hands a stage: every write it offers is fenced by the run's
+ * execution lock, and every AWS mutation is written ahead — intent (run + audit) before the call,
+ * outcome after — so a crash at any point leaves a record a resume can reconcile.
+ */
+import type { KeyRingConfig } from '../config/types';
+import { callAws } from '../aws/call';
+import { digestOf } from '../canonical-json';
+import type { Ledger } from '../ledger/types';
+import type { MutationOutcome, MutationRecord, Run, StageRecord } from '../state/types';
+import { SimulatedCrash } from './crash';
+import type { EngineOptions, StageContext } from './types';
+import type { RunWriter } from './run-writer';
+
+export interface StageContextDeps {
+  readonly writer: RunWriter;
+  readonly keyring: KeyRingConfig;
+  readonly index: number;
+  readonly options: EngineOptions;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly onMessage: (message: string) => void;
+  readonly onCall: (event: { operation: string; target: string; phase: 'intent' | 'ok' | 'failed'; note?: string }) => void;
+}
+
+export function buildStageContext(deps: StageContextDeps): StageContext {
+  const { writer, keyring, index } = deps;
+  const record = (): StageRecord => writer.run().stages[index]!;
+  const stageName = (): string => record().name;
+
+  const recordOutcome = async (position: number, outcome: MutationOutcome, facts: Record<string, string> | undefined, note: string | undefined): Promise<void> => {
+    const at = writer.now().toISOString();
+    const mutations = record().mutations.map((m, i) =>
+      i === position ? { ...m, outcome, outcomeAt: at, ...(facts && Object.keys(facts).length > 0 ? { detail: { ...(m.detail ?? {}), ...facts } } : {}), ...(note ? { note } : {}) } : m,
+    );
+    await writer.saveStage(index, { mutations });
+    const m = mutations[position]!;
+    await writer.audit(`aws.${outcome}`, { stage: stageName(), operation: m.operation, target: m.target, ...(facts ?? {}), ...(note ? { note } : {}) });
+  };
+
+  return {
+    config: writer.config,
+    keyring,
+    clients: writer.clientsFor(keyring),
+    store: writer.store,
+    actor: writer.actor,
+    options: deps.options,
+    now: () => writer.now(),
+    sleep: deps.sleep,
+    run: () => writer.run(),
+    record,
+    ledger: () => writer.ledger(keyring.name),
+    mutate: async <T>(operation: string, target: string, call: () => Promise<T>, detail?: Record<string, string>, describe?: (result: T) => Record<string, string>): Promise<T> => {
+      writer.checkInterrupted(`before ${operation} on ${target}`);
+      // Write-ahead: the fenced run write is also the check that this process still holds the run.
+      const intent: MutationRecord = { operation, target, at: writer.now().toISOString(), ...(detail ? { detail } : {}) };
+      await writer.saveStage(index, { mutations: [...record().mutations, intent] });
+      const position = record().mutations.length - 1;
+      await writer.audit('aws.intent', { stage: stageName(), operation, target, ...(detail ?? {}) });
+      deps.onCall({ operation, target, phase: 'intent' });
+      writer.crash(`before:${operation}`);
+      let result: T;
+      try {
+        result = await callAws(operation, { target }, call);
+      } catch (error) {
+        if (error instanceof SimulatedCrash) throw error;
+        const note = error instanceof Error ? error.message : String(error);
+        await recordOutcome(position, 'failed', undefined, note);
+        deps.onCall({ operation, target, phase: 'failed', note });
+        throw error;
+      }
+      writer.crash(`after:${operation}`);
+      await recordOutcome(position, 'ok', describe?.(result), undefined);
+      deps.onCall({ operation, target, phase: 'ok' });
+      return result;
+    },
+    saveOutputs: async (outputs) => {
+      await writer.saveStage(index, { outputs: { ...(record().outputs ?? {}), ...outputs } });
+    },
+    updateLedger: async (change: (ledger: Ledger) => Ledger) => writer.updateLedger(keyring.name, change, stageName()),
+    updateRun: async (change) => {
+      const before = writer.run();
+      const next = change(before);
+      if (next === before) return before;
+      const withDigest = next.plan === before.plan ? next : { ...next, planDigest: digestOf(next.plan) };
+      await writer.saveRun(withDigest);
+      if (next.evidenceDigest !== before.evidenceDigest) await writer.audit('run.evidence', { stage: stageName(), evidenceDigest: next.evidenceDigest });
+      if (withDigest.planDigest !== before.planDigest) await writer.audit('run.plan', { stage: stageName(), planDigest: withDigest.planDigest, newKeyArn: withDigest.plan.newKeyArn });
+      return writer.run();
+    },
+    progress: (message) => deps.onMessage(message),
+  };
+}
+
+export type { Run };
