@@ -9,15 +9,9 @@ import { PrincipalRegistry } from './callers';
 import { EmulatorClock } from './clock';
 import { CONTROL_PREFIX, answerControlRequest } from './control-api';
 import { CallLog, FaultInjector, QuotaLimiter, type CallLogEntry, type FaultSpec } from './controls';
-import { aliasOperations } from './kms/alias-operations';
-import { cryptoOperations } from './kms/crypto-operations';
-import { deletionOperations } from './kms/deletion-operations';
-import { keyOperations } from './kms/key-operations';
 import { KeyStore } from './kms/key-store';
-import { multiRegionOperations } from './kms/multi-region-operations';
-import { policyCheck } from './kms/policy-check';
-import { rotationOperations } from './kms/rotation-operations';
 import { keyStateView, type KeyStateView } from './kms/key-state-view';
+import { kmsOperations } from './kms/operations';
 import { RoleRegistry, type RoleDefinition } from './roles';
 import { DEFAULT_SEED, parseSeed, type OrganizationSeed } from './seed';
 import { answerAwsRequest, readBody, send } from './server';
@@ -98,17 +92,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const roles = new RoleRegistry(seed.roles);
   const faults = new FaultInjector();
   const calls = new CallLog();
-  const policies = policyCheck(options.log ?? (() => undefined));
   const deps = {
     services: {
-      kms: {
-        ...keyOperations(keys, policies),
-        ...deletionOperations(keys),
-        ...rotationOperations(keys, options.rotationDelayMs ?? 100),
-        ...multiRegionOperations(keys, policies, options.replicaDelayMs ?? 100),
-        ...aliasOperations(keys),
-        ...cryptoOperations(keys),
-      },
+      kms: kmsOperations(keys, {
+        replicaDelayMs: options.replicaDelayMs ?? 100,
+        rotationDelayMs: options.rotationDelayMs ?? 100,
+        log: options.log ?? (() => undefined),
+      }),
       'sso-admin': { ...ssoAdminOperations(instances), ...regionOperations(instances) },
       identitystore: identityStoreOperations(instances),
       sts: stsOperations(roles, principals),

@@ -52,7 +52,17 @@ export class KeyMaterial {
   }
 
   nextAutomaticRotation(): Date | undefined {
-    return this.automatic ? new Date(this.automatic.anchor.getTime() + this.automatic.periodInDays * DAY_MS) : undefined;
+    return this.automatic ? new Date(this.nextAutomaticMs()) : undefined;
+  }
+
+  /** The next automatic rotation in emulator-clock ms; Infinity when automatic rotation is off. */
+  nextAutomaticMs(): number {
+    return this.automatic ? this.automatic.anchor.getTime() + this.automatic.periodInDays * DAY_MS : Infinity;
+  }
+
+  /** Whether `advance` has anything to do (checked on every KMS call, so it allocates nothing). */
+  isDue(nowMs: number, realNowMs: number): boolean {
+    return this.nextAutomaticMs() <= nowMs || (this.onDemand !== undefined && this.onDemand.dueAtMs <= realNowMs);
   }
 
   /** EnableKeyRotation: a new period keeps the schedule's anchor; a first enable starts it now. */

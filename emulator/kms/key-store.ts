@@ -87,6 +87,8 @@ const slot = (account: string, region: string, id: string): string => `${account
 export class KeyStore {
   private readonly keys = new Map<string, KmsKey>();
   private readonly aliases = new Map<string, KmsAlias>();
+  /** The earliest time-based change (emulator-clock ms, real ms) as of the last full pass. */
+  private due = { clockMs: -Infinity, realMs: -Infinity };
 
   constructor(private readonly now: () => Date) {}
 
@@ -207,19 +209,46 @@ export class KeyStore {
       .sort((a, b) => a.aliasName.localeCompare(b.aliasName));
   }
 
-  /** Applies every time-based change that is due, in time order of the emulator clock. */
+  /**
+   * Something may now be due sooner than the last pass found (a key scheduled for deletion, a
+   * rotation enabled or started, a transient state begun): the next lookup makes a full pass.
+   * Every mutating KMS operation calls it (kms/operations.ts).
+   */
+  invalidate(): void {
+    this.due = { clockMs: -Infinity, realMs: -Infinity };
+  }
+
+  /**
+   * Applies every time-based change that is due. It runs before every lookup, so it returns at once
+   * while nothing is due, and otherwise makes one pass that also finds the next due time.
+   */
   private settle(): void {
-    const now = this.now();
-    const realNow = Date.now();
+    const nowMs = this.now().getTime();
+    const realNowMs = Date.now();
+    if (nowMs < this.due.clockMs && realNowMs < this.due.realMs) return;
+    let clockMs = Infinity;
+    let realMs = Infinity;
+    let expired = false;
     for (const key of this.keys.values()) {
-      if (key.transition && key.transition.untilMs <= realNow) {
+      if (key.transition && key.transition.untilMs <= realNowMs) {
         key.state = key.transition.then;
         key.transition = undefined;
       }
-      key.material.advance(now, realNow);
+      if (key.transition) realMs = Math.min(realMs, key.transition.untilMs);
+      const { material } = key;
+      if (material.isDue(nowMs, realNowMs)) material.advance(new Date(nowMs), realNowMs);
+      clockMs = Math.min(clockMs, material.nextAutomaticMs());
+      if (material.onDemand) realMs = Math.min(realMs, material.onDemand.dueAtMs);
+      if (key.state === 'PendingDeletion' && key.deletionDate) {
+        if (key.deletionDate.getTime() <= nowMs) expired = true;
+        else clockMs = Math.min(clockMs, key.deletionDate.getTime());
+      }
     }
+    this.due = { clockMs, realMs };
+    if (!expired) return;
     // Deleting a replica can start its primary's waiting period, which may itself be over already.
-    for (let deleted = this.deleteExpired(now); deleted; deleted = this.deleteExpired(now));
+    for (let deleted = this.deleteExpired(new Date(nowMs)); deleted; deleted = this.deleteExpired(new Date(nowMs)));
+    this.invalidate();
   }
 
   /** KMS deletes a key, and the aliases pointing at it, once its deletion date has passed. */

@@ -1,3 +1,5 @@
+import { asList, grantsAction, statementsOf, type Statement } from '../policy-document';
+
 /**
  * The emulator's own, deliberately independent, check that a key policy lets IAM Identity Center
  * use the key (Identity Center user guide, "Baseline KMS key policy statements"): for each of
@@ -7,8 +9,6 @@
  *
  * It never imports the project's policy builder, so a bug there cannot hide behind the same bug here.
  */
-import { asList, grantsAction, statementsOf, type Statement } from '../policy-document';
-
 export const IDENTITY_CENTER_SERVICES = ['sso.amazonaws.com', 'identitystore.amazonaws.com'] as const;
 export const REQUIRED_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
 
