@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
-  CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ListKeysCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand,
+  CreateKeyCommand, DecryptCommand, KMSClient, DescribeKeyCommand, EncryptCommand, ListKeysCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand, ListInstancesCommand } from '@aws-sdk/client-sso-admin';
 import { ListUsersCommand } from '@aws-sdk/client-identitystore';
@@ -89,6 +92,36 @@ describe('STS AssumeRole', () => {
     expect((await rejectionOf(session.sts.send(new GetCallerIdentityCommand({})))).name).toBe('ExpiredToken');
     // The refused calls are still attributed to the session's account.
     expect(emu.callLog().filter((c) => c.outcome.startsWith('Expired')).map((c) => c.account)).toEqual([MEMBER, MEMBER]);
+  });
+});
+
+describe('the SDK\'s own credential chain', () => {
+  it('GIVEN a shared config profile with role_arn and source_profile THEN a client with no explicit credentials assumes the role through the emulator\'s STS and acts in the role\'s account', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'emulator-profile-'));
+    const saved = { ...process.env };
+    try {
+      await writeFile(path.join(dir, 'config'), [
+        '[profile ci]', `aws_access_key_id = ${CI_KEY}`, 'aws_secret_access_key = ci-secret', '',
+        '[profile pipeline]', `role_arn = ${PIPELINE_ROLE}`, 'source_profile = ci', 'role_session_name = from-profile', '',
+      ].join('\n'));
+      await writeFile(path.join(dir, 'credentials'), '');
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[name];
+      Object.assign(process.env, {
+        AWS_CONFIG_FILE: path.join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'),
+        AWS_PROFILE: 'pipeline', AWS_ENDPOINT_URL: emu.endpoint, AWS_REGION: REGION,
+      });
+      const kms = new KMSClient({ maxAttempts: 1 });
+      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+      expect(key.AWSAccountId).toBe(MEMBER);
+      expect(emu.callLog().map((c) => [c.service, c.operation, c.account])).toEqual([
+        ['sts', 'AssumeRole', MANAGEMENT],
+        ['kms', 'CreateKey', MEMBER],
+      ]);
+      expect(emu.callLog()[1]!.caller).toBe(`arn:aws:sts::${MEMBER}:assumed-role/keyrotor-pipeline/from-profile`);
+    } finally {
+      process.env = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
