@@ -28,6 +28,7 @@ export { identityCenterPolicyGaps } from './sso/identity-center-policy';
 export { ON_DEMAND_ROTATION_LIMIT } from './kms/key-material';
 export type { KeyStateView } from './kms/key-state-view';
 export type { RoleDefinition } from './roles';
+export type { RegionStatus } from './sso/instance-regions';
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default 0 = any free port. */

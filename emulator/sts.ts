@@ -37,8 +37,9 @@ export function stsOperations(roles: RoleRegistry, principals: PrincipalRegistry
 
     // AssumeRole API reference: RoleArn, RoleSessionName, DurationSeconds (default 3600, at most the
     // role's MaxSessionDuration, and at most one hour when a role session assumes another role).
+    // Not counted as mutating: it changes no resource (the call log's `mutating` counts changes to keys and instances).
     AssumeRole: {
-      mutating: true,
+      mutating: false,
       target: member('RoleArn'),
       handle: (input, ctx) => {
         const roleArn = typeof input.RoleArn === 'string' ? input.RoleArn : '';
