@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { CallLogEntry, FaultSpec } from './controls';
+import type { RoleDefinition } from './roles';
 
 /** The parts of the emulator the control endpoint drives (a subset of `Emulator`). */
 export interface Controllable {
@@ -9,8 +10,23 @@ export interface Controllable {
   callLog(): readonly CallLogEntry[];
   clearCallLog(): void;
   addPrincipal(accessKeyId: string, arn: string): void;
+  addRole(role: RoleDefinition): void;
+  now(): Date;
+  advanceClock(ms: number): Date;
   describeKeyState(keyIdOrArn: string): unknown;
   listKeyArns(account?: string, region?: string): string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** GET calls filters: `?mutating=true&service=kms&operation=CreateKey&account=…&region=…`. */
+function callFilter(params: URLSearchParams): (call: CallLogEntry) => boolean {
+  const mutatingOnly = params.get('mutating') === 'true';
+  const fields = (['service', 'operation', 'account', 'region'] as const).flatMap((f) => {
+    const value = params.get(f);
+    return value === null ? [] : [[f, value] as const];
+  });
+  return (call) => (!mutatingOnly || call.mutating) && fields.every(([f, value]) => call[f] === value);
 }
 
 export const CONTROL_PREFIX = '/_emulator/';
@@ -36,6 +52,14 @@ function str(body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string' || value === '') throw new ControlRequestError(`"${name}" must be a non-empty string`);
   return value;
+}
+
+function strings(body: Record<string, unknown>, name: string): string[] {
+  const value = body[name];
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new ControlRequestError(`"${name}" must be a non-empty array of non-empty strings`);
+  }
+  return value as string[];
 }
 
 function num(body: Record<string, unknown>, name: string, fallback?: number): number {
@@ -73,10 +97,8 @@ export function answerControlRequest(emulator: Controllable, req: IncomingMessag
       case 'POST reset-faults':
         emulator.clearFaults();
         return { status: 204, body: undefined };
-      case 'GET calls': {
-        const mutatingOnly = url.searchParams.get('mutating') === 'true';
-        return { status: 200, body: emulator.callLog().filter((c) => !mutatingOnly || c.mutating) };
-      }
+      case 'GET calls':
+        return { status: 200, body: emulator.callLog().filter(callFilter(url.searchParams)) };
       case 'DELETE calls':
         emulator.clearCallLog();
         return { status: 204, body: undefined };
@@ -84,6 +106,23 @@ export function answerControlRequest(emulator: Controllable, req: IncomingMessag
         const b = object(body);
         emulator.addPrincipal(str(b, 'accessKeyId'), str(b, 'arn'));
         return { status: 204, body: undefined };
+      }
+      case 'POST roles': {
+        const b = object(body);
+        emulator.addRole({
+          arn: str(b, 'arn'),
+          trustedPrincipals: strings(b, 'trustedPrincipals'),
+          maxSessionDurationSeconds: b.maxSessionDurationSeconds === undefined ? undefined : num(b, 'maxSessionDurationSeconds'),
+        });
+        return { status: 204, body: undefined };
+      }
+      case 'GET clock':
+        return { status: 200, body: { now: emulator.now().toISOString() } };
+      case 'POST clock': {
+        const b = object(body);
+        if ((b.advanceMs === undefined) === (b.advanceDays === undefined)) throw new ControlRequestError('give exactly one of "advanceMs" or "advanceDays"');
+        const ms = b.advanceMs === undefined ? num(b, 'advanceDays') * DAY_MS : num(b, 'advanceMs');
+        return { status: 200, body: { now: emulator.advanceClock(ms).toISOString() } };
       }
       case 'GET keys':
         return { status: 200, body: emulator.listKeyArns(url.searchParams.get('account') ?? undefined, url.searchParams.get('region') ?? undefined) };

@@ -13,6 +13,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = {
   'kms:EnableKey': 5,
   'kms:DisableKey': 5,
   'kms:CancelKeyDeletion': 5,
+  'kms:UpdatePrimaryRegion': 5,
   'kms:ScheduleKeyDeletion': 15,
   'kms:EnableKeyRotation': 15,
   'kms:PutKeyPolicy': 15,
@@ -110,8 +111,12 @@ export interface CallLogEntry {
   readonly at: string;
   readonly service: ServiceName;
   readonly operation: string;
+  /** The account of the caller's credentials (an assumed role's account for its sessions). */
   readonly account: string;
+  /** The Region of the request's SigV4 scope: the Region the call was sent to. */
   readonly region: string;
+  /** The caller's principal ARN. */
+  readonly caller: string;
   readonly mutating: boolean;
   readonly outcome: 'ok' | string;
   readonly target?: string;

@@ -6,22 +6,29 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { PrincipalRegistry } from './callers';
+import { EmulatorClock } from './clock';
 import { CONTROL_PREFIX, answerControlRequest } from './control-api';
 import { CallLog, FaultInjector, QuotaLimiter, type CallLogEntry, type FaultSpec } from './controls';
-import { aliasOperations } from './kms/alias-operations';
-import { cryptoOperations } from './kms/crypto-operations';
-import { keyOperations } from './kms/key-operations';
 import { KeyStore } from './kms/key-store';
+import { keyStateView, type KeyStateView } from './kms/key-state-view';
+import { kmsOperations } from './kms/operations';
+import { RoleRegistry, type RoleDefinition } from './roles';
 import { DEFAULT_SEED, parseSeed, type OrganizationSeed } from './seed';
 import { answerAwsRequest, readBody, send } from './server';
 import { identityStoreOperations } from './sso/identity-store-operations';
+import type { RegionStatus } from './sso/instance-regions';
 import { InstanceRegistry } from './sso/instances';
+import { regionOperations } from './sso/region-operations';
 import { ssoAdminOperations } from './sso/sso-admin-operations';
 import { stsOperations } from './sts';
 
 export { DEFAULT_SEED, EmulatorSeedError, parseSeed, parseSeedJson, type OrganizationSeed } from './seed';
 export { DEFAULT_QUOTAS, type CallLogEntry, type FaultSpec } from './controls';
 export { identityCenterPolicyGaps } from './sso/identity-center-policy';
+export { ON_DEMAND_ROTATION_LIMIT } from './kms/key-material';
+export type { KeyStateView } from './kms/key-state-view';
+export type { RoleDefinition } from './roles';
+export type { RegionStatus } from './sso/instance-regions';
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default 0 = any free port. */
@@ -30,20 +37,21 @@ export interface EmulatorOptions {
   readonly seed?: OrganizationSeed;
   /** How long UpdateInstance stays UPDATING; default 250 ms. */
   readonly updateDelayMs?: number;
+  /** How long an Identity Center Region stays ADDING or REMOVING; default 250 ms. */
+  readonly regionDelayMs?: number;
+  /** How long after RotateKeyOnDemand the rotation completes (and shows in ListKeyRotations); default 100 ms. */
+  readonly rotationDelayMs?: number;
+  /** How long a new replica stays Creating, and keys stay Updating after UpdatePrimaryRegion; default 100 ms. */
+  readonly replicaDelayMs?: number;
   /** Per-operation requests per second per account+Region; true (default) = real KMS quotas, false = none. */
   readonly quotas?: boolean | Partial<Record<string, number>>;
-  /** Clock for dates the emulator reports (creation, deletion, last usage); default real time. */
+  /**
+   * Base clock for dates the emulator reports and acts on (creation, deletion, automatic rotation,
+   * credential expiry); default real time. `advanceClock` moves the emulator's clock ahead of it.
+   */
   readonly now?: () => Date;
   /** Where emulator notices go (e.g. BypassPolicyLockoutSafetyCheck used); default nowhere. */
   readonly log?: (message: string) => void;
-}
-
-export interface KeyStateView {
-  keyArn: string;
-  keyState: string;
-  deletionDate?: string;
-  tags: Record<string, string>;
-  policy: string;
 }
 
 export interface Emulator {
@@ -61,26 +69,40 @@ export interface Emulator {
   clearCallLog(): void;
   /** Makes `accessKeyId` act as principal `arn` (its account is the caller's account). */
   addPrincipal(accessKeyId: string, arn: string): void;
-  /** Read-only views for assertions. */
+  /** Adds (or replaces) an IAM role that STS AssumeRole hands out sessions for, with its trust. */
+  addRole(role: RoleDefinition): void;
+  /** The emulator clock now. */
+  now(): Date;
+  /** Moves the emulator clock forward (a deletion waiting period, a rotation period, a session's expiry); returns the new time. */
+  advanceClock(ms: number): Date;
+  /** Read-only views for assertions. A bare multi-Region key id names the primary; use an ARN for a replica. */
   describeKeyState(keyIdOrArn: string): KeyStateView | undefined;
   listKeyArns(account?: string, region?: string): string[];
+  /** The Regions of an Identity Center instance, the primary first; undefined for an unknown instance. */
+  instanceRegions(instanceArn: string): { region: string; status: RegionStatus; primary: boolean }[] | undefined;
 }
 
 /** Starts the emulator on 127.0.0.1 and resolves once it is listening. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const seed = parseSeed(options.seed ?? DEFAULT_SEED, 'EmulatorOptions.seed');
-  const now = options.now ?? (() => new Date());
+  const clock = new EmulatorClock(options.now);
+  const now = () => clock.now();
   const keys = new KeyStore(now);
-  const instances = new InstanceRegistry(seed, keys, now, options.updateDelayMs ?? 250);
-  const principals = new PrincipalRegistry(seed.managementAccount, seed.principals);
+  const instances = new InstanceRegistry(seed, keys, now, options.updateDelayMs ?? 250, options.regionDelayMs ?? 250);
+  const principals = new PrincipalRegistry(seed.managementAccount, seed.principals, now);
+  const roles = new RoleRegistry(seed.roles);
   const faults = new FaultInjector();
   const calls = new CallLog();
   const deps = {
     services: {
-      kms: { ...keyOperations(keys, options.log ?? (() => undefined)), ...aliasOperations(keys), ...cryptoOperations(keys) },
-      'sso-admin': ssoAdminOperations(instances),
+      kms: kmsOperations(keys, {
+        replicaDelayMs: options.replicaDelayMs ?? 100,
+        rotationDelayMs: options.rotationDelayMs ?? 100,
+        log: options.log ?? (() => undefined),
+      }),
+      'sso-admin': { ...ssoAdminOperations(instances), ...regionOperations(instances) },
       identitystore: identityStoreOperations(instances),
-      sts: stsOperations(),
+      sts: stsOperations(roles, principals),
     },
     principals,
     faults,
@@ -136,13 +158,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     callLog: () => calls.list(),
     clearCallLog: () => calls.clear(),
     addPrincipal: (accessKeyId, arn) => principals.add(accessKeyId, arn),
+    addRole: (role) => roles.add(role),
+    now,
+    advanceClock: (ms) => clock.advance(ms),
     describeKeyState: (keyIdOrArn) => {
       const key = keys.peek(keyIdOrArn);
-      return key
-        ? { keyArn: key.arn, keyState: key.state, deletionDate: key.deletionDate?.toISOString(), tags: Object.fromEntries(key.tags), policy: key.policy }
-        : undefined;
+      return key ? keyStateView(key) : undefined;
     },
     listKeyArns: (account, region) => keys.list({ account, region }).map((k) => k.arn),
+    instanceRegions: (instanceArn) => {
+      const instance = instances.get(instanceArn);
+      return instance && [
+        { region: instance.region, status: 'ACTIVE' as const, primary: true },
+        ...instance.regions.list().map((r) => ({ region: r.name, status: r.status, primary: false })),
+      ];
+    },
   };
   return emulator;
 }

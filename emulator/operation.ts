@@ -26,6 +26,11 @@ export interface OperationDefinition {
   readonly handle: (input: Record<string, unknown>, ctx: OperationContext) => unknown;
   /** What the call acts on, for the call log (key ARN, alias, instance ARN); `output` is absent on failure. */
   readonly target?: (input: Record<string, unknown>, output?: unknown) => string | undefined;
+  /**
+   * The request-quota buckets the call draws from, when not its own operation in the caller's
+   * Region (ReplicateKey counts as a CreateKey in the replica Region).
+   */
+  readonly quotaScopes?: (input: Record<string, unknown>, caller: Caller) => readonly { operation: string; region: string }[];
 }
 
 export type OperationTable = Readonly<Record<string, OperationDefinition>>;

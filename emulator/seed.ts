@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KeyrotorError } from '../pipeline/errors';
+import type { RoleDefinition } from './roles';
 
 /** The organization an emulator starts with: accounts, Identity Center instances, STS callers. */
 export interface OrganizationSeed {
@@ -14,9 +15,13 @@ export interface OrganizationSeed {
     readonly name?: string;
     readonly users?: readonly { readonly userName: string; readonly displayName?: string }[];
     readonly groups?: readonly { readonly displayName: string }[];
+    /** Accounts registered as delegated administrators of the instance (they may read it). */
+    readonly delegatedAdministrators?: readonly string[];
   }[];
   /** STS callers: access key id → principal ARN (its account is the caller's account). */
   readonly principals?: readonly { readonly accessKeyId: string; readonly arn: string }[];
+  /** IAM roles STS AssumeRole can hand out sessions for, with who may assume them (see RoleDefinition). */
+  readonly roles?: readonly RoleDefinition[];
 }
 
 /**
@@ -64,6 +69,7 @@ const seedSchema = z
           name: z.string().optional(),
           users: z.array(z.object({ userName: z.string().min(1), displayName: z.string().optional() }).strict()).optional(),
           groups: z.array(z.object({ displayName: z.string().min(1) }).strict()).optional(),
+          delegatedAdministrators: z.array(accountId).optional(),
         })
         .strict(),
     ),
@@ -73,6 +79,17 @@ const seedSchema = z
           .object({
             accessKeyId: z.string().min(16),
             arn: z.string().regex(/^arn:aws:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN'),
+          })
+          .strict(),
+      )
+      .optional(),
+    roles: z
+      .array(
+        z
+          .object({
+            arn: z.string().regex(/^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, 'must be an IAM role ARN like arn:aws:iam::111111111111:role/name'),
+            trustedPrincipals: z.array(z.string().min(1)).min(1),
+            maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).optional(),
           })
           .strict(),
       )
@@ -87,6 +104,13 @@ const seedSchema = z
       if (!seed.accounts.includes(instance.account)) {
         ctx.addIssue({ code: 'custom', path: ['instances', i, 'account'], message: `${instance.account} is not in accounts` });
       }
+      (instance.delegatedAdministrators ?? []).forEach((account, j) => {
+        if (!seed.accounts.includes(account)) ctx.addIssue({ code: 'custom', path: ['instances', i, 'delegatedAdministrators', j], message: `${account} is not in accounts` });
+      });
+    });
+    (seed.roles ?? []).forEach((role, i) => {
+      const account = role.arn.split(':')[4]!;
+      if (!seed.accounts.includes(account)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'arn'], message: `account ${account} is not in accounts` });
     });
   });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseCredentialScope, type PrincipalRegistry } from './callers';
+import { credentialError, parseCredentialScope, type PrincipalRegistry } from './callers';
 import type { CallLog, FaultInjector, QuotaLimiter } from './controls';
 import type { OperationTable, ServiceName } from './operation';
+import { queryErrorXml, queryResponseXml } from './query-protocol';
 import { AwsServiceError } from './service-error';
-import { queryErrorXml, queryResponseXml } from './sts';
 
 /** X-Amz-Target prefixes of the AWS JSON 1.1 services (each SDK client's serviceTarget). */
 const JSON_TARGETS: Readonly<Record<string, ServiceName>> = {
@@ -98,12 +98,14 @@ function stsError(requestId: string, error: AwsServiceError): Reply {
 
 /**
  * Answers one AWS request: caller from the SigV4 scope, then injected latency, an injected fault,
- * the quota, and the modelled operation — and logs the call whatever its outcome.
+ * the caller's credentials (temporary ones must be current), the quota, and the modelled
+ * operation — and logs the call whatever its outcome, with the caller's account and Region.
  */
 export async function answerAwsRequest(deps: AwsRouterDeps, req: IncomingMessage, body: string): Promise<Reply> {
   const requestId = randomUUID();
   const scope = parseCredentialScope(req.headers.authorization);
-  const caller = deps.principals.callerFor(scope, deps.defaultRegion);
+  const token = req.headers['x-amz-security-token'];
+  const { caller, problem } = deps.principals.authenticate(scope, typeof token === 'string' ? token : undefined, deps.defaultRegion);
   let routed: ReturnType<typeof route>;
   try {
     routed = route(req, body, scope?.service);
@@ -124,7 +126,10 @@ export async function answerAwsRequest(deps: AwsRouterDeps, req: IncomingMessage
     const injected = deps.faults.take(service, operation);
     if (injected) throw injected;
     if (!definition) throw new AwsServiceError(service === 'sts' ? 'InvalidAction' : 'UnknownOperationException', `The emulator does not model ${service}:${operation}.`);
-    deps.quotas.take(service, operation, caller.account, caller.region);
+    if (problem) throw credentialError(problem, service === 'sts');
+    for (const bucket of definition.quotaScopes?.(input, caller) ?? [{ operation, region: caller.region }]) {
+      deps.quotas.take(service, bucket.operation, caller.account, bucket.region);
+    }
     output = definition.handle(input, { caller, now: deps.now, requestId });
     return ok(output);
   } catch (error) {
@@ -138,6 +143,7 @@ export async function answerAwsRequest(deps: AwsRouterDeps, req: IncomingMessage
       operation,
       account: caller.account,
       region: caller.region,
+      caller: caller.arn,
       mutating: definition?.mutating ?? false,
       outcome,
       target: definition?.target?.(input, output),

@@ -1,8 +1,9 @@
 import { member, type OperationTable } from '../operation';
 import { AwsServiceError, constraintError, requireString } from '../service-error';
+import type { Caller } from '../operation';
+import { paginate } from './inputs';
 import { aliasArn, parseKeyArn, type KeyStore, type KmsKey, type Scope } from './key-store';
 import { assertNotPendingDeletion, epochSeconds } from './rules';
-import { paginate } from './key-operations';
 
 // CreateAlias API reference: "alias/" followed by letters, digits, / _ - ; at most 256 characters.
 const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/;
@@ -21,7 +22,7 @@ function validateAliasName(name: string): void {
  * The alias target must be a customer managed key of the alias's own account and Region
  * (CreateAlias / UpdateAlias API references), given by key id or key ARN (not another alias).
  */
-function resolveTarget(store: KeyStore, scope: Scope, targetKeyId: string): KmsKey {
+function resolveTarget(store: KeyStore, scope: Caller, targetKeyId: string, operation: string): KmsKey {
   const arn = parseKeyArn(targetKeyId);
   if (arn && (arn.account !== scope.account || arn.region !== scope.region)) {
     throw new AwsServiceError('ValidationException', `TargetKeyId ${targetKeyId} must be a KMS key in the alias's account ${scope.account} and Region ${scope.region}.`);
@@ -29,7 +30,7 @@ function resolveTarget(store: KeyStore, scope: Scope, targetKeyId: string): KmsK
   if (targetKeyId.startsWith('alias/') || targetKeyId.includes(':alias/')) {
     throw new AwsServiceError('ValidationException', `TargetKeyId ${targetKeyId} must be a key ID or key ARN, not an alias.`);
   }
-  return store.resolve(scope, targetKeyId, { allowAlias: false });
+  return store.resolve(scope, targetKeyId, { allowAlias: false, operation });
 }
 
 function aliasEntry(scope: Scope, alias: { aliasName: string; targetKeyId: string; creationDate: Date; lastUpdatedDate: Date }): Record<string, unknown> {
@@ -51,7 +52,7 @@ export function aliasOperations(store: KeyStore): OperationTable {
       handle: (input, ctx) => {
         const name = requireString(input, 'AliasName');
         validateAliasName(name);
-        const key = resolveTarget(store, ctx.caller, requireString(input, 'TargetKeyId'));
+        const key = resolveTarget(store, ctx.caller, requireString(input, 'TargetKeyId'), 'CreateAlias');
         assertNotPendingDeletion(key);
         if (store.getAlias(ctx.caller, name)) {
           throw new AwsServiceError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx.caller, name)} already exists`);
@@ -71,9 +72,9 @@ export function aliasOperations(store: KeyStore): OperationTable {
         const name = requireString(input, 'AliasName');
         const alias = store.getAlias(ctx.caller, name);
         if (!alias) throw new AwsServiceError('NotFoundException', `Alias ${aliasArn(ctx.caller, name)} is not found.`);
-        const next = resolveTarget(store, ctx.caller, requireString(input, 'TargetKeyId'));
+        const next = resolveTarget(store, ctx.caller, requireString(input, 'TargetKeyId'), 'UpdateAlias');
         assertNotPendingDeletion(next);
-        const current = store.peek(alias.targetKeyId);
+        const current = store.get(ctx.caller, alias.targetKeyId);
         if (current && (keyType(current) !== keyType(next) || current.keyUsage !== next.keyUsage)) {
           throw new AwsServiceError(
             'ValidationException',
@@ -102,7 +103,7 @@ export function aliasOperations(store: KeyStore): OperationTable {
       handle: (input, ctx) => {
         let aliases = store.listAliases(ctx.caller);
         if (typeof input.KeyId === 'string') {
-          const key = store.resolve(ctx.caller, input.KeyId, { allowAlias: false });
+          const key = store.resolve(ctx.caller, input.KeyId, { allowAlias: false, operation: 'ListAliases' });
           aliases = aliases.filter((a) => a.targetKeyId === key.keyId);
         } else if (input.KeyId !== undefined) {
           throw constraintError('keyId', input.KeyId, 'Member must be a string');

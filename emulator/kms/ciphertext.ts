@@ -1,13 +1,22 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * The emulator's ciphertext blob: a version byte, the key id (so Decrypt can find the key without
- * a KeyId, as KMS embeds key metadata in symmetric ciphertexts — Decrypt API reference), a 12-byte
- * IV, the 16-byte GCM tag and the AES-256-GCM ciphertext. The encryption context is bound as
- * additional authenticated data, so a different context fails authentication exactly like KMS's
- * InvalidCiphertextException.
+ * The emulator's ciphertext blob: a version byte, a header naming the key's account, key id and
+ * key material (so Decrypt can find the key without a KeyId, as KMS embeds key metadata in
+ * symmetric ciphertexts — Decrypt API reference — and can pick the material a rotation retired),
+ * a 12-byte IV, the 16-byte GCM tag and the AES-256-GCM ciphertext. The Region is not in it: a
+ * multi-Region key's ciphertext decrypts under the related key of any Region. The encryption
+ * context is bound as additional authenticated data, so a different context fails authentication
+ * exactly like KMS's InvalidCiphertextException.
  */
-const VERSION = 1;
+const VERSION = 2;
+
+/** Which key and key material sealed a ciphertext. */
+export interface SealedBy {
+  readonly account: string;
+  readonly keyId: string;
+  readonly materialId: string;
+}
 
 export type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -17,17 +26,17 @@ export function contextAad(context: EncryptionContext | undefined): Buffer {
   return Buffer.from(JSON.stringify(pairs), 'utf8');
 }
 
-export function seal(keyId: string, material: Buffer, plaintext: Buffer, context: EncryptionContext | undefined): Buffer {
+export function seal(by: SealedBy, material: Buffer, plaintext: Buffer, context: EncryptionContext | undefined): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', material, iv);
   cipher.setAAD(contextAad(context));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const id = Buffer.from(keyId, 'utf8');
-  return Buffer.concat([Buffer.from([VERSION, id.length]), id, iv, cipher.getAuthTag(), body]);
+  const header = Buffer.from(`${by.account}:${by.keyId}:${by.materialId}`, 'utf8');
+  return Buffer.concat([Buffer.from([VERSION, header.length]), header, iv, cipher.getAuthTag(), body]);
 }
 
 export interface ParsedCiphertext {
-  readonly keyId: string;
+  readonly by: SealedBy;
   readonly iv: Buffer;
   readonly tag: Buffer;
   readonly body: Buffer;
@@ -39,8 +48,10 @@ export function parseCiphertext(blob: Buffer): ParsedCiphertext | undefined {
   const idLength = blob[1]!;
   const headerEnd = 2 + idLength + 12 + 16;
   if (blob.length < headerEnd) return undefined;
+  const [account, keyId, materialId] = blob.subarray(2, 2 + idLength).toString('utf8').split(':');
+  if (!account || !keyId || !materialId) return undefined;
   return {
-    keyId: blob.subarray(2, 2 + idLength).toString('utf8'),
+    by: { account, keyId, materialId },
     iv: blob.subarray(2 + idLength, 2 + idLength + 12),
     tag: blob.subarray(2 + idLength + 12, headerEnd),
     body: blob.subarray(headerEnd),

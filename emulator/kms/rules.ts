@@ -2,18 +2,28 @@ import { AwsServiceError } from '../service-error';
 import type { KmsKey } from './key-store';
 
 /**
- * Key-state rules from the KMS developer guide's "Key states of AWS KMS keys" table: a
- * PendingDeletion key refuses almost everything with KMSInvalidStateException; a Disabled key
- * refuses cryptographic use (and EnableKeyRotation) with DisabledException. Messages follow AWS's
+ * Key-state rules from the KMS developer guide's "Key states of AWS KMS keys" table: a key pending
+ * deletion (or, for a multi-Region primary, pending replica deletion) refuses almost everything with
+ * KMSInvalidStateException; a Disabled key refuses cryptographic use (and EnableKeyRotation) with
+ * DisabledException; a replica still Creating can be managed but not used. Messages follow AWS's
  * wording ("<key ARN> is pending deletion.", "<key ARN> is disabled.").
  */
 export function assertNotPendingDeletion(key: KmsKey): void {
   if (key.state === 'PendingDeletion') throw new AwsServiceError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  if (key.state === 'PendingReplicaDeletion') throw new AwsServiceError('KMSInvalidStateException', `${key.arn} is pending replica deletion.`);
 }
 
 export function assertUsable(key: KmsKey): void {
   assertNotPendingDeletion(key);
   if (key.state === 'Disabled') throw new AwsServiceError('DisabledException', `${key.arn} is disabled.`);
+  if (key.state === 'Creating') throw new AwsServiceError('KMSInvalidStateException', `${key.arn} is creating; retry when its KeyState is Enabled.`);
+}
+
+/** Enable/Disable, deletion and multi-Region changes wait for a transient state (Creating, Updating) to end. */
+export function assertNotInTransition(key: KmsKey): void {
+  if (key.state === 'Creating' || key.state === 'Updating') {
+    throw new AwsServiceError('KMSInvalidStateException', `${key.arn} is ${key.state.toLowerCase()}; retry when the operation in progress completes.`);
+  }
 }
 
 /** The emulator does real cryptography for symmetric encryption keys only. */
@@ -83,16 +93,16 @@ export function keyMetadata(key: KmsKey): Record<string, unknown> {
     Description: key.description,
     KeyUsage: key.keyUsage,
     KeyState: key.state,
-    DeletionDate: key.deletionDate ? epochSeconds(key.deletionDate) : undefined,
-    PendingDeletionWindowInDays: key.state === 'PendingDeletion' ? key.pendingWindowInDays : undefined,
+    DeletionDate: key.state === 'PendingDeletion' && key.deletionDate ? epochSeconds(key.deletionDate) : undefined,
+    // KeyMetadata reference: the waiting period is shown only while PendingReplicaDeletion, when
+    // there is no DeletionDate yet; once PendingDeletion, DeletionDate says when.
+    PendingDeletionWindowInDays: key.state === 'PendingReplicaDeletion' ? key.pendingWindowInDays : undefined,
     Origin: 'AWS_KMS',
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: key.keySpec,
     KeySpec: key.keySpec,
     EncryptionAlgorithms: key.keyUsage === 'ENCRYPT_DECRYPT' && key.keySpec === 'SYMMETRIC_DEFAULT' ? ['SYMMETRIC_DEFAULT'] : undefined,
     MultiRegion: key.multiRegion,
-    MultiRegionConfiguration: key.multiRegion
-      ? { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: key.arn, Region: key.region }, ReplicaKeys: [] }
-      : undefined,
+    MultiRegionConfiguration: key.set?.configuration(key),
   };
 }

@@ -1,3 +1,5 @@
+import { asList, grantsAction, statementsOf, type Statement } from '../policy-document';
+
 /**
  * The emulator's own, deliberately independent, check that a key policy lets IAM Identity Center
  * use the key (Identity Center user guide, "Baseline KMS key policy statements"): for each of
@@ -10,30 +12,15 @@
 export const IDENTITY_CENTER_SERVICES = ['sso.amazonaws.com', 'identitystore.amazonaws.com'] as const;
 export const REQUIRED_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
 
-interface Statement {
-  readonly Effect?: unknown;
-  readonly Principal?: unknown;
-  readonly Action?: unknown;
-  readonly Condition?: unknown;
-}
-
-const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
-
-/** IAM action matching: case-insensitive, `*` and `?` wildcards. */
-function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return regex.test(action);
-}
-
 function namesService(principal: unknown, service: string): boolean {
   if (principal === '*') return true;
   if (typeof principal !== 'object' || principal === null) return false;
   const p = principal as Record<string, unknown>;
-  return list(p.Service).includes(service) || list(p.AWS).includes('*');
+  return asList(p.Service).includes(service) || asList(p.AWS).includes('*');
 }
 
 function grants(statement: Statement, service: string, action: string): boolean {
-  return namesService(statement.Principal, service) && list(statement.Action).some((a) => actionMatches(a, action));
+  return namesService(statement.Principal, service) && grantsAction(statement, action);
 }
 
 /**
@@ -41,15 +28,8 @@ function grants(statement: Statement, service: string, action: string): boolean 
  * or an empty list when the policy lets Identity Center use the key.
  */
 export function identityCenterPolicyGaps(policy: string): string[] {
-  let statements: Statement[];
-  try {
-    const document = JSON.parse(policy) as { Statement?: unknown };
-    statements = (Array.isArray(document.Statement) ? document.Statement : [document.Statement]).filter(
-      (s): s is Statement => typeof s === 'object' && s !== null,
-    );
-  } catch {
-    return ['the key policy is not valid JSON'];
-  }
+  const statements = statementsOf(policy);
+  if (!statements) return ['the key policy is not valid JSON'];
   const gaps: string[] = [];
   for (const service of IDENTITY_CENTER_SERVICES) {
     for (const action of REQUIRED_ACTIONS) {

@@ -1,12 +1,16 @@
 import { member, type OperationContext, type OperationTable } from '../operation';
-import { AwsServiceError, optionalInteger, optionalString, requireString } from '../service-error';
-import type { IdentityStoreEntry, Instance, InstanceRegistry } from './instances';
+import { AwsServiceError, requireString } from '../service-error';
+import type { Instance, InstanceRegistry } from './instances';
+import { pageByToken } from './paging';
 
 /**
- * The identity store behind an instance, readable only while the instance's key works: with a
- * customer managed key that is disabled, pending deletion, deleted or no longer usable by the
- * services, Identity Store answers AccessDeniedException with Reason KMS_ACCESS_DENIED
- * (Identity Store API reference, AccessDeniedException) — the lockout the pipeline must detect.
+ * The identity store behind an instance, readable in each Region the instance serves (its primary
+ * Region and ACTIVE additional Regions) by the owner account and delegated administrators, and
+ * only while the instance's key works in that Region (in an additional Region: the multi-Region
+ * key's replica there). With a customer managed key that is disabled, pending deletion, deleted or
+ * no longer usable by the services, Identity Store answers AccessDeniedException with Reason
+ * KMS_ACCESS_DENIED (Identity Store API reference, AccessDeniedException) — the lockout the
+ * pipeline must detect.
  */
 function readableStore(registry: InstanceRegistry, input: Record<string, unknown>, ctx: OperationContext): Instance {
   const id = requireString(input, 'IdentityStoreId');
@@ -14,30 +18,23 @@ function readableStore(registry: InstanceRegistry, input: Record<string, unknown
     throw new AwsServiceError('ValidationException', `IdentityStoreId ${id} must look like d-0123456789.`);
   }
   const instance = registry.byIdentityStore(id);
-  if (!instance || instance.region !== ctx.caller.region) {
+  if (!instance || !registry.servesRegion(instance, ctx.caller.region)) {
     throw new AwsServiceError('ResourceNotFoundException', `Identity store ${id} does not exist in Region ${ctx.caller.region}.`, 400, {
       ResourceType: 'IDENTITY_STORE',
       ResourceId: id,
     });
   }
-  const problem = registry.currentKeyProblem(instance);
+  const { account } = ctx.caller;
+  if (account !== instance.account && !instance.delegatedAdministrators.includes(account)) {
+    throw new AwsServiceError('AccessDeniedException', `${ctx.caller.arn} may not read identity store ${id} of account ${instance.account}.`);
+  }
+  const problem = registry.currentKeyProblem(instance, ctx.caller.region);
   if (problem) {
     throw new AwsServiceError('AccessDeniedException', `Identity store ${id} cannot decrypt its data with the instance's KMS key: ${problem}`, 400, {
       Reason: 'KMS_ACCESS_DENIED',
     });
   }
   return instance;
-}
-
-/** MaxResults (1–100) / NextToken paging; the token is the next index. */
-function page(entries: readonly IdentityStoreEntry[], input: Record<string, unknown>): { items: IdentityStoreEntry[]; NextToken?: string } {
-  const max = optionalInteger(input, 'MaxResults') ?? 100;
-  if (max < 1 || max > 100) throw new AwsServiceError('ValidationException', `MaxResults ${max} must be between 1 and 100.`);
-  const token = optionalString(input, 'NextToken');
-  const start = token === undefined ? 0 : Number.parseInt(token, 10);
-  if (!Number.isInteger(start) || start < 0 || start > entries.length) throw new AwsServiceError('ValidationException', `NextToken ${token} is not valid.`);
-  const items = entries.slice(start, start + max);
-  return { items, NextToken: start + items.length < entries.length ? String(start + items.length) : undefined };
 }
 
 /** Identity Store (AWSIdentityStore): ListUsers, ListGroups. */
@@ -48,7 +45,7 @@ export function identityStoreOperations(registry: InstanceRegistry): OperationTa
       target: member('IdentityStoreId'),
       handle: (input, ctx) => {
         const instance = readableStore(registry, input, ctx);
-        const { items, NextToken } = page(instance.users, input);
+        const { items, NextToken } = pageByToken(instance.users, input);
         return {
           Users: items.map((u) => ({ UserId: u.id, UserName: u.name, DisplayName: u.displayName, IdentityStoreId: instance.identityStoreId })),
           NextToken,
@@ -60,7 +57,7 @@ export function identityStoreOperations(registry: InstanceRegistry): OperationTa
       target: member('IdentityStoreId'),
       handle: (input, ctx) => {
         const instance = readableStore(registry, input, ctx);
-        const { items, NextToken } = page(instance.groups, input);
+        const { items, NextToken } = pageByToken(instance.groups, input);
         return {
           Groups: items.map((g) => ({ GroupId: g.id, DisplayName: g.displayName, IdentityStoreId: instance.identityStoreId })),
           NextToken,

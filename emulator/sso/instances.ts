@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyStore } from '../kms/key-store';
-import { parseKeyArn } from '../kms/key-store';
+import { keyArn, parseKeyArn } from '../kms/key-store';
 import type { OrganizationSeed } from '../seed';
 import { identityCenterPolicyGaps } from './identity-center-policy';
+import { InstanceRegions } from './instance-regions';
 
 export type KeyType = 'AWS_OWNED_KMS_KEY' | 'CUSTOMER_MANAGED_KEY';
 
@@ -21,8 +22,13 @@ export interface Instance {
   readonly instanceArn: string;
   readonly identityStoreId: string;
   readonly account: string;
+  /** The primary Region: where the instance was enabled and where it is managed. */
   readonly region: string;
   readonly createdDate: Date;
+  /** Accounts registered as delegated administrators: they may read the instance, not change it. */
+  readonly delegatedAdministrators: readonly string[];
+  /** Additional Regions (AddRegion / RemoveRegion). */
+  readonly regions: InstanceRegions;
   name?: string;
   /** The key the instance's data is encrypted with now (kept through UPDATING and UPDATE_FAILED). */
   encryption: EncryptionSetting;
@@ -37,7 +43,7 @@ export interface Instance {
 /**
  * Identity Center instances and the asynchronous encryption switch (UpdateInstance API reference,
  * EncryptionConfigurationDetails: UPDATING → ENABLED, or UPDATE_FAILED with EncryptionStatusReason
- * while the previous key stays in use).
+ * while the previous key stays in use), and their additional Regions.
  */
 export class InstanceRegistry {
   private readonly instances = new Map<string, Instance>();
@@ -47,6 +53,7 @@ export class InstanceRegistry {
     private readonly keys: KeyStore,
     now: () => Date,
     private readonly updateDelayMs: number,
+    regionDelayMs: number,
   ) {
     for (const s of seed.instances) {
       this.instances.set(s.instanceArn, {
@@ -56,6 +63,8 @@ export class InstanceRegistry {
         region: s.region,
         name: s.name,
         createdDate: now(),
+        delegatedAdministrators: s.delegatedAdministrators ?? [],
+        regions: new InstanceRegions(regionDelayMs),
         encryption: { keyType: 'AWS_OWNED_KMS_KEY' },
         encryptionStatus: 'ENABLED',
         users: (s.users ?? []).map((u) => ({ id: randomUUID(), name: u.userName, displayName: u.displayName })),
@@ -64,11 +73,17 @@ export class InstanceRegistry {
     }
   }
 
-  /** An instance by ARN, with any due switch settled first (so a poll never sees a stale UPDATING). */
+  /** An instance by ARN, with any due workflow settled first (so a poll never sees a stale UPDATING or ADDING). */
   get(instanceArn: string): Instance | undefined {
     const instance = this.instances.get(instanceArn);
     if (instance?.pending && Date.now() >= instance.pending.dueAt) this.settle(instance);
+    instance?.regions.settle(Date.now());
     return instance;
+  }
+
+  /** Whether the instance serves `region`: its primary Region, or an additional Region once ACTIVE. */
+  servesRegion(instance: Instance, region: string): boolean {
+    return region === instance.region || instance.regions.get(region)?.status === 'ACTIVE';
   }
 
   list(): Instance[] {
@@ -94,7 +109,7 @@ export class InstanceRegistry {
     if (!pending) return;
     clearTimeout(pending.timer);
     instance.pending = undefined;
-    const problem = pending.setting.keyType === 'CUSTOMER_MANAGED_KEY' ? this.keyProblem(instance, pending.setting.kmsKeyArn!) : undefined;
+    const problem = pending.setting.keyType === 'CUSTOMER_MANAGED_KEY' ? this.switchProblem(instance, pending.setting.kmsKeyArn!) : undefined;
     if (problem) {
       instance.encryptionStatus = 'UPDATE_FAILED';
       instance.encryptionStatusReason = problem;
@@ -106,20 +121,26 @@ export class InstanceRegistry {
   }
 
   /**
-   * Why Identity Center cannot use `kmsKeyArn` for `instance`, or undefined when it can. The same
-   * rules decide a switch and whether Identity Store reads still work (Identity Center user guide:
-   * the key must be an enabled SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key in the instance's account and
-   * Region whose policy lets the services use it).
+   * Why Identity Center cannot use `kmsKeyArn` for `instance` in `region` (default: the primary
+   * Region), or undefined when it can. The same rules decide a switch, an AddRegion and whether
+   * Identity Store reads still work (Identity Center user guide: the key must be an enabled
+   * SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key in the instance's account and Region whose policy lets
+   * the services use it; in an additional Region, the multi-Region key's replica there).
    */
-  keyProblem(instance: Instance, kmsKeyArn: string): string | undefined {
+  keyProblem(instance: Instance, kmsKeyArn: string, region = instance.region): string | undefined {
     const arn = parseKeyArn(kmsKeyArn);
     if (!arn) return `${kmsKeyArn} is not a KMS key ARN.`;
     if (arn.account !== instance.account) return `KMS key ${kmsKeyArn} is in account ${arn.account}; it must be in the instance's account ${instance.account}.`;
-    if (arn.region !== instance.region) return `KMS key ${kmsKeyArn} is in Region ${arn.region}; it must be in the instance's Region ${instance.region}.`;
+    if (arn.region !== region) return `KMS key ${kmsKeyArn} is in Region ${arn.region}; it must be in the instance's Region ${region}.`;
     const key = this.keys.peek(kmsKeyArn);
-    if (!key || key.arn !== kmsKeyArn) return `KMS key ${kmsKeyArn} was not found.`;
+    if (!key) {
+      return region === instance.region
+        ? `KMS key ${kmsKeyArn} was not found.`
+        : `KMS key ${kmsKeyArn} was not found: the multi-Region key has no replica in ${region}.`;
+    }
     if (key.state === 'Disabled') return `KMS key ${kmsKeyArn} is disabled.`;
-    if (key.state === 'PendingDeletion') return `KMS key ${kmsKeyArn} is pending deletion.`;
+    if (key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion') return `KMS key ${kmsKeyArn} is pending deletion.`;
+    if (key.state === 'Creating') return `KMS key ${kmsKeyArn} is still being created (KeyState Creating).`;
     if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.keyUsage !== 'ENCRYPT_DECRYPT') {
       return `KMS key ${kmsKeyArn} is ${key.keySpec} / ${key.keyUsage}; IAM Identity Center needs a SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key.`;
     }
@@ -128,14 +149,35 @@ export class InstanceRegistry {
     return undefined;
   }
 
-  /** Undefined while the instance's current key works; otherwise why its data cannot be read. */
-  currentKeyProblem(instance: Instance): string | undefined {
-    return instance.encryption.keyType === 'CUSTOMER_MANAGED_KEY' ? this.keyProblem(instance, instance.encryption.kmsKeyArn!) : undefined;
+  /**
+   * Why a switch to `kmsKeyArn` fails, or undefined: the key must work in the primary Region and,
+   * in every additional Region, be multi-Region with a working replica there (Identity Center user
+   * guide, "Replicate IAM Identity Center to an additional Region", step 1).
+   */
+  switchProblem(instance: Instance, kmsKeyArn: string): string | undefined {
+    const primary = this.keyProblem(instance, kmsKeyArn);
+    if (primary) return primary;
+    for (const { name } of instance.regions.list().filter((r) => r.status !== 'REMOVING')) {
+      const problem = this.keyProblem(instance, regionalKeyArn(kmsKeyArn, name), name);
+      if (problem) return `In additional Region ${name}: ${problem}`;
+    }
+    return undefined;
+  }
+
+  /** Undefined while the instance's current key works in `region`; otherwise why its data cannot be read there. */
+  currentKeyProblem(instance: Instance, region = instance.region): string | undefined {
+    if (instance.encryption.keyType !== 'CUSTOMER_MANAGED_KEY') return undefined;
+    return this.keyProblem(instance, regionalKeyArn(instance.encryption.kmsKeyArn!, region), region);
   }
 
   /** Stops pending timers (emulator shutdown). */
   dispose(): void {
     for (const instance of this.instances.values()) if (instance.pending) clearTimeout(instance.pending.timer);
   }
+}
 
+/** The ARN a multi-Region key has in `region` (same account and key id; KMS developer guide, "Multi-Region keys"). */
+export function regionalKeyArn(kmsKeyArn: string, region: string): string {
+  const arn = parseKeyArn(kmsKeyArn);
+  return arn ? keyArn({ account: arn.account, region }, arn.keyId) : kmsKeyArn;
 }

@@ -1,28 +1,15 @@
-import { member, type OperationContext, type OperationTable } from '../operation';
-import { AwsServiceError, optionalString, requireString } from '../service-error';
+import { member, type OperationTable } from '../operation';
+import { AwsServiceError, optionalString } from '../service-error';
+import { findInstance, regionsMetadata, seconds } from './instance-access';
 import type { Instance, InstanceRegistry, KeyType } from './instances';
 
-// UpdateInstance / EncryptionConfiguration API references: the instance ARN and key ARN patterns.
-// A key ARN only — an alias ARN does not match, which is how AWS rejects it.
-const INSTANCE_ARN = /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
+// UpdateInstance / EncryptionConfiguration API references: the key ARN pattern. A key ARN only —
+// an alias ARN does not match, which is how AWS rejects it.
 const KMS_KEY_ARN = /^arn:aws(-[a-z]{1,5}){0,3}:kms:([a-z]{2,}(-[a-z0-9]+)+):[0-9]{12}:key\/(mrk-[a-f0-9]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const KEY_TYPES: readonly KeyType[] = ['AWS_OWNED_KMS_KEY', 'CUSTOMER_MANAGED_KEY'];
 
-const seconds = (date: Date): number => date.getTime() / 1000;
-
 function validation(message: string): AwsServiceError {
   return new AwsServiceError('ValidationException', message);
-}
-
-/** The instance named by InstanceArn, visible from the caller's Region. */
-function findInstance(registry: InstanceRegistry, input: Record<string, unknown>, ctx: OperationContext): Instance {
-  const arn = requireString(input, 'InstanceArn');
-  if (!INSTANCE_ARN.test(arn)) throw validation(`InstanceArn ${arn} does not match arn:aws:sso:::instance/ssoins-<16 characters>.`);
-  const instance = registry.get(arn);
-  if (!instance || instance.region !== ctx.caller.region) {
-    throw new AwsServiceError('ResourceNotFoundException', `Instance ${arn} does not exist in Region ${ctx.caller.region}.`);
-  }
-  return instance;
 }
 
 function metadata(instance: Instance): Record<string, unknown> {
@@ -35,17 +22,22 @@ function metadata(instance: Instance): Record<string, unknown> {
     CreatedDate: seconds(instance.createdDate),
     Status: 'ACTIVE',
     PrimaryRegion: instance.region,
+    Regions: regionsMetadata(instance),
   };
 }
 
 /** SSO Admin (SWBExternalService): ListInstances, DescribeInstance, UpdateInstance. */
 export function ssoAdminOperations(registry: InstanceRegistry): OperationTable {
   return {
-    // ListInstances API reference: the instances of the caller's account in this Region.
+    // ListInstances API reference: the instances of the caller's account (or that it is a delegated
+    // administrator of) served in this Region.
     ListInstances: {
       mutating: false,
       handle: (_input, ctx) => ({
-        Instances: registry.list().filter((i) => i.account === ctx.caller.account && i.region === ctx.caller.region).map(metadata),
+        Instances: registry
+          .list()
+          .filter((i) => (i.account === ctx.caller.account || i.delegatedAdministrators.includes(ctx.caller.account)) && registry.servesRegion(i, ctx.caller.region))
+          .map(metadata),
       }),
     },
 
@@ -55,7 +47,7 @@ export function ssoAdminOperations(registry: InstanceRegistry): OperationTable {
       mutating: false,
       target: member('InstanceArn'),
       handle: (input, ctx) => {
-        const instance = findInstance(registry, input, ctx);
+        const instance = findInstance(registry, input, ctx, 'read');
         return {
           ...metadata(instance),
           EncryptionConfigurationDetails: {
@@ -70,15 +62,15 @@ export function ssoAdminOperations(registry: InstanceRegistry): OperationTable {
 
     // UpdateInstance API reference: EncryptionConfiguration.KeyType is required; KmsKeyArn is
     // required for CUSTOMER_MANAGED_KEY and must be absent for AWS_OWNED_KMS_KEY; a second update
-    // while the first is UPDATING is a ConflictException. The switch itself is asynchronous.
+    // while the first is UPDATING is a ConflictException. The switch itself is asynchronous. An
+    // instance with additional Regions needs a multi-Region key (checked here) with a ready replica
+    // in each of them (checked when the switch settles: UPDATE_FAILED otherwise), and no Region
+    // workflow may be in progress (one workflow at a time).
     UpdateInstance: {
       mutating: true,
       target: member('InstanceArn'),
       handle: (input, ctx) => {
-        const instance = findInstance(registry, input, ctx);
-        if (instance.account !== ctx.caller.account) {
-          throw new AwsServiceError('AccessDeniedException', `Only the owner account ${instance.account} can update ${instance.instanceArn}.`);
-        }
+        const instance = findInstance(registry, input, ctx, 'manage');
         const name = optionalString(input, 'Name');
         const config = input.EncryptionConfiguration as { KeyType?: unknown; KmsKeyArn?: unknown } | undefined;
         if (config === undefined && name === undefined) throw validation('UpdateInstance needs EncryptionConfiguration or Name.');
@@ -101,6 +93,7 @@ export function ssoAdminOperations(registry: InstanceRegistry): OperationTable {
           if (instance.encryptionStatus === 'UPDATING') {
             throw new AwsServiceError('ConflictException', `The encryption configuration of ${instance.instanceArn} is being updated; wait until EncryptionStatus leaves UPDATING.`);
           }
+          assertFitsRegions(instance, keyType, kmsKeyArn);
           registry.beginSwitch(instance, { keyType, kmsKeyArn: keyType === 'CUSTOMER_MANAGED_KEY' ? (kmsKeyArn as string) : undefined });
         }
         if (name !== undefined) instance.name = name;
@@ -108,4 +101,18 @@ export function ssoAdminOperations(registry: InstanceRegistry): OperationTable {
       },
     },
   };
+}
+
+/** An instance replicated to other Regions cannot go back to an AWS owned key or to a single-Region key. */
+function assertFitsRegions(instance: Instance, keyType: KeyType, kmsKeyArn: unknown): void {
+  const busy = instance.regions.inProgress();
+  if (busy) throw new AwsServiceError('ConflictException', `Region ${busy.name} of ${instance.instanceArn} is ${busy.status}; wait for that workflow to complete.`);
+  const additional = instance.regions.list().map((r) => r.name);
+  if (additional.length === 0) return;
+  if (keyType === 'AWS_OWNED_KMS_KEY') {
+    throw validation(`${instance.instanceArn} is replicated to ${additional.join(', ')}, which needs a multi-Region customer managed KMS key; remove those Regions before switching to an AWS owned key.`);
+  }
+  if (!/:key\/mrk-/.test(String(kmsKeyArn))) {
+    throw validation(`${String(kmsKeyArn)} is a single-Region KMS key; ${instance.instanceArn} is replicated to ${additional.join(', ')} and needs a multi-Region key with a replica in each of them.`);
+  }
 }

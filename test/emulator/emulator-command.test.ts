@@ -82,6 +82,11 @@ describe('organization seeds', () => {
       [{ ...DEFAULT_SEED, instances: [{ ...DEFAULT_SEED.instances[0]!, account: '333333333333' }] }, /instances\.0\.account: 333333333333 is not in accounts/],
       [{ ...DEFAULT_SEED, extra: true }, /extra/],
       [{ ...DEFAULT_SEED, principals: [{ accessKeyId: 'AKIAEXAMPLE00000001', arn: 'bob' }] }, /principals\.0\.arn/],
+      [{ ...DEFAULT_SEED, roles: [{ arn: 'arn:aws:iam::111111111111:user/not-a-role', trustedPrincipals: ['*'] }] }, /roles\.0\.arn: must be an IAM role ARN/],
+      [{ ...DEFAULT_SEED, roles: [{ arn: 'arn:aws:iam::333333333333:role/r', trustedPrincipals: ['*'] }] }, /roles\.0\.arn: account 333333333333 is not in accounts/],
+      [{ ...DEFAULT_SEED, roles: [{ arn: 'arn:aws:iam::111111111111:role/r', trustedPrincipals: [] }] }, /roles\.0\.trustedPrincipals/],
+      [{ ...DEFAULT_SEED, roles: [{ arn: 'arn:aws:iam::111111111111:role/r', trustedPrincipals: ['*'], maxSessionDurationSeconds: 60 }] }, /roles\.0\.maxSessionDurationSeconds/],
+      [{ ...DEFAULT_SEED, instances: [{ ...DEFAULT_SEED.instances[0]!, delegatedAdministrators: ['333333333333'] }] }, /instances\.0\.delegatedAdministrators\.0: 333333333333 is not in accounts/],
     ];
     for (const [seed, message] of cases) expect(() => parseSeed(seed, 'seed.json')).toThrow(message);
     expect(() => parseSeedJson('{', 'seed.json')).toThrow(/seed\.json: not valid JSON/);

@@ -1,5 +1,5 @@
 import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startEmulator, type Emulator } from '../../emulator';
 import { MANAGEMENT, MEMBER, REGION, clientsFor, rejectionOf, useEmulator } from './harness';
 
@@ -152,6 +152,44 @@ describe('control endpoint (for child processes)', () => {
     expect(await (await control(`keys?account=${MANAGEMENT}&region=${REGION}`)).json()).toContain(key.Arn);
     expect(await (await control(`keys/${encodeURIComponent(key.Arn!)}`)).json()).toMatchObject({ keyArn: key.Arn, keyState: 'Enabled' });
     expect((await control('keys/nope')).status).toBe(404);
+  });
+
+  it('GIVEN POST clock THEN the emulator clock moves forward (a deletion waiting period passes) and GET clock reads it; bad input is 400', async () => {
+    const key = (await ctx.aws.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    const { DeletionDate } = await ctx.aws.kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
+    const before = ((await (await control('clock')).json()) as { now: string }).now;
+    const moved = (await (await control('clock', { method: 'POST', body: { advanceDays: 7 } })).json()) as { now: string };
+    expect(new Date(moved.now).getTime() - new Date(before).getTime()).toBeGreaterThanOrEqual(7 * 86_400_000);
+    expect(new Date(moved.now) >= DeletionDate!).toBe(true);
+    expect((await rejectionOf(ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId })))).name).toBe('NotFoundException');
+    expect((await control('clock', { method: 'POST', body: { advanceMs: 1, advanceDays: 1 } })).status).toBe(400);
+    expect((await control('clock', { method: 'POST', body: { advanceMs: -5 } })).status).toBe(400);
+  });
+
+  it('GIVEN POST roles THEN a child process can let a principal assume a role; bad input is 400', async () => {
+    const role = `arn:aws:iam::${MEMBER}:role/from-control`;
+    expect((await control('roles', { method: 'POST', body: { arn: role, trustedPrincipals: [MANAGEMENT] } })).status).toBe(204);
+    const out = await ctx.aws.sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'child' }));
+    expect(out.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/from-control/child`);
+    expect((await control('roles', { method: 'POST', body: { arn: role, trustedPrincipals: [] } })).status).toBe(400);
+    expect((await control('roles', { method: 'POST', body: { arn: 'arn:aws:iam::1:role/x', trustedPrincipals: ['*'] } })).status).toBe(400);
+  });
+
+  it('GIVEN calls in two Regions and accounts THEN every call log entry has its Region, account and caller, and GET calls filters by them', async () => {
+    ctx.emu.addPrincipal('AKIAMEMBERLOG000001', `arn:aws:iam::${MEMBER}:user/logger`);
+    await ctx.aws.kms.send(new ListKeysCommand({}));
+    await clientsFor(ctx.emu, { region: 'eu-west-1' }).kms.send(new ListKeysCommand({}));
+    await clientsFor(ctx.emu, { region: 'eu-west-1', accessKeyId: 'AKIAMEMBERLOG000001' }).kms.send(new CreateKeyCommand({}));
+    expect(ctx.emu.callLog().map((c) => [c.operation, c.region, c.account, c.caller])).toEqual([
+      ['ListKeys', REGION, MANAGEMENT, `arn:aws:iam::${MANAGEMENT}:user/operator`],
+      ['ListKeys', 'eu-west-1', MANAGEMENT, `arn:aws:iam::${MANAGEMENT}:user/operator`],
+      ['CreateKey', 'eu-west-1', MEMBER, `arn:aws:iam::${MEMBER}:user/logger`],
+    ]);
+    const inEu = (await (await control('calls?region=eu-west-1')).json()) as { operation: string }[];
+    expect(inEu.map((c) => c.operation)).toEqual(['ListKeys', 'CreateKey']);
+    const memberMutations = (await (await control(`calls?account=${MEMBER}&mutating=true&service=kms`)).json()) as { operation: string }[];
+    expect(memberMutations.map((c) => c.operation)).toEqual(['CreateKey']);
+    expect(await (await control('calls?operation=DescribeKey')).json()).toEqual([]);
   });
 
   it('GIVEN bad control input or an unknown route THEN 400 / 404 with a message', async () => {

@@ -17,12 +17,18 @@ export interface Clients {
   readonly sts: STSClient;
 }
 
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
 /** The real SDK v3 clients pointed at the emulator; one attempt, so every error surfaces. */
-export function clientsFor(emu: Emulator, options: { region?: string; accessKeyId?: string } = {}): Clients {
+export function clientsFor(emu: Emulator, options: { region?: string; accessKeyId?: string; credentials?: Credentials } = {}): Clients {
   const config = {
     endpoint: emu.endpoint,
     region: options.region ?? REGION,
-    credentials: { accessKeyId: options.accessKeyId ?? 'AKIAOPERATOR0000001', secretAccessKey: 'emulator-secret' },
+    credentials: options.credentials ?? { accessKeyId: options.accessKeyId ?? 'AKIAOPERATOR0000001', secretAccessKey: 'emulator-secret' },
     maxAttempts: 1,
   };
   return { kms: new KMSClient(config), sso: new SSOAdminClient(config), identityStore: new IdentitystoreClient(config), sts: new STSClient(config) };
@@ -46,6 +52,19 @@ export function useEmulator(options: EmulatorOptions = {}): { readonly emu: Emul
       return holder.aws!;
     },
   };
+}
+
+/**
+ * Polls `read` until `done` holds (bounded), for the emulator's short asynchronous workflows
+ * (a replica's Creating state, an on-demand rotation, an Identity Center Region or switch).
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`still waiting for ${what} after 400 polls`);
 }
 
 /** Resolves to the rejection of `promise` (fails the test if it resolves). */

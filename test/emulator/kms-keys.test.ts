@@ -99,8 +99,10 @@ describe('KMS key states', () => {
     expect(out).toMatchObject({ KeyId: key.Arn, KeyState: 'PendingDeletion', PendingWindowInDays: 7 });
     expect(out.DeletionDate!.getTime()).toBeGreaterThanOrEqual(before + 7 * 86_400_000 - 1000);
     const described = (await ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!;
-    expect(described).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false, PendingDeletionWindowInDays: 7 });
+    expect(described).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false });
     expect(described.DeletionDate).toEqual(out.DeletionDate);
+    // KeyMetadata reference: PendingDeletionWindowInDays is present only while PendingReplicaDeletion.
+    expect(described.PendingDeletionWindowInDays).toBeUndefined();
   });
 
   it('GIVEN a key pending deletion THEN every state change and use is KMSInvalidStateException worded like AWS', async () => {
