@@ -67,7 +67,7 @@ export interface StageDefinition {
 }
 
 export interface EngineOptions {
-  /** Identity Center poll: first delay and ceiling (ms; the delay doubles), and the overall timeout. */
+  /** Identity Center poll overrides (tests, demo): shortest and longest wait (ms), overall timeout; defaults in pipeline/identity-center/poll-schedule.ts. */
   readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
   /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
   readonly extraApprovalsDir?: string;
