@@ -15,9 +15,9 @@
  *
  * Politeness: IAM Identity Center APIs share one throttle limit of 20 transactions per second per
  * account (Identity Center user guide, "Quotas", throttle limits). The floor keeps one waiter at 2
- * DescribeInstance calls per second at most (a tenth of that budget), for the first 3.3 s only;
- * after a minute it is one call per 9 s, and never more often than one per `capMs` (15 s) beyond
- * 100 s.
+ * DescribeInstance calls per second at most (a tenth of that budget), and only for the first
+ * 3.3 s; after a minute it is one call per 8–9 s, and from 100 s on one per 13.5–15 s (the cap,
+ * less jitter).
  */
 import { KeyrotorError } from '../errors';
 
