@@ -94,7 +94,7 @@ export interface StageCatalogEntry {
 }
 
 export interface EngineOptions {
-  /** Identity Center poll overrides (tests); the schedule's defaults live in pipeline/identity-center. */
+  /** Identity Center poll overrides (tests, demo): shortest and longest wait (ms), overall timeout; defaults in pipeline/identity-center/poll-schedule.ts. */
   readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
   /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
   readonly extraApprovalsDir?: string;

@@ -1,7 +1,7 @@
 /**
  * switch-identity-center — UpdateInstance with EncryptionConfiguration only (a key ARN, never an
- * alias ARN), then poll DescribeInstance with backoff until ENABLED (the driver shared with the
- * Terraform helper, pipeline/identity-center). UPDATE_FAILED keeps the old
+ * alias ARN), then poll DescribeInstance on the shared schedule until ENABLED (the driver shared with
+ * the Terraform helper, pipeline/identity-center). UPDATE_FAILED keeps the old
  * key in use (Identity Center's own behaviour): the stage points the alias back, leaves the old key
  * untouched, and fails showing EncryptionStatusReason.
  */
@@ -49,9 +49,9 @@ async function ensureEncryption(ctx: StageContext, stage: string, target: Identi
   const detail = { keyType: target.keyType, ...(target.keyType === 'CUSTOMER_MANAGED_KEY' ? { kmsKeyArn: target.kmsKeyArn } : {}) };
   try {
     const result = await ensureIdentityCenterEncryption(ctx.clients, instanceArn, target, {
-      initialDelayMs: poll.initialMs ?? 500,
-      maxDelayMs: poll.maxMs ?? 15_000,
-      timeoutMs: poll.timeoutMs ?? 15 * 60_000,
+      // The schedule's defaults live in pipeline/identity-center/poll-schedule.ts; these only override.
+      schedule: { floorMs: poll.initialMs, capMs: poll.maxMs },
+      timeoutMs: poll.timeoutMs,
       sleep: ctx.sleep,
       now: () => ctx.now().getTime(),
       log: (line) => ctx.progress(line),

@@ -9,7 +9,7 @@ import { IDENTITY_CENTER, keyring } from './helpers';
 // End to end through the real SDK against the local emulator (a test double of SSO Admin and KMS).
 const credentials = { accessKeyId: 'AKIAOPERATOR0000001', secretAccessKey: 'emulator-secret' };
 const ic = keyring({ name: 'identity-center', identityCenter: IDENTITY_CENTER, keyUsers: [] });
-const fast = { initialDelayMs: 10, maxDelayMs: 40, timeoutMs: 20_000 };
+const fast = { schedule: { floorMs: 10, capMs: 40 }, timeoutMs: 20_000 };
 
 let emu: Emulator;
 let kms: KMSClient;

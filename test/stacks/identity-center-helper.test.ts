@@ -2,6 +2,7 @@ import { DescribeInstanceCommand, UpdateInstanceCommand, type SSOAdminClient } f
 import { parseDesiredEncryption } from '../../scripts/ic-helper/desired';
 import { ensureIdentityCenterEncryption } from '../../pipeline/identity-center/ensure-encryption';
 import { IdentityCenterEncryptionError } from '../../pipeline/identity-center/errors';
+import { runHelper } from '../../scripts/identity-center-helper';
 
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
 const KEY = 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -36,7 +37,7 @@ function fakeSsoAdmin(script: Details[]) {
   return { client: { send } as unknown as Pick<SSOAdminClient, 'send'>, updates, describes: () => describes };
 }
 
-const noWait = { sleep: async () => undefined, initialDelayMs: 1, maxDelayMs: 1 };
+const noWait = { sleep: async () => undefined };
 
 describe('ensureIdentityCenterEncryption', () => {
   test('GIVEN the instance is already ENABLED on the desired key WHEN ensured THEN no UpdateInstance is sent', async () => {
@@ -54,7 +55,7 @@ describe('ensureIdentityCenterEncryption', () => {
       { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: KEY, EncryptionStatus: 'ENABLED' },
     ]);
     const result = await ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, noWait);
-    expect(result).toEqual({ changed: true, polls: 4 });
+    expect(result).toMatchObject({ changed: true, polls: 4 });
     expect(fake.updates).toEqual([
       { InstanceArn: INSTANCE, EncryptionConfiguration: { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: KEY } },
     ]);
@@ -95,8 +96,6 @@ describe('ensureIdentityCenterEncryption', () => {
     const fake = fakeSsoAdmin([{ KeyType: 'AWS_OWNED_KMS_KEY', EncryptionStatus: 'ENABLED' }, { EncryptionStatus: 'UPDATING' }]);
     const attempt = ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, {
       timeoutMs: 60_000,
-      initialDelayMs: 1_000,
-      maxDelayMs: 8_000,
       now: () => clock,
       sleep: async (ms) => {
         clock += ms;
@@ -106,21 +105,65 @@ describe('ensureIdentityCenterEncryption', () => {
     expect(fake.updates).toHaveLength(1);
   });
 
-  test('WHEN polling THEN the delay doubles up to the cap (backoff, never a busy loop)', async () => {
+  test('WHEN polling THEN each wait comes from the shared poll schedule, counted from the UpdateInstance\'s answer (never a busy loop)', async () => {
+    let clock = 0;
     const delays: number[] = [];
+    const fake = fakeSsoAdmin([
+      { KeyType: 'AWS_OWNED_KMS_KEY', EncryptionStatus: 'ENABLED' },
+      ...Array.from({ length: 12 }, () => ({ EncryptionStatus: 'UPDATING' })),
+      { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: KEY, EncryptionStatus: 'ENABLED' },
+    ]);
+    const result = await ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, {
+      now: () => clock,
+      random: () => 0,
+      update: async () => {
+        clock += 300; // the UpdateInstance round trip is not part of the wait
+      },
+      sleep: async (ms) => {
+        delays.push(ms);
+        clock += ms;
+      },
+    });
+    // 15% of the time waited, never under 500 ms: 0.5 s × 7 (to 3.5 s), then 525, 603, …
+    expect(delays).toEqual([500, 500, 500, 500, 500, 500, 500, 525, 603, 694, 798, 918, 1055]);
+    expect(result).toEqual({ changed: true, polls: 14, waitedMs: delays.reduce((a, b) => a + b, 0) });
+  });
+
+  test('GIVEN a schedule override WHEN polling THEN it replaces only the fields it sets', async () => {
+    const delays: number[] = [];
+    const fake = fakeSsoAdmin([{ EncryptionStatus: 'UPDATING' }, { EncryptionStatus: 'UPDATING' }, { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: KEY, EncryptionStatus: 'ENABLED' }]);
+    await ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, {
+      schedule: { floorMs: 10, capMs: undefined },
+      now: () => 0,
+      random: () => 0,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    expect(delays).toEqual([10, 10]);
+  });
+
+  test('GIVEN a bad schedule override or timeout WHEN ensured THEN it is refused before any call, naming the value', async () => {
+    const fake = fakeSsoAdmin([{ EncryptionStatus: 'UPDATING' }]);
+    const desired = { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY } as const;
+    await expect(ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, desired, { ...noWait, schedule: { floorMs: 0 } })).rejects.toThrow(/floorMs 0 must be a positive number/);
+    await expect(ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, desired, { ...noWait, timeoutMs: Number.NaN })).rejects.toThrow(/the wait timeout NaN ms is not a positive number/);
+    expect(fake.describes()).toBe(0);
+  });
+
+  test('WHEN the status stays UPDATING for many polls THEN progress says so once, then reports the wait', async () => {
+    const lines: string[] = [];
     const fake = fakeSsoAdmin([
       { KeyType: 'AWS_OWNED_KMS_KEY', EncryptionStatus: 'ENABLED' },
       ...Array.from({ length: 5 }, () => ({ EncryptionStatus: 'UPDATING' })),
       { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: KEY, EncryptionStatus: 'ENABLED' },
     ]);
-    await ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, {
-      initialDelayMs: 100,
-      maxDelayMs: 800,
-      sleep: async (ms) => {
-        delays.push(ms);
-      },
-    });
-    expect(delays).toEqual([100, 200, 400, 800, 800, 800]);
+    await ensureIdentityCenterEncryption({ ssoAdmin: fake.client }, INSTANCE, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: KEY }, { ...noWait, log: (line) => lines.push(line) });
+    expect(lines).toEqual([
+      `switching from AWS_OWNED_KMS_KEY (ENABLED) to ${KEY}`,
+      'status UPDATING; waiting',
+      expect.stringMatching(new RegExp(`^ENABLED on ${KEY} after \\d+\\.\\d s \\(7 DescribeInstance calls\\)$`)),
+    ]);
   });
 });
 
@@ -142,5 +185,24 @@ describe('parseDesiredEncryption', () => {
     expect(parse('CUSTOMER_MANAGED_KEY', 'key/1234')).toThrow(/is not a KMS key ARN/);
     expect(parse('AWS_OWNED_KMS_KEY', KEY)).toThrow(/was given with --key-type AWS_OWNED_KMS_KEY/);
     expect(parse('CMK', KEY)).toThrow(/"CMK" is not AWS_OWNED_KMS_KEY or CUSTOMER_MANAGED_KEY/);
+  });
+});
+
+describe('the helper CLI\'s --timeout-seconds', () => {
+  test.each(['15m', '0', '-5', ''])('GIVEN --timeout-seconds %p WHEN run THEN it exits 2 naming the option, before any AWS call', async (value) => {
+    const errors: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    try {
+      // An endpoint nothing listens on: reaching AWS would fail differently (exit 3).
+      const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' };
+      const code = await runHelper(['node', 'helper', '--instance-arn', INSTANCE, '--key-type', 'AWS_OWNED_KMS_KEY', '--region', 'us-east-1', '--timeout-seconds', value], env);
+      expect(code).toBe(2);
+      expect(errors.join('')).toContain(`--timeout-seconds ${JSON.stringify(value)} is not a positive number of seconds`);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });
