@@ -5,12 +5,14 @@
  */
 import type { Config, KeyRingConfig } from '../config/types';
 import type { Ledger } from '../ledger/types';
-import type { Run, StageRecord, StateStore, MutationRecord } from '../state/types';
+import type { InitiatorIdentity, Run, StageRecord, StateStore, MutationRecord } from '../state/types';
 import type { AwsClients } from '../aws/clients';
 import { KeyrotorError, StateError } from '../errors';
 import { digestOf } from '../canonical-json';
 import { callAws } from '../aws/call';
-import { buildPlan, newRun, newRunId } from './run-factory';
+import { buildPlan, kindNeedsApprovals, newRun, newRunId } from './run-factory';
+import { assertBarUnchanged, barInputs } from '../approvals/bar';
+import { evidenceAuditDetail, startAuditDetail } from '../approvals/chain';
 import { stageByName, type StartableKind } from './stage-lists';
 import { findKeyring, loadRun } from './lookup';
 
@@ -27,6 +29,13 @@ export interface EngineDeps {
   readonly clientsFor: (keyring: KeyRingConfig) => AwsClients;
   /** Operator identity (recorded as initiator and actor). */
   readonly actor: string;
+  /**
+   * Who is starting a run, in approver terms (pipeline/approvals/initiator.ts): called by `start`
+   * with the run's id and plan before anything is written; may sign the start with the operator's
+   * key, and throws to refuse a run nobody could approve. Absent: the run records no identity and
+   * its gate counts no approval.
+   */
+  readonly identifyInitiator?: (draft: { readonly runId: string; readonly plan: Run['plan']; readonly planDigest: string }) => Promise<InitiatorIdentity>;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly progress?: (event: ProgressEvent) => void;
@@ -86,13 +95,17 @@ export class Engine {
     const { config, store, actor } = this.deps;
     const keyring = findKeyring(config, keyringName);
     const ledger = await store.getLedger(keyring.name);
-    const plan = buildPlan(kind, keyring, ledger, target);
+    // Runs that delete through the gate record the bar their approvers sign for (allowed_signers contents included).
+    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
     const now = this.now();
-    const run = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const drafted = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const initiatorIdentity = await this.deps.identifyInitiator?.({ runId: drafted.id, plan, planDigest: drafted.planDigest });
+    const run = initiatorIdentity ? { ...drafted, initiatorIdentity } : drafted;
     await this.takeLease(keyring.name, run.id);
     this.crash('before-write:run');
     const saved = await store.putRun(run);
-    await this.audit('run.start', saved, { kind, planDigest: saved.planDigest, oldKeyArn: plan.oldKeyArn });
+    // The gate holds the run's initiator and plan against this entry (pipeline/approvals/chain.ts).
+    await this.audit('run.start', saved, startAuditDetail(saved));
     return saved;
   }
 
@@ -114,6 +127,8 @@ export class Engine {
       });
     }
     const keyring = findKeyring(this.deps.config, run.keyring);
+    // A run keeps the bar its approvers sign for: a changed config stops it (exit 2) until replanned.
+    await assertBarUnchanged(run, this.deps.config, keyring);
     await this.takeLease(run.keyring, run.id);
     const executed: string[] = [];
     for (;;) {
@@ -256,6 +271,11 @@ export class Engine {
         const next = change(get());
         if (next === get()) return next;
         const withDigest = next.plan === get().plan ? next : { ...next, planDigest: digestOf(next.plan) };
+        // What the gate reads goes through the audit chain first (write-ahead): a resume redoes both.
+        if (withDigest.planDigest !== get().planDigest) await this.audit('run.plan', withDigest, { stage: stageName(), planDigest: withDigest.planDigest });
+        if (withDigest.evidenceDigest !== get().evidenceDigest) {
+          await this.audit('run.evidence', withDigest, { stage: stageName(), ...evidenceAuditDetail(withDigest) });
+        }
         set(await this.saveRun(withDigest));
         return get();
       },

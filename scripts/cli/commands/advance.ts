@@ -2,7 +2,7 @@ import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
 /** `rotate advance RUN`: runs stages until one needs time or people, fails, or the run completes. */
-export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string }> = async (ctx, options, args) => {
+export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string; approvalsDir?: string }> = async (ctx, options, args) => {
   const { findKeyring, loadRun } = await import('../../../pipeline/engine/engine');
   const { advanceAndReport, printRun, withSession } = await import('./run-support');
   return withSession(ctx, async (session) => {
@@ -20,7 +20,7 @@ export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string }> = async 
       throw new KeyrotorError(`--stage-limit must be a whole number of at least 1, got "${options.stageLimit}"`, { fault: 'operator', nextStep: 'e.g. `rotate advance RUN --stage-limit 1`' });
     }
     try {
-      await advanceAndReport(ctx, session, keyring, current, limit);
+      await advanceAndReport(ctx, session, keyring, current, limit, options.approvalsDir ? { approvalsDir: options.approvalsDir } : {});
     } catch (error) {
       // Show where the run stands before the error and its next step.
       printRun(ctx, await loadRun(session.store, current.id));
