@@ -37,7 +37,7 @@ export async function openSession(ctx: CliContext): Promise<Session> {
     config,
     store,
     clientsFor,
-    actorFor: async (keyring) => ctx.env.KEYROTOR_OPERATOR ?? (await describeCaller(clientsFor(keyring))).arn,
+    actorFor: async (keyring) => ctx.env.KEYROTOR_OPERATOR || (await describeCaller(clientsFor(keyring))).arn,
     callerArn: async (keyring) => (await describeCaller(clientsFor(keyring))).arn,
     close: () => store.close(),
   };

@@ -46,7 +46,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     out(`emulator (a local test double of KMS, SSO Admin, Identity Store, STS) on ${emulator.endpoint}`);
     const ws = await createDemoWorkspace(dir);
-    out(`workspace ${dir}: config ${path.basename(ws.configPath)}, state in ${path.relative(dir, ws.stateDir)}/, approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
+    out(`workspace ${dir}: config ${path.basename(ws.configPath)}, state in ${path.relative(dir, ws.stateDir)}/, operator ${ws.operator} (signs each start), approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
     const config = loadConfig(ws.configPath);
     const store = await openStateStore(config.state);
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIADEMOOPERATOR', AWS_SECRET_ACCESS_KEY: 'demo' };

@@ -361,3 +361,21 @@ describe('the signing key, checked before anything is shown', () => {
     expect(() => checkListed(key, 'boss@corp.example', signers(), new Date(), 'allowed_signers')).toThrow('names mallory@corp.example, not boss@corp.example');
   });
 });
+
+describe('rotate replan re-binds a run', () => {
+  it('GIVEN a longer soak in the config THEN the soak and the gate run again; the plan digest moves', async () => {
+    const { replannedRun } = await import('../../pipeline/approvals/replan');
+    const text = `${lab.line('alice', 'alice@example.com')}\n`;
+    const base = makeRun({ signers: text, plan: { stages: ['preflight', 'soak', 'approval-gate', 'schedule-deletion'] } });
+    const run = { ...base, stages: base.plan.stages.map((name) => ({ name, status: name === 'schedule-deletion' ? 'pending' as const : name === 'approval-gate' ? 'waiting' as const : 'done' as const, attempts: 1, mutations: [], endedAt: 'x', summary: 's' })) };
+    const next = replannedRun(run, keyringConfig('/x', { minimumSoakHours: 48 }), { allowedSignersText: text, allowedSignersFile: 'approvers/allowed_signers', people: [] });
+    expect(next.reopened).toEqual(['soak', 'approval-gate']);
+    expect(next.run.stages.map((s) => s.status)).toEqual(['done', 'pending', 'pending', 'pending']);
+    expect(next.run.stages[1]).not.toHaveProperty('endedAt');
+    expect(next.run.plan.minimumSoakHours).toBe(48);
+    expect(next.run.planDigest).not.toBe(run.planDigest);
+    const same = replannedRun(run, keyringConfig('/x', { quorum: 1 }), { allowedSignersText: text, allowedSignersFile: 'approvers/allowed_signers', people: [] });
+    expect(same.reopened).toEqual(['approval-gate']);
+    expect(same.run.plan.approvals!.quorum).toBe(1);
+  });
+});

@@ -16,7 +16,7 @@ export const run: CommandRun = async (ctx, _options, args) => {
   try {
     const current = await loadRun(store, args[0]!);
     const keyring = findKeyring(config, current.keyring);
-    const actor = ctx.env.KEYROTOR_OPERATOR ?? ctx.env.USER ?? 'unknown operator';
+    const actor = ctx.env.KEYROTOR_OPERATOR || ctx.env.USER || 'unknown operator';
     const result = await replan(store, config, keyring, current, actor, new Date());
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ runId: current.id, changes: result.changes, reopened: result.reopened, planDigest: result.run.planDigest }, null, 2));
