@@ -48,6 +48,13 @@ function refuse(message: string, nextStep: string): never {
 const PRIVATE_KEY = /^-----BEGIN (OPENSSH|RSA|EC|DSA|ENCRYPTED)? ?PRIVATE KEY-----/;
 const PUBLIC_LINE = /^(ssh-[a-z0-9-]+(?:@openssh\.com)?|ecdsa-sha2-nistp\d+(?:-cert-v01@openssh\.com)?|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)(?:-cert-v01)?@openssh\.com|rsa-sha2-\d+(?:-cert-v01@openssh\.com)?)\s+([A-Za-z0-9+/=]+)(?:\s+(.*))?$/;
 
+/** The key type a certificate type certifies: `ssh-ed25519-cert-v01@openssh.com` → `ssh-ed25519`, `sk-ssh-ed25519-cert-v01@openssh.com` → `sk-ssh-ed25519@openssh.com`. */
+function plainKeyType(type: string): string {
+  if (!type.includes('-cert-v01@openssh.com')) return type;
+  const bare = type.replace('-cert-v01@openssh.com', '');
+  return bare.startsWith('sk-') ? `${bare}@openssh.com` : bare;
+}
+
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file, constants.F_OK);
@@ -157,7 +164,7 @@ export async function resolveSigningKey(file: string, options: { agent?: boolean
     signWith: file,
     agent: options.agent ?? false,
     publicKey: plain ? `${plain.keyType} ${plain.base64}` : `${pub.keyType} ${pub.base64}`,
-    keyType: plain?.keyType ?? pub.keyType.replace('-cert-v01@openssh.com', isCert && pub.keyType.startsWith('sk-') ? '@openssh.com' : ''),
+    keyType: plain?.keyType ?? plainKeyType(pub.keyType),
     fingerprint,
     ...(pub.comment ? { comment: pub.comment } : {}),
     hardware: pub.keyType.startsWith('sk-'),

@@ -102,11 +102,11 @@ export class Engine {
     const initiatorIdentity = await this.deps.identifyInitiator?.({ runId: drafted.id, plan, planDigest: drafted.planDigest });
     const run = initiatorIdentity ? { ...drafted, initiatorIdentity } : drafted;
     await this.takeLease(keyring.name, run.id);
+    // Write-ahead: the gate holds the run's initiator and plan against this entry (pipeline/approvals/chain.ts),
+    // so it precedes the run; a crash between the two leaves an entry for a run that was never saved.
+    await this.audit('run.start', run, startAuditDetail(run));
     this.crash('before-write:run');
-    const saved = await store.putRun(run);
-    // The gate holds the run's initiator and plan against this entry (pipeline/approvals/chain.ts).
-    await this.audit('run.start', saved, startAuditDetail(saved));
-    return saved;
+    return store.putRun(run);
   }
 
   /**

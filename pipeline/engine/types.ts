@@ -69,7 +69,10 @@ export interface StageDefinition {
 export interface EngineOptions {
   /** Identity Center poll: first delay and ceiling (ms; the delay doubles), and the overall timeout. */
   readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
-  /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
+  /**
+   * The approvals directory the gate reads (`rotate approve` writes `<dir>/<run id>/<fingerprint>.json`),
+   * as `approvalsDirFor` resolves it: --approvals-dir, $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config.
+   */
   readonly extraApprovalsDir?: string;
   readonly crashPoints?: CrashPoints;
 }

@@ -86,7 +86,12 @@ describe('a run keeps the bar its approvers signed for', () => {
 
   it('GIVEN an untouched config WHEN the deletion is scheduled THEN it uses the 30-day window the approvers signed', async () => {
     h = await createHarness();
-    const run = await atTheGate(h);
+    await migrateToCmk(h);
+    const planned = await rotate(h, ['plan', 'identity-center']);
+    expect(planned.code).toBe(0);
+    expect(planned.out).toMatch(/approval bar \(recorded at start; approvers sign for it\): quorum 2 people other than the initiator, approvals valid 24 h, signers from approvers\/allowed_signers \(sha256 [0-9a-f]{12}…\), soak 0 h with the old key disabled/);
+    const engine = h.engine();
+    const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     await h.approveAll(run.id);
     const done = await h.engine().advance(run.id);
     expect(done.status).toBe('completed');
