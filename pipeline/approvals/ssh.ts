@@ -4,7 +4,6 @@
  * git uses for signed commits, so approvers use the SSH key they already have (in a file, in
  * ssh-agent, or on a security key) and no cryptography is hand-written here.
  */
-import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +28,8 @@ export interface KeygenResult {
 }
 
 async function run(binary: string, args: readonly string[], input: string | undefined, options: SshKeygenOptions): Promise<KeygenResult> {
+  // Loaded on first use: `rotate lint` on a file without keys, and `rotate --help`, never pay for it.
+  const { execa } = await import('execa');
   const result = await execa(binary, args, { reject: false, input: input ?? '', env: options.env, stripFinalNewline: true });
   if (result.code === 'ENOENT' || (result.failed && result.exitCode === undefined)) {
     throw new ApprovalError(`cannot run ${binary}: ${result.code === 'ENOENT' ? 'not found' : result.shortMessage}; approvals are signed and verified with OpenSSH's ssh-keygen (8.2 or later)`, {
