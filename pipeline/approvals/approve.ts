@@ -1,130 +1,138 @@
 /**
- * Making and storing an approval. `createApproval` signs and then verifies its own signature
- * against allowed_signers, so an approver whose key is not (yet) in the file learns it now, not
- * when the gate silently ignores them later.
+ * Making an approval, on the approver's machine. Nothing here writes the run or the audit chain:
+ * the result is a StoredApproval the CLI writes to a file, which the gate later reads.
+ *
+ * `prepareApproval` does every check that needs no signature first — the run can be approved, its
+ * initiator is tied to a person, the signing key exists and is listed for the claimed principal in
+ * the run's recorded allowed_signers, and the approver is not the initiator under any name — so a
+ * refusal comes before the payload is shown and before anyone types `yes`. `signApproval` then
+ * signs and proves the signature verifies against that same recorded allowed_signers.
  */
-import type { ApprovalPolicy } from '../config/types';
-import { ApprovalError, StateError } from '../errors';
+import { ApprovalError } from '../errors';
 import type { Run, StateStore, StoredApproval } from '../state/types';
-import { principalAsListed, readAllowedSigners } from './allowed-signers';
-import { runBlockers } from './gate';
-import { isInitiator } from './identity';
+import { parseAllowedSigners, type AllowedSigner } from './allowed-signers';
+import { chainBlockers, headOf, readChain, type ChainView } from './chain';
+import { defaultApprovalFile, writeApprovalFile } from './files';
+import { INITIATOR, linkInitiator, runBlockers } from './gate';
+import { labelNamesApprover } from './initiator';
 import { buildPayload, serializePayload, type ApprovalPayload } from './payload';
-import { signPayload, verifyWithDiagnosis, type SshKeygenOptions } from './ssh';
+import { keyNode, nameNode, PersonGraph } from './persons';
+import { checkListed, principalsFor, resolveSigningKey, type Listing, type SigningKey } from './signing-key';
+import { signPayload, verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
 
-export interface CreateApprovalInput {
+export interface PrepareInput {
   readonly run: Run;
-  readonly policy: ApprovalPolicy;
-  /** SSH private key, or a .pub whose private half is in ssh-agent. */
-  readonly signingKeyPath: string;
-  /** The approver's principal in allowed_signers (matched case-insensitively). */
-  readonly approver: string;
+  readonly chain: ChainView;
+  readonly key: SigningKey;
+  /** The principal to sign as; default: the one allowed_signers lists the key under (or its certificate names). */
+  readonly approver?: string;
   readonly now: Date;
-  /** Default: the policy's lifetime; never longer (the gate would reject it). */
+  /** Default: the run's recorded lifetime; never longer (the gate would reject it). */
   readonly lifetimeHours?: number;
-  readonly ssh?: SshKeygenOptions;
 }
 
 export interface PreparedApproval {
   readonly payload: ApprovalPayload;
   /** The exact bytes to sign. */
   readonly text: string;
+  readonly key: SigningKey;
+  readonly listing: Listing;
 }
 
-/**
- * The payload an approver would sign, after every refusal that does not need their key: run over,
- * nothing to delete, no evidence, state edited, approver not allowed, approver is the initiator.
- * `rotate approve` shows it before asking for confirmation.
- */
-export async function prepareApproval(input: Omit<CreateApprovalInput, 'signingKeyPath'>): Promise<PreparedApproval> {
-  const { run, policy } = input;
-  const lifetimeHours = input.lifetimeHours ?? policy.lifetimeHours;
-  if (lifetimeHours <= 0 || lifetimeHours > policy.lifetimeHours) {
-    throw new ApprovalError(`approval lifetime ${lifetimeHours} h is outside 0–${policy.lifetimeHours} h (key ring ${run.keyring} approvals.lifetimeHours)`, {
-      fault: 'operator',
-      nextStep: `use a lifetime of at most ${policy.lifetimeHours} hours`,
-    });
-  }
-  const blockers = runBlockers(run);
+function refuse(message: string, nextStep: string): never {
+  throw new ApprovalError(message, { fault: 'operator', nextStep });
+}
+
+function recordedSigners(run: Run): AllowedSigner[] {
+  return parseAllowedSigners(run.plan.approvals!.allowedSigners, `${run.plan.approvals!.allowedSignersFile} (recorded at start)`);
+}
+
+/** The principal to sign as when --as is not given: the key decides (its listing, else its certificate, else its comment). */
+function defaultPrincipal(key: SigningKey, signers: readonly AllowedSigner[]): string {
+  const listed = principalsFor(key, signers);
+  if (listed.length === 1) return listed[0]!;
+  if (listed.length > 1) refuse(`your key ${key.fingerprint} is listed for ${listed.join(', ')}; say which you sign as`, `pass --as ${listed[0]}`);
+  if (key.comment && /\S+@\S+/.test(key.comment)) return key.comment.split(/\s+/)[0]!;
+  refuse(
+    `cannot tell which principal you sign as: your key ${key.fingerprint} (${key.path}) is not listed under any principal in the run's allowed_signers, and its comment names none`,
+    'pass --as <your principal in allowed_signers>, e.g. --as you@example.com',
+  );
+}
+
+/** Every refusal that does not need a signature; returns the payload to show and sign. */
+export function prepareApproval(input: PrepareInput): PreparedApproval {
+  const { run, key } = input;
+  const blockers = [...runBlockers(run), ...chainBlockers(run, input.chain)];
   if (blockers.length > 0) {
-    throw new ApprovalError(`run ${run.id} cannot be approved: ${blockers.join('; ')}`, {
-      fault: 'operator',
-      nextStep: `run \`rotate status ${run.id}\` and advance the run to its approval gate`,
-    });
+    refuse(`run ${run.id} cannot be approved: ${blockers.join('; ')}`, `run \`rotate status ${run.id}\`; an approval would not count until this is resolved`);
   }
-  const allowed = await readAllowedSigners(policy.allowedSignersFile);
-  const approver = principalAsListed(allowed, input.approver) ?? input.approver;
-  if (isInitiator(approver, run.initiator)) {
-    throw new ApprovalError(`${approver} initiated run ${run.id} (${run.initiator}) and cannot approve it`, {
-      fault: 'operator',
-      nextStep: 'ask another allowed signer to approve; an initiator never counts toward the quorum',
-    });
+  const bar = run.plan.approvals!;
+  const lifetimeHours = input.lifetimeHours ?? bar.lifetimeHours;
+  if (lifetimeHours <= 0 || lifetimeHours > bar.lifetimeHours) {
+    refuse(`approval lifetime ${lifetimeHours} h is outside 0–${bar.lifetimeHours} h (the run's recorded approvals.lifetimeHours)`, `use a lifetime of at most ${bar.lifetimeHours} hours`);
   }
-  const payload = buildPayload({ run, approver, now: input.now, lifetimeHours });
-  return { payload, text: serializePayload(payload) };
+  const identity = run.initiatorIdentity;
+  if (!identity?.tied) {
+    refuse(
+      `run ${run.id}'s initiator (${run.initiator}) is not tied to a person (${identity?.basis.join('; ') ?? 'only a label was recorded'}), so no approval of it can count`,
+      `ask the operator to roll it back and start a new run with \`rotate start ${run.keyring} --signing-key <their key>\` (or map them in \`people\`)`,
+    );
+  }
+  const signers = recordedSigners(run);
+  const source = `${bar.allowedSignersFile} (as run ${run.id} recorded it at start)`;
+  const claimed = input.approver ?? defaultPrincipal(key, signers);
+  const listing = checkListed(key, claimed, signers, input.now, source);
+
+  const graph = PersonGraph.fromBar(signers, bar.people);
+  linkInitiator(graph, identity);
+  graph.link(keyNode(key.fingerprint), nameNode(listing.principal), `you sign as ${listing.principal} with key ${key.fingerprint}`);
+  if (graph.same(keyNode(key.fingerprint), INITIATOR) || labelNamesApprover(listing.principal, run.initiator)) {
+    const why = graph.same(keyNode(key.fingerprint), INITIATOR) ? graph.explain(keyNode(key.fingerprint), INITIATOR) : `the run's initiator label ${run.initiator} names ${listing.principal}`;
+    refuse(`you started run ${run.id} and cannot approve it, under any name (${why})`, 'ask another allowed signer to approve; an initiator never counts toward the quorum');
+  }
+  const payload = buildPayload({ run, approver: listing.principal, now: input.now, lifetimeHours, auditHead: headOf(input.chain.entries) });
+  return { payload, text: serializePayload(payload), key, listing };
 }
 
-/** Signs a prepared payload and proves the signature verifies against allowed_signers before returning it. */
-export async function signApproval(
-  prepared: PreparedApproval,
-  input: Pick<CreateApprovalInput, 'policy' | 'signingKeyPath' | 'now' | 'ssh'>,
-): Promise<StoredApproval> {
-  const signature = await signPayload(prepared.text, input.signingKeyPath, input.ssh);
-  const check = await verifyWithDiagnosis(
-    { allowedSignersFile: input.policy.allowedSignersFile, principal: prepared.payload.approver, payload: prepared.text, signature },
-    input.ssh,
+/** Signs a prepared payload and proves it verifies against the run's recorded allowed_signers with the expected key. */
+export async function signApproval(prepared: PreparedApproval, run: Run, now: Date, ssh?: SshKeygenOptions): Promise<StoredApproval> {
+  const { key, listing } = prepared;
+  const signWith = listing.useCertificate && key.certificate ? key.certificate.path : key.signWith;
+  const signature = await signPayload(prepared.text, signWith, { ...(key.agent ? { agent: true } : {}) }, ssh);
+  const check = await withPrivateFiles({ allowed_signers: run.plan.approvals!.allowedSigners }, ({ allowed_signers: file }) =>
+    verifySignature({ allowedSignersFile: file!, principal: listing.principal, payload: prepared.text, signature }, ssh),
   );
   if (!check.ok) {
-    throw new ApprovalError(`your signature as ${prepared.payload.approver} does not verify against ${input.policy.allowedSignersFile}: ${check.reason}`, {
-      fault: 'operator',
-      nextStep: `sign with the key listed for ${prepared.payload.approver}, or add its public key to allowed_signers through a pull request (approvers/README.md)`,
-    });
+    refuse(`your signature as ${listing.principal} does not verify against the run's allowed_signers: ${check.reason}`, `sign with the key listed for ${listing.principal} (checked: ${listing.how})`);
   }
-  return { signer: prepared.payload.approver, payload: prepared.text, signature, recordedAt: input.now.toISOString() };
+  if (check.fingerprint !== key.fingerprint) {
+    refuse(`ssh-keygen signed with key ${check.fingerprint}, not ${key.fingerprint} from ${key.path} (another key in ssh-agent?)`, 'pass the exact key, or use --agent with its .pub');
+  }
+  return { signer: listing.principal, payload: prepared.text, signature, recordedAt: now.toISOString() };
 }
 
-export async function createApproval(input: CreateApprovalInput): Promise<StoredApproval> {
-  return signApproval(await prepareApproval(input), input);
+export interface ApproveToFileInput {
+  /** Read only: the run and the audit chain. */
+  readonly store: Pick<StateStore, 'getRun' | 'readAudit' | 'verifyAudit'>;
+  readonly runId: string;
+  readonly signingKeyPath: string;
+  readonly agent?: boolean;
+  readonly approver?: string;
+  /** The approvals directory; the file goes to `<dir>/<run id>/<key fingerprint>.json` unless `out` is given. */
+  readonly approvalsDir: string;
+  readonly out?: string;
+  readonly now: Date;
+  readonly ssh?: SshKeygenOptions;
 }
 
-/**
- * Stores `approval` with its run (conditional write) and audits it. Idempotent: the same signature
- * stored twice is stored once. On a write conflict it re-reads the run once and retries; if the
- * run's digests moved meanwhile the approval is stale and is refused rather than stored.
- */
-export async function recordApproval(store: StateStore, runId: string, approval: StoredApproval): Promise<Run> {
-  const attempt = async (): Promise<{ run: Run; added: boolean }> => {
-    const run = await store.getRun(runId);
-    if (!run) {
-      throw new ApprovalError(`run ${runId} not found in ${store.description}`, {
-        fault: 'operator',
-        nextStep: 'check the run id with `rotate status`, and --state-dir / the config\'s state settings',
-      });
-    }
-    if (run.approvals.some((a) => a.signature === approval.signature)) return { run, added: false };
-    const signed = JSON.parse(approval.payload) as Partial<ApprovalPayload>;
-    if (signed.planDigest !== run.planDigest || signed.evidenceDigest !== run.evidenceDigest) {
-      throw new ApprovalError(`run ${runId} changed while the approval was being signed (plan or evidence digest moved); the approval would be stale`, {
-        fault: 'operator',
-        nextStep: `read the run again and re-run \`rotate approve ${runId}\``,
-      });
-    }
-    return { run: await store.putRun({ ...run, approvals: [...run.approvals, approval] }), added: true };
-  };
-  let stored: { run: Run; added: boolean };
-  try {
-    stored = await attempt();
-  } catch (error) {
-    if (!(error instanceof StateError)) throw error;
-    stored = await attempt(); // one retry: another writer bumped the version between our read and write
-  }
-  if (!stored.added) return stored.run;
-  await store.appendAudit({
-    actor: approval.signer,
-    action: 'approval.recorded',
-    keyring: stored.run.keyring,
-    runId,
-    detail: { recordedAt: approval.recordedAt, planDigest: stored.run.planDigest, evidenceDigest: stored.run.evidenceDigest },
-  });
-  return stored.run;
+/** What `rotate approve --yes` does, for the demo and tests: check, sign, write the file. Writes nothing else. */
+export async function approveToFile(input: ApproveToFileInput): Promise<{ file: string; approval: StoredApproval; payload: ApprovalPayload }> {
+  const run = await input.store.getRun(input.runId);
+  if (!run) refuse(`run ${input.runId} not found`, 'check the run id with `rotate status`');
+  const key = await resolveSigningKey(input.signingKeyPath, { agent: Boolean(input.agent), ...(input.ssh ? { ssh: input.ssh } : {}) });
+  const prepared = prepareApproval({ run, chain: await readChain(input.store), key, ...(input.approver ? { approver: input.approver } : {}), now: input.now });
+  const approval = await signApproval(prepared, run, input.now, input.ssh);
+  const file = input.out ?? defaultApprovalFile(input.approvalsDir, run.id, key.fingerprint);
+  await writeApprovalFile(file, approval);
+  return { file, approval, payload: prepared.payload };
 }

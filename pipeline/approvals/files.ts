@@ -1,13 +1,19 @@
 /**
- * Approvals as files, for gates that carry them as CI artifacts rather than in the state store:
- * one StoredApproval per `*.json` file. A file is only a container — the gate judges its content
- * exactly like a stored approval, so a file can never make an approval count that would not.
+ * Approvals travel as files: nothing on an approver's machine writes the run or the audit chain.
+ * `rotate approve` writes one file per signing key, by default
+ * `<approvals dir>/<run id>/<key fingerprint>.json`; the approvals dir is `--approvals-dir`, else
+ * $KEYROTOR_APPROVALS_DIR, else `approvals/` next to the config. Approvers hand the files in (a pull
+ * request, CI artifacts); `rotate gate`, `rotate approvals` and the engine's gate read the same
+ * directory through `collectApprovals`, so they always count the same approvals.
+ *
+ * A file is only a container: the gate judges its content exactly like an approval stored with the
+ * run. One unreadable file is reported as such and counts for nothing; it never blocks the others.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ApprovalError } from '../errors';
-import type { StoredApproval } from '../state/types';
+import type { Run, StoredApproval } from '../state/types';
 
 const storedApprovalSchema = z.object({
   signer: z.string().min(1),
@@ -16,22 +22,53 @@ const storedApprovalSchema = z.object({
   recordedAt: z.string().min(1),
 });
 
-function badFile(file: string, why: string): ApprovalError {
-  return new ApprovalError(`${file} is not a keyrotor approval file: ${why}`, {
-    fault: 'operator',
-    nextStep: 'remove it from the approvals directory, or regenerate it with `rotate approve RUN --out FILE`',
-  });
+export const DEFAULT_APPROVALS_DIR = 'approvals';
+
+/** The one place the approvals directory is decided: flag, else $KEYROTOR_APPROVALS_DIR, else `approvals/` beside the config. */
+export function approvalsDirFor(configBaseDir: string, options: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+  const chosen = options.flag ?? options.env?.KEYROTOR_APPROVALS_DIR;
+  return chosen !== undefined && chosen !== '' ? path.resolve(options.cwd ?? configBaseDir, chosen) : path.join(configBaseDir, DEFAULT_APPROVALS_DIR);
 }
 
-export async function readApprovalFile(file: string): Promise<StoredApproval> {
+/** `SHA256:ab+c/…` as a file name (`SHA256-ab-c_…`): one file per signing key per run. */
+export function fingerprintFileName(fingerprint: string): string {
+  return `${fingerprint.replace(':', '-').replace(/\+/g, '-').replace(/\//g, '_')}.json`;
+}
+
+export function defaultApprovalFile(approvalsDir: string, runId: string, fingerprint: string): string {
+  return path.join(approvalsDir, runId, fingerprintFileName(fingerprint));
+}
+
+/** An approval and where it came from (`run` for those the engine recorded with the run, else the file path). */
+export interface CollectedApproval {
+  readonly approval: StoredApproval;
+  readonly source: string;
+}
+
+export interface FileProblem {
+  readonly source: string;
+  readonly reason: string;
+}
+
+export interface CollectedApprovals {
+  readonly approvals: readonly CollectedApproval[];
+  /** Files that are not approvals at all (unreadable, not JSON, wrong shape). */
+  readonly problems: readonly FileProblem[];
+  /** Directories read (for messages). */
+  readonly dirs: readonly string[];
+}
+
+async function readOne(file: string): Promise<StoredApproval | FileProblem> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw badFile(file, (error as Error).message);
+    return { source: file, reason: `not a keyrotor approval file: ${(error as Error).message}` };
   }
   const parsed = storedApprovalSchema.safeParse(raw);
-  if (!parsed.success) throw badFile(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; '));
+  if (!parsed.success) {
+    return { source: file, reason: `not a keyrotor approval file: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}` };
+  }
   return parsed.data;
 }
 
@@ -45,30 +82,62 @@ function signedRunId(approval: StoredApproval): string | undefined {
   }
 }
 
-/**
- * Every approval file in `dir` signed for `runId` (approvals for other runs are skipped, so one
- * artifact directory can serve several runs), in file-name order.
- */
-export async function loadApprovalsFromDir(dir: string, runId: string): Promise<StoredApproval[]> {
-  let names: string[];
+async function jsonFiles(dir: string): Promise<string[] | undefined> {
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.json')).map((d) => path.join(dir, d.name)).sort();
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ApprovalError(`cannot read the approvals directory ${dir}: ${(error as Error).message}`, {
       fault: 'operator',
-      nextStep: 'check --approvals-dir (it should hold the files written by `rotate approve --out`)',
+      nextStep: 'check --approvals-dir / $KEYROTOR_APPROVALS_DIR (it holds the files `rotate approve` writes)',
       cause: error,
     });
   }
-  const approvals = await Promise.all(names.map((n) => readApprovalFile(path.join(dir, n))));
-  return approvals.filter((a) => {
-    const id = signedRunId(a);
-    return id === undefined || id === runId;
-  });
 }
 
-/** Writes `approval` as pretty JSON (the payload string inside stays byte-exact). Overwriting is fine: same content, same meaning. */
+/**
+ * Every approval of `run`: those the engine recorded with the run, then the files in
+ * `<dir>/<run id>/*.json` and `<dir>/*.json` (a flat artifact directory works too). Files in the
+ * flat directory signed for another run are skipped (the gate reports those in the run's own
+ * directory); the same signature found twice is kept once.
+ */
+export async function collectApprovals(run: Pick<Run, 'id' | 'approvals'>, dir: string | undefined): Promise<CollectedApprovals> {
+  const approvals: CollectedApproval[] = run.approvals.map((approval) => ({ approval, source: 'run' }));
+  const problems: FileProblem[] = [];
+  const dirs: string[] = [];
+  if (dir !== undefined) {
+    const flat = await jsonFiles(dir);
+    if (flat === undefined) {
+      dirs.push(`${dir} (does not exist)`);
+    } else {
+      const perRun = (await jsonFiles(path.join(dir, run.id))) ?? [];
+      dirs.push(perRun.length > 0 ? path.join(dir, run.id) : dir);
+      for (const file of [...perRun, ...flat]) {
+        const read = await readOne(file);
+        if ('reason' in read && !('payload' in read)) {
+          problems.push(read);
+          continue;
+        }
+        const approval = read as StoredApproval;
+        // A flat directory may serve several runs; in the run's own directory another run's approval is worth reporting.
+        const id = signedRunId(approval);
+        if (id !== undefined && id !== run.id && !perRun.includes(file)) continue;
+        approvals.push({ approval, source: file });
+      }
+    }
+  }
+  const seen = new Set<string>();
+  return {
+    approvals: approvals.filter(({ approval }) => (seen.has(approval.signature) ? false : (seen.add(approval.signature), true))),
+    problems,
+    dirs,
+  };
+}
+
+/** Writes `approval` as pretty JSON (the payload string inside stays byte-exact), atomically: a reader never sees half a file. */
 export async function writeApprovalFile(file: string, approval: StoredApproval): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(approval, null, 2)}\n`, { mode: 0o644 });
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temp, `${JSON.stringify(approval, null, 2)}\n`, { mode: 0o644 });
+  await rename(temp, file);
 }

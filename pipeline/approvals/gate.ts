@@ -1,75 +1,101 @@
 /**
- * The approval gate: does the run hold M valid approvals from distinct allowed signers, none of
- * them the initiator, over the run's current plan and evidence? Called by `rotate gate`,
- * `rotate approvals`, and the engine's `approval-gate` and `schedule-deletion` stages.
+ * The approval gate: does the run hold approvals from `quorum` distinct people, none of them the
+ * initiator, over the run's current plan and evidence, verified against the bar the run recorded at
+ * start? Called by `rotate gate`, `rotate approvals`, `rotate approve` (to show the standing) and
+ * the engine's `approval-gate` and `schedule-deletion` stages — always through `evaluateApprovals`
+ * on approvals gathered by `collectApprovals`, so they all give the same answer.
  *
- * Every approval gets a verdict with the reason it does not count, so whoever reads the result
- * knows what to fix. Signatures are checked first: a forged or tampered approval is reported as
- * such, not as merely expired.
+ * People are counted by key (pipeline/approvals/persons.ts): a key under two principals, a wildcard
+ * spelled two ways, a certificate naming two principals — each counts once, and `merges` says which
+ * approvals were joined and why. Every approval gets a verdict with the exact reason it does not
+ * count. Signatures are checked first: a forged or tampered approval is reported as such, not as
+ * merely expired.
  */
 import { digestOf } from '../canonical-json';
-import type { ApprovalPolicy } from '../config/types';
 import { ApprovalError } from '../errors';
-import type { Run, StoredApproval } from '../state/types';
-import { hasPatternPrincipals, principalAsListed, readAllowedSigners, type AllowedSigner } from './allowed-signers';
-import { isInitiator } from './identity';
+import type { ApprovalBar, Run, StoredApproval } from '../state/types';
+import { parseAllowedSigners, principalAsListed, entriesFor, type AllowedSigner } from './allowed-signers';
+import { anchorProblem, chainBlockers, type ChainView } from './chain';
+import { diagnoseRefusal, type SignatureProblem } from './diagnose';
+import type { CollectedApprovals } from './files';
+import { labelNamesApprover } from './initiator';
 import { parsePayload, type ApprovalPayload } from './payload';
-import { verifyWithDiagnosis, type SshKeygenOptions } from './ssh';
+import { keyNode, nameNode, PersonGraph } from './persons';
+import { verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
 
 /** Clock skew tolerated for an approval issued "in the future" by an approver's machine. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const HOUR_MS = 3_600_000;
+export const INITIATOR = 'initiator:';
 
 export type RejectionCode =
-  | 'malformed' // payload unreadable, or the stored signer disagrees with the signed one
-  | 'not-allowed' // the approver is not (or no longer) a principal in allowed_signers
-  | 'unlisted-key' // signed by a key allowed_signers does not list for that principal (forged, or key revoked)
-  | 'wrong-namespace'
-  | 'bad-signature' // payload modified after signing, or a corrupt signature
+  | SignatureProblem
+  | 'malformed' // not an approval file, payload unreadable, or the stored signer disagrees with the signed one
+  | 'no-bar' // the run recorded no approval bar
   | 'other-run'
   | 'stale-plan'
+  | 'stale-bar' // signed another quorum or allowed_signers than the run recorded
   | 'stale-evidence'
+  | 'unanchored' // the audit head it signed is not in the chain
   | 'expired'
   | 'not-yet-valid'
   | 'lifetime-too-long'
   | 'initiator'
-  | 'duplicate';
+  | 'initiator-unknown'
+  | 'same-person';
 
 export interface ApprovalVerdict {
-  /** Where the approval came from: stored with the run, or passed in (e.g. `--approvals-dir`). */
-  readonly source: 'run' | 'extra';
-  /** 0-based position within its source. */
-  readonly index: number;
+  /** 1-based number in the listing. */
+  readonly number: number;
+  /** `run` (recorded with the run by the engine) or the approval file's path. */
+  readonly source: string;
   /** The principal the approval claims (from the payload when readable, else the stored signer field). */
   readonly signer: string;
+  /** The signing key (for a certificate, the certified key), when ssh-keygen could read the signature. */
+  readonly fingerprint?: string;
+  readonly keyType?: string;
   readonly issuedAt?: string;
   readonly expiresAt?: string;
   readonly counts: boolean;
   readonly rejection?: RejectionCode;
   /** Why it does not count, in words. */
   readonly reason?: string;
+  /** For a `same-person` verdict: the number of the approval it was counted with. */
+  readonly mergedInto?: number;
+}
+
+export interface Merge {
+  /** The approval that counts. */
+  readonly kept: number;
+  /** The approval joined to it (counts for nothing on its own). */
+  readonly merged: number;
+  readonly why: string;
 }
 
 export interface GateResult {
   readonly runId: string;
   readonly keyring: string;
+  /** The run's recorded quorum (0 when it recorded none). */
   readonly quorum: number;
   readonly planDigest: string;
   readonly evidenceDigest?: string;
+  readonly allowedSignersSha256?: string;
+  readonly initiator: { readonly label: string; readonly tied: boolean; readonly basis: readonly string[] };
   readonly approvals: readonly ApprovalVerdict[];
-  /** Distinct signers whose approval counts, as spelled in allowed_signers. */
+  /** One principal per counted person, as it signed. */
   readonly signers: readonly string[];
-  /** Problems with the run itself that no approval can fix (no evidence yet, digest mismatch). */
+  readonly merges: readonly Merge[];
+  /** Problems with the run itself that no approval can fix (no evidence yet, digest mismatch, chain). */
   readonly blockers: readonly string[];
   readonly satisfied: boolean;
-  /** How many more distinct valid signers are needed (0 when satisfied or only blockers remain). */
+  /** How many more distinct people are needed (0 when satisfied). */
   readonly missing: number;
 }
 
-export interface GateOptions {
+export interface GateInput {
   readonly now: Date;
-  /** Approvals carried outside the run (artifact files); judged exactly like stored ones. */
-  readonly extraApprovals?: readonly StoredApproval[];
+  readonly collected: CollectedApprovals;
+  readonly chain: ChainView;
   readonly ssh?: SshKeygenOptions;
 }
 
@@ -77,6 +103,7 @@ export interface GateOptions {
 export function runBlockers(run: Run): string[] {
   const blockers: string[] = [];
   if (!run.plan.oldKeyArn) blockers.push('the plan retires no customer managed key: there is nothing to approve');
+  if (!run.plan.approvals) blockers.push(`the run's plan records no approval bar (started before keyrotor bound runs to it): adopt the current config with \`rotate replan ${run.id}\` or start a new run`);
   if (digestOf(run.plan) !== run.planDigest) {
     blockers.push(`the run's plan no longer matches its recorded plan digest ${run.planDigest} (state edited outside keyrotor?)`);
   }
@@ -88,112 +115,204 @@ export function runBlockers(run: Run): string[] {
   return blockers;
 }
 
-type Judged = Omit<ApprovalVerdict, 'source' | 'index'>;
+function initiatorBlocker(run: Run): string | undefined {
+  const identity = run.initiatorIdentity;
+  if (identity?.tied) return undefined;
+  const why = identity ? identity.basis.join('; ') : `the run records only the label ${run.initiator}`;
+  return `the run's initiator is not tied to a person (${why}), so the gate cannot rule anyone out as the initiator and counts no approval; start a new run with \`rotate start ${run.keyring} --signing-key <your key>\`, or map the initiator in \`people\``;
+}
 
-/** Semantic checks of a correctly signed payload against the run, the policy and the clock. */
-function judgePayload(payload: ApprovalPayload, run: Run, policy: ApprovalPolicy, now: Date): Pick<Judged, 'rejection' | 'reason'> | undefined {
+type Judged = Omit<ApprovalVerdict, 'number' | 'source' | 'mergedInto'> & { readonly principal?: string };
+
+/** Semantic checks of a correctly signed payload against the run, its bar, the chain and the clock. */
+function judgePayload(payload: ApprovalPayload, run: Run, bar: ApprovalBar, chain: ChainView, now: Date): Pick<Judged, 'rejection' | 'reason'> | undefined {
   if (payload.runId !== run.id || payload.keyring !== run.keyring) {
     return { rejection: 'other-run', reason: `signed for run ${payload.runId} of key ring ${payload.keyring}, not run ${run.id} of ${run.keyring}` };
   }
   if (payload.planDigest !== run.planDigest) {
-    return { rejection: 'stale-plan', reason: `signed plan digest ${payload.planDigest.slice(0, 12)}… but the plan is now ${run.planDigest.slice(0, 12)}… (the plan changed after signing)` };
+    return { rejection: 'stale-plan', reason: `signed plan digest ${payload.planDigest.slice(0, 12)}… but the plan is now ${run.planDigest.slice(0, 12)}… (the plan changed after signing, e.g. \`rotate replan\`)` };
   }
   for (const field of ['oldKeyArn', 'newKeyArn', 'deletionWindowDays'] as const) {
     if (payload[field] !== run.plan[field]) {
       return { rejection: 'stale-plan', reason: `signed ${field} ${String(payload[field])} but the plan says ${String(run.plan[field])}` };
     }
   }
-  if (payload.evidenceDigest !== run.evidenceDigest) {
-    return { rejection: 'stale-evidence', reason: `signed evidence digest ${payload.evidenceDigest.slice(0, 12)}… but the evidence is now ${String(run.evidenceDigest).slice(0, 12)}… (checks re-ran or changed after signing)` };
+  if (payload.quorum !== bar.quorum) return { rejection: 'stale-bar', reason: `signed for a quorum of ${payload.quorum}, but the run recorded ${bar.quorum}` };
+  if (payload.allowedSignersSha256 !== bar.allowedSignersSha256) {
+    return { rejection: 'stale-bar', reason: `signed for allowed_signers sha256 ${payload.allowedSignersSha256.slice(0, 12)}…, but the run recorded ${bar.allowedSignersSha256.slice(0, 12)}…` };
   }
+  if (payload.evidenceDigest !== run.evidenceDigest) {
+    return { rejection: 'stale-evidence', reason: `signed evidence digest ${payload.evidenceDigest.slice(0, 12)}… but the evidence is now ${String(run.evidenceDigest).slice(0, 12)}… (checks re-ran, or the old key's last use was re-read, after signing)` };
+  }
+  const anchor = anchorProblem(payload.auditHead, chain, run);
+  if (anchor) return { rejection: 'unanchored', reason: anchor };
   const issued = Date.parse(payload.issuedAt);
   const expires = Date.parse(payload.expiresAt);
+  const headAt = Date.parse(chain.entries[payload.auditHead.seq - 1]!.at);
+  if (issued + CLOCK_SKEW_MS < headAt) {
+    return { rejection: 'not-yet-valid', reason: `issued ${payload.issuedAt}, before the audit entry it signed (#${payload.auditHead.seq} at ${chain.entries[payload.auditHead.seq - 1]!.at}): backdated, or the signer's clock is wrong` };
+  }
   if (now.getTime() >= expires) return { rejection: 'expired', reason: `expired at ${payload.expiresAt}` };
   if (issued > now.getTime() + CLOCK_SKEW_MS) return { rejection: 'not-yet-valid', reason: `issued in the future (${payload.issuedAt}); check the signer's clock` };
-  if (expires - issued > policy.lifetimeHours * HOUR_MS) {
-    return { rejection: 'lifetime-too-long', reason: `valid for ${((expires - issued) / HOUR_MS).toFixed(1)} h, longer than the key ring's approval lifetime of ${policy.lifetimeHours} h` };
-  }
-  if (isInitiator(payload.approver, run.initiator)) {
-    return { rejection: 'initiator', reason: `${payload.approver} initiated this run (${run.initiator}) and cannot approve it` };
+  if (expires - issued > bar.lifetimeHours * HOUR_MS) {
+    return { rejection: 'lifetime-too-long', reason: `valid for ${((expires - issued) / HOUR_MS).toFixed(1)} h, longer than the run's approval lifetime of ${bar.lifetimeHours} h` };
   }
   return undefined;
 }
 
-async function judgeApproval(
+/** Verifies one approval's signature against the recorded allowed_signers (at its signing time) and reads who signed. */
+async function judgeSignature(
   approval: StoredApproval,
-  run: Run,
-  policy: ApprovalPolicy,
   signers: readonly AllowedSigner[],
-  options: GateOptions,
-): Promise<Judged> {
+  allowedSignersFile: string,
+  now: Date,
+  ssh: SshKeygenOptions | undefined,
+): Promise<Judged & { payload?: ApprovalPayload }> {
   const parsed = parsePayload(approval.payload);
   if (!parsed.ok) return { signer: approval.signer, counts: false, rejection: 'malformed', reason: parsed.reason };
   const payload = parsed.payload;
-  const base = { signer: payload.approver, issuedAt: payload.issuedAt, expiresAt: payload.expiresAt };
+  const base = { signer: payload.approver, issuedAt: payload.issuedAt, expiresAt: payload.expiresAt, payload };
   if (approval.signer.toLowerCase() !== payload.approver.toLowerCase()) {
     return { ...base, counts: false, rejection: 'malformed', reason: `stored signer ${approval.signer} differs from the signed approver ${payload.approver}` };
   }
-  const listed = principalAsListed(signers, payload.approver);
-  if (listed === undefined && !hasPatternPrincipals(signers)) {
-    return { ...base, counts: false, rejection: 'not-allowed', reason: `${payload.approver} is not in ${policy.allowedSignersFile} (never added, or removed since signing)` };
+  const principal = principalAsListed(signers, payload.approver) ?? payload.approver;
+  // Validity (certificates, valid-before) is judged at the signing time, never later than now.
+  const at = new Date(Math.min(Date.parse(payload.issuedAt), now.getTime()));
+  const verified = entriesFor(signers, principal).length === 0
+    ? { ok: false as const, reason: 'no entry for this principal' }
+    : await verifySignature({ allowedSignersFile, principal, payload: approval.payload, signature: approval.signature, at }, ssh);
+  if (!verified.ok) {
+    const d = await diagnoseRefusal({ payload: approval.payload, signature: approval.signature, principal, at, fallback: verified.reason }, signers, ssh);
+    return { ...base, ...(d.fingerprint ? { fingerprint: d.fingerprint, keyType: d.keyType } : {}), counts: false, rejection: d.problem, reason: d.reason };
   }
-  const principal = listed ?? payload.approver;
-  const check = await verifyWithDiagnosis(
-    { allowedSignersFile: policy.allowedSignersFile, principal, payload: approval.payload, signature: approval.signature },
-    options.ssh,
-  );
-  if (!check.ok) {
-    const rejection: RejectionCode =
-      check.problem === 'wrong-namespace'
-        ? 'wrong-namespace'
-        : check.problem === 'payload-mismatch'
-          ? 'bad-signature'
-          : listed === undefined
-            ? 'not-allowed' // only a wildcard entry could have matched, and none did
-            : 'unlisted-key';
-    return { ...base, counts: false, rejection, reason: check.reason };
-  }
-  const problem = judgePayload(payload, run, policy, options.now);
-  return { ...base, signer: principal, counts: problem === undefined, ...problem };
+  return { ...base, principal, fingerprint: verified.fingerprint, keyType: verified.keyType, counts: true };
 }
 
-export async function evaluateApprovals(run: Run, policy: ApprovalPolicy, options: GateOptions): Promise<GateResult> {
-  const allowed = await readAllowedSigners(policy.allowedSignersFile);
-  const all = [
-    ...run.approvals.map((approval, index) => ({ approval, source: 'run' as const, index })),
-    ...(options.extraApprovals ?? []).map((approval, index) => ({ approval, source: 'extra' as const, index })),
-  ];
-  const verdicts: ApprovalVerdict[] = [];
-  const firstCounted = new Map<string, number>();
-  for (const { approval, source, index } of all) {
-    let verdict: ApprovalVerdict = { source, index, ...(await judgeApproval(approval, run, policy, allowed, options)) };
-    if (verdict.counts) {
-      // One person, one vote: the first counting approval of a signer stands for all of theirs.
-      const key = verdict.signer.toLowerCase();
-      const earlier = firstCounted.get(key);
-      if (earlier === undefined) firstCounted.set(key, verdicts.length);
-      else verdict = { ...verdict, counts: false, rejection: 'duplicate', reason: `${verdict.signer} already approved (counted once)` };
-    }
-    verdicts.push(verdict);
-  }
-  const signers = [...firstCounted.values()].map((i) => verdicts[i]!.signer);
-  const blockers = runBlockers(run);
-  const satisfied = blockers.length === 0 && signers.length >= policy.quorum;
-  return {
-    runId: run.id,
-    keyring: run.keyring,
-    quorum: policy.quorum,
-    planDigest: run.planDigest,
-    evidenceDigest: run.evidenceDigest,
-    approvals: verdicts,
-    signers,
-    blockers,
-    satisfied,
-    missing: Math.max(0, policy.quorum - signers.length),
+/** Joins the run's initiator (a `initiator:` node) to every key and principal recorded as theirs at start. */
+export function linkInitiator(graph: PersonGraph, identity: Run['initiatorIdentity']): void {
+  if (!identity) return;
+  const started = identity.signedStart?.fingerprint;
+  if (started) graph.link(INITIATOR, keyNode(started), `the initiator signed the start with key ${started}`);
+  for (const p of identity.principals) graph.link(INITIATOR, nameNode(p), `the initiator is ${p}`);
+  // Keys the graph already ties to them explain themselves through it; link only the rest.
+  for (const fp of identity.fingerprints) if (!graph.same(INITIATOR, keyNode(fp))) graph.link(INITIATOR, keyNode(fp), `key ${fp} was recorded as the initiator's at start`);
+}
+
+/** Evaluates every collected approval of `run` against the bar it recorded; never reads the current config. */
+export async function evaluateApprovals(run: Run, input: GateInput): Promise<GateResult> {
+  const bar = run.plan.approvals;
+  const blockers = [...runBlockers(run), ...chainBlockers(run, input.chain)];
+  const initiatorProblem = initiatorBlocker(run);
+  if (initiatorProblem) blockers.push(initiatorProblem);
+  const identity = run.initiatorIdentity;
+  const result = (verdicts: ApprovalVerdict[], signersCounted: string[], merges: Merge[]): GateResult => {
+    const quorum = bar?.quorum ?? 0;
+    const satisfied = blockers.length === 0 && bar !== undefined && signersCounted.length >= quorum;
+    return {
+      runId: run.id,
+      keyring: run.keyring,
+      quorum,
+      planDigest: run.planDigest,
+      ...(run.evidenceDigest === undefined ? {} : { evidenceDigest: run.evidenceDigest }),
+      ...(bar ? { allowedSignersSha256: bar.allowedSignersSha256 } : {}),
+      initiator: { label: run.initiator, tied: identity?.tied ?? false, basis: identity?.basis ?? [] },
+      approvals: verdicts,
+      signers: signersCounted,
+      merges,
+      blockers,
+      satisfied,
+      missing: satisfied ? 0 : Math.max(bar === undefined ? 1 : quorum - signersCounted.length, 0),
+    };
   };
+
+  const fileProblems: ApprovalVerdict[] = input.collected.problems.map((p, i) => ({
+    number: input.collected.approvals.length + i + 1,
+    source: p.source,
+    signer: '(unreadable)',
+    counts: false,
+    rejection: 'malformed',
+    reason: p.reason,
+  }));
+  if (!bar) {
+    const verdicts = input.collected.approvals.map((c, i): ApprovalVerdict => ({
+      number: i + 1, source: c.source, signer: c.approval.signer, counts: false, rejection: 'no-bar', reason: 'the run recorded no approval bar to judge it against',
+    }));
+    return result([...verdicts, ...fileProblems], [], []);
+  }
+  let signers: AllowedSigner[];
+  try {
+    signers = parseAllowedSigners(bar.allowedSigners, `${bar.allowedSignersFile} (as recorded at start)`);
+  } catch (error) {
+    blockers.push(`the allowed_signers the run recorded cannot be read: ${(error as Error).message}`);
+    return result(fileProblems, [], []);
+  }
+
+  // Pass 1: signatures (who signed, with which key) and the payload's meaning.
+  const judged = await withPrivateFiles({ allowed_signers: bar.allowedSigners }, async ({ allowed_signers: file }) => {
+    const out: Array<Judged & { payload?: ApprovalPayload }> = [];
+    for (const { approval } of input.collected.approvals) {
+      const signature = await judgeSignature(approval, signers, file!, input.now, input.ssh);
+      if (!signature.counts || !signature.payload) {
+        out.push(signature);
+        continue;
+      }
+      const problem = judgePayload(signature.payload, run, bar, input.chain, input.now);
+      out.push(problem ? { ...signature, counts: false, ...problem } : signature);
+    }
+    return out;
+  });
+
+  // Who is who: the recorded allowed_signers and people, the initiator, and what each verified signature proves.
+  const graph = PersonGraph.fromBar(signers, bar.people);
+  linkInitiator(graph, identity);
+  judged.forEach((j) => {
+    if (j.fingerprint && j.principal && (j.counts || j.rejection !== 'malformed')) {
+      graph.link(keyNode(j.fingerprint), nameNode(j.principal), `an approval signed as ${j.principal} with key ${j.fingerprint}`);
+    }
+  });
+
+  // Pass 2: the initiator never counts; one person counts once.
+  const verdicts: ApprovalVerdict[] = [];
+  const merges: Merge[] = [];
+  const counted = new Map<string, number>(); // person root → verdict number
+  const signersCounted: string[] = [];
+  judged.forEach((j, i) => {
+    const number = i + 1;
+    const { principal: _p, payload: _payload, ...shown } = j;
+    const verdict: ApprovalVerdict = { number, source: input.collected.approvals[i]!.source, ...shown };
+    if (!j.counts || !j.fingerprint) {
+      verdicts.push(verdict);
+      return;
+    }
+    const node = keyNode(j.fingerprint);
+    if (!identity?.tied) {
+      verdicts.push({ ...verdict, counts: false, rejection: 'initiator-unknown', reason: `the run's initiator (${run.initiator}) is not tied to a person, so ${j.signer} cannot be shown to be someone else` });
+      return;
+    }
+    if (graph.same(node, INITIATOR) || labelNamesApprover(j.signer, run.initiator)) {
+      const why = graph.same(node, INITIATOR) ? graph.explain(node, INITIATOR) : `the run's initiator label ${run.initiator} names ${j.signer}`;
+      verdicts.push({ ...verdict, counts: false, rejection: 'initiator', reason: `${j.signer} is the run's initiator (${why}); the initiator never counts, under any name` });
+      return;
+    }
+    const root = graph.find(node);
+    const first = counted.get(root);
+    if (first !== undefined) {
+      const kept = verdicts[first - 1]!;
+      const why = kept.fingerprint === j.fingerprint
+        ? `signed with the same key ${j.fingerprint} as approval #${first} (as ${kept.signer})${j.keyType?.includes('CERT') || kept.keyType?.includes('CERT') ? ': a certificate counts once per certified key' : ''}`
+        : `the same person as approval #${first} (${kept.signer}): ${graph.explain(node, keyNode(kept.fingerprint!))}`;
+      merges.push({ kept: first, merged: number, why });
+      verdicts.push({ ...verdict, counts: false, rejection: 'same-person', reason: `merged with #${first}: ${why}`, mergedInto: first });
+      return;
+    }
+    counted.set(root, number);
+    signersCounted.push(j.signer);
+    verdicts.push(verdict);
+  });
+  return result([...verdicts, ...fileProblems], signersCounted, merges);
 }
 
-/** One paragraph: who signed, how many more are needed, what blocks, and why the rest do not count. */
+/** One paragraph: who signed, how many more are needed, what blocks, which were merged and why the rest do not count. */
 export function describeGateResult(result: GateResult): string {
   const lines: string[] = [];
   const who = result.signers.length > 0 ? result.signers.join(', ') : 'nobody';
@@ -201,13 +320,14 @@ export function describeGateResult(result: GateResult): string {
     lines.push(`approval quorum holds for run ${result.runId}: ${result.signers.length} of ${result.quorum} (${who})`);
   } else {
     lines.push(
-      `approval quorum NOT met for run ${result.runId} (key ring ${result.keyring}): ${result.signers.length} of ${result.quorum} valid — signed by ${who}` +
+      `approval quorum NOT met for run ${result.runId} (key ring ${result.keyring}): ${result.signers.length} of ${result.quorum} distinct approvers — signed by ${who}` +
         (result.missing > 0 ? `; ${result.missing} more needed` : ''),
     );
   }
   for (const blocker of result.blockers) lines.push(`  blocked: ${blocker}`);
+  for (const m of result.merges) lines.push(`  merged: #${m.merged} into #${m.kept}: ${m.why}`);
   for (const v of result.approvals) {
-    if (!v.counts) lines.push(`  not counted: ${v.signer} (${v.rejection}): ${v.reason}`);
+    if (!v.counts && v.rejection !== 'same-person') lines.push(`  not counted: #${v.number} ${v.signer} (${v.rejection}): ${v.reason}${v.source === 'run' ? '' : ` [${v.source}]`}`);
   }
   return lines.join('\n');
 }
@@ -220,14 +340,14 @@ export class QuorumNotMetError extends ApprovalError {
       nextStep:
         result.blockers.length > 0
           ? `resolve the blockers, then run \`rotate gate ${result.runId}\``
-          : `${result.missing} more allowed signer(s) other than the initiator run \`rotate approve ${result.runId} --signing-key <key>\`, then \`rotate gate ${result.runId}\``,
+          : `${result.missing} more approver(s), not the initiator, run \`rotate approve ${result.runId} --signing-key <key>\` and hand in the file it writes; then \`rotate gate ${result.runId}\``,
     });
   }
 }
 
 /** evaluateApprovals, throwing QuorumNotMetError unless the quorum holds. */
-export async function assertQuorum(run: Run, policy: ApprovalPolicy, options: GateOptions): Promise<GateResult> {
-  const result = await evaluateApprovals(run, policy, options);
+export async function assertQuorum(run: Run, input: GateInput): Promise<GateResult> {
+  const result = await evaluateApprovals(run, input);
   if (!result.satisfied) throw new QuorumNotMetError(result);
   return result;
 }

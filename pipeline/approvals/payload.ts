@@ -1,7 +1,10 @@
 /**
  * The approval payload: what an approver signs. Canonical JSON (pipeline/canonical-json.ts) so the
  * signed bytes are reproducible from the values, and every field the gate checks is inside the
- * signature — nobody can move an approval to another run, key or plan without breaking it.
+ * signature — nobody can move an approval to another run, key, plan, bar or chain without breaking it.
+ *
+ * Version 2 adds the bar (quorum, allowed_signers digest; the plan digest covers the rest of it) and
+ * the audit head the approver saw, which anchors the audit chain. Version 1 approvals no longer count.
  */
 import { z } from 'zod';
 import { canonicalJson } from '../canonical-json';
@@ -9,13 +12,15 @@ import { ApprovalError } from '../errors';
 import type { Run } from '../state/types';
 import { APPROVAL_NAMESPACE } from './ssh';
 import { summarizeEvidence } from './evidence';
+import type { AuditHeadRef } from './chain';
 
-export const PAYLOAD_VERSION = 1;
+export const PAYLOAD_VERSION = 2;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 const isoDate = z.iso.datetime({ offset: true });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 const payloadSchema = z.strictObject({
   version: z.literal(PAYLOAD_VERSION),
@@ -31,8 +36,14 @@ const payloadSchema = z.strictObject({
    * later than issuedAt, so the real date is this or later; the approver signs the lower bound.
    */
   earliestDeletionDate: isoDate,
-  planDigest: z.string().regex(/^[0-9a-f]{64}$/),
-  evidenceDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Covers the whole plan, the bar included (allowed_signers contents, lifetime, soak, window). */
+  planDigest: sha256,
+  evidenceDigest: sha256,
+  /** The bar in words an approver can check at a glance (the plan digest binds it anyway). */
+  quorum: z.number().int().min(1).max(10),
+  allowedSignersSha256: sha256,
+  /** The audit chain's head when the approver signed: anchors the chain against a wholesale rewrite. */
+  auditHead: z.strictObject({ seq: z.number().int().min(0), hash: sha256 }),
   /** The approver's principal as in allowed_signers (e-mail-like). */
   approver: z.string().min(1),
   issuedAt: isoDate,
@@ -46,13 +57,14 @@ export interface PayloadInput {
   readonly approver: string;
   readonly now: Date;
   readonly lifetimeHours: number;
+  readonly auditHead: AuditHeadRef;
 }
 
 /**
  * Builds the payload for `run`. Refuses runs an approval cannot be about: no key to delete yet,
- * no evidence yet, or a run that is already over.
+ * no evidence yet, no recorded bar, or a run that is already over.
  */
-export function buildPayload({ run, approver, now, lifetimeHours }: PayloadInput): ApprovalPayload {
+export function buildPayload({ run, approver, now, lifetimeHours, auditHead }: PayloadInput): ApprovalPayload {
   const refuse = (why: string, nextStep: string): never => {
     throw new ApprovalError(`run ${run.id} (key ring ${run.keyring}) cannot be approved: ${why}`, { fault: 'operator', nextStep });
   };
@@ -63,6 +75,8 @@ export function buildPayload({ run, approver, now, lifetimeHours }: PayloadInput
   if (!run.evidenceDigest || run.evidence === undefined) {
     refuse('it has no check evidence yet', `run \`rotate advance ${run.id}\` until it waits at the approval gate`);
   }
+  const bar = run.plan.approvals;
+  if (!bar) refuse('its plan records no approval bar (started before keyrotor bound runs to it)', `adopt the current config with \`rotate replan ${run.id}\`, or start a new run`);
   const issuedAt = now.toISOString();
   return {
     version: PAYLOAD_VERSION,
@@ -70,11 +84,14 @@ export function buildPayload({ run, approver, now, lifetimeHours }: PayloadInput
     runId: run.id,
     keyring: run.keyring,
     oldKeyArn: run.plan.oldKeyArn!,
-    newKeyArn: run.plan.newKeyArn,
+    ...(run.plan.newKeyArn === undefined ? {} : { newKeyArn: run.plan.newKeyArn }),
     deletionWindowDays: run.plan.deletionWindowDays,
     earliestDeletionDate: new Date(now.getTime() + run.plan.deletionWindowDays * DAY_MS).toISOString(),
     planDigest: run.planDigest,
     evidenceDigest: run.evidenceDigest!,
+    quorum: bar!.quorum,
+    allowedSignersSha256: bar!.allowedSignersSha256,
+    auditHead: { seq: auditHead.seq, hash: auditHead.hash },
     approver,
     issuedAt,
     expiresAt: new Date(now.getTime() + lifetimeHours * HOUR_MS).toISOString(),
@@ -96,6 +113,10 @@ export function parsePayload(text: string): ParsedPayload {
   } catch (error) {
     return { ok: false, reason: `payload is not JSON: ${(error as Error).message}` };
   }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version < PAYLOAD_VERSION) {
+    return { ok: false, reason: `payload is a keyrotor approval v${version}, which signs neither the run's bar nor the audit head; approvers sign again with this version` };
+  }
   const parsed = payloadSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
@@ -106,23 +127,27 @@ export function parsePayload(text: string): ParsedPayload {
 }
 
 /** The payload in words, as the approver must read it before signing (and as `rotate approvals` shows it). */
-export function describePayload(payload: ApprovalPayload, evidence?: unknown): string {
+export function describePayload(payload: ApprovalPayload, run?: Pick<Run, 'evidence' | 'initiator' | 'plan'>): string {
   const replacement = payload.newKeyArn ? `the new key is ${payload.newKeyArn}` : 'the replacement is an AWS owned key';
+  const bar = run?.plan.approvals;
   const lines = [
     `You, ${payload.approver}, approve DELETING key ${payload.oldKeyArn}`,
-    `of key ring ${payload.keyring} (run ${payload.runId}).`,
+    `of key ring ${payload.keyring} (run ${payload.runId}${run ? `, started by ${run.initiator}` : ''}).`,
     `Deletion is scheduled with a ${payload.deletionWindowDays}-day window: the key and everything encrypted only`,
     `under it become irrecoverable no earlier than ${payload.earliestDeletionDate}.`,
     `${replacement.charAt(0).toUpperCase()}${replacement.slice(1)}.`,
-    `Plan digest ${payload.planDigest}; evidence digest ${payload.evidenceDigest}.`,
+    `The bar this run keeps: ${payload.quorum} distinct approver(s) other than the initiator, from ${bar ? `${bar.allowedSignersFile} as recorded at start` : 'allowed_signers'} (sha256 ${payload.allowedSignersSha256.slice(0, 16)}…)` +
+      (run ? `; minimum soak ${run.plan.minimumSoakHours} h, old key ${run.plan.disableOldKeyDuringSoak ? '' : 'not '}disabled during the soak.` : '.'),
+    `Plan digest ${payload.planDigest}; evidence digest ${payload.evidenceDigest}; audit chain head #${payload.auditHead.seq} (${payload.auditHead.hash.slice(0, 16)}…).`,
     `This approval is valid from ${payload.issuedAt} until ${payload.expiresAt}, and only while the plan and evidence stay unchanged.`,
   ];
-  if (evidence !== undefined) {
-    const summary = summarizeEvidence(evidence);
+  if (run?.evidence !== undefined) {
+    const summary = summarizeEvidence(run.evidence);
     lines.push('Evidence you sign (its digest is in the payload):');
     if (summary.checks.length === 0) lines.push('  checks: none recorded');
     for (const check of summary.checks) lines.push(`  check ${check.name}: ${check.outcome}${check.detail ? ` — ${check.detail}` : ''}`);
     lines.push(`  the old key was last used: ${summary.oldKeyLastUse}`);
+    for (const line of summary.lastUseMeaning) lines.push(`    ${line}`);
     for (const other of summary.other) lines.push(`  ${other}`);
   }
   return lines.join('\n');

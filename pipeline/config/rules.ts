@@ -186,7 +186,30 @@ const teamModeTrust: Rule = ({ pipeline, keyrings, state }) => {
 
 const teamModeRoles: Rule = (config) => pipelineRoleMismatches(config);
 
-const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles];
+// ---- people ---------------------------------------------------------------------------------
+
+/**
+ * One name, one principal, one login, one AWS identity per person: a principal listed under two
+ * people would make the gate's "who is who" ambiguous, so it is refused rather than guessed.
+ */
+const peopleAreDistinct: Rule = ({ people = [] }) => {
+  const out = duplicates(people, (p) => p.name.toLowerCase()).map(({ index, first }) =>
+    issue(['people', index, 'name'], people[index]!.name, `is already the name of people[${first}]; person names must be unique`),
+  );
+  const fields = ['signers', 'aws', 'github'] as const;
+  for (const field of fields) {
+    const owners = people.flatMap((p, index) => p[field].map((value, i) => ({ value, index, i })));
+    duplicates(owners, (o) => o.value.toLowerCase()).forEach(({ index: at, first }) => {
+      const o = owners[at]!;
+      const f = owners[first]!;
+      const where = f.index === o.index ? `is listed twice in people[${o.index}].${field}` : `already belongs to people[${f.index}] (${people[f.index]!.name}); one ${field === 'signers' ? 'principal' : field === 'aws' ? 'AWS identity' : 'GitHub login'} is one person`;
+      out.push(issue(['people', o.index, field, o.i], o.value, where));
+    });
+  }
+  return out;
+};
+
+const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct];
 
 /** Every cross-field problem of a validated config (empty when it holds together). */
 export function crossFieldIssues(config: Config): string[] {

@@ -16,6 +16,7 @@ import type {
   BackendConfig,
   Config,
   KeyRingConfig,
+  PersonConfig,
   PipelineInfraConfig,
   RotationSettings,
   StateConfig,
@@ -200,6 +201,35 @@ const pipelineSchema = z.strictObject({
   oidcProviderArn: formatted(GITHUB_OIDC_PROVIDER_ARN).optional(),
 });
 
+// people: who is who (see PersonConfig). Principals are literal allowed_signers principals.
+const PERSON_NAME: FormatRule = {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+  rule: 'is not a person label (1–64 of A-Z a-z 0-9 . _ @ -, starting with a letter or digit)',
+};
+const SIGNER_PRINCIPAL: FormatRule = {
+  pattern: /^[^\s,*?!"]{1,256}$/,
+  rule: 'is not a literal allowed_signers principal (no spaces, commas, quotes or pattern characters * ? !)',
+};
+/**
+ * IAM users and Identity Center sessions only: in both, AWS sets the last segment (the user name),
+ * so a caller cannot claim to be someone else. A role session name chosen by the caller is refused.
+ */
+export const PERSON_AWS_IDENTITY: FormatRule = {
+  pattern: /^arn:aws(?:-[a-z]+)*:(?:iam::\d{12}:user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+|sts::\d{12}:assumed-role\/AWSReservedSSO_[\w+=,.@*-]+\/[\w+=,.@-]+)$/,
+  rule: 'is not an IAM user ARN (arn:aws:iam::<account>:user/<name>) or an Identity Center session ARN (arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<set>_<id>/<user name>; `*` only in the role part): only names AWS itself sets tie a caller to a person',
+};
+const GITHUB_LOGIN: FormatRule = {
+  pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/,
+  rule: 'is not a GitHub login (1–39 of A-Z a-z 0-9 -, not starting with -)',
+};
+
+const personSchema = z.strictObject({
+  name: formatted(PERSON_NAME),
+  signers: z.array(formatted(SIGNER_PRINCIPAL)).default([]),
+  aws: z.array(formatted(PERSON_AWS_IDENTITY)).default([]),
+  github: z.array(formatted(GITHUB_LOGIN)).default([]),
+});
+
 /** keyrings.json as written (before defaults are layered and paths resolved). */
 export const rawConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -210,6 +240,7 @@ export const rawConfigSchema = z.strictObject({
   defaults: z.strictObject({ rotation: rotationSchema.optional(), approvals: approvalsSchema.optional() }).default({}),
   keyrings: z.array(keyRingSchema).min(1, { error: 'must declare at least one key ring' }),
   pipeline: pipelineSchema.optional(),
+  people: z.array(personSchema).default([]),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
@@ -229,6 +260,7 @@ export function resolveConfig(raw: RawConfig, file: string): Config {
     keyrings: raw.keyrings.map((keyring) => resolveKeyRing(keyring, raw.defaults, inBaseDir)),
     // Only present when declared, so a config without team mode resolves exactly as before.
     ...(raw.pipeline === undefined ? {} : { pipeline: resolvePipeline(raw.pipeline) }),
+    people: raw.people satisfies readonly PersonConfig[],
   };
 }
 

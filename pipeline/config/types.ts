@@ -23,6 +23,29 @@ export interface Config {
    * Required when `state.type` is `dynamodb`.
    */
   readonly pipeline?: PipelineInfraConfig;
+  /**
+   * Who is who, reviewed like allowed_signers: ties the identities a run can be started under (an
+   * IAM user or Identity Center session ARN, a GitHub login) to the allowed_signers principals of
+   * the same person, so the gate can keep a run's initiator from approving it under any name, and
+   * groups several principals of one person so they count once. Default none (the loader always
+   * sets it; optional so configs built in code need not).
+   */
+  readonly people?: readonly PersonConfig[];
+}
+
+export interface PersonConfig {
+  /** A label for messages (`alice`); unique. */
+  readonly name: string;
+  /** The person's principals in allowed_signers, literally (no patterns). Each belongs to one person. */
+  readonly signers: readonly string[];
+  /**
+   * AWS identities that are this person, as STS GetCallerIdentity reports them: IAM user ARNs, or
+   * Identity Center sessions `arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<set>_<id>/<user>`
+   * (the role part may use `*`). Only names AWS itself sets: a session name the caller picks proves nothing.
+   */
+  readonly aws: readonly string[];
+  /** GitHub logins that are this person (a run dispatched from CI through the pipeline role). */
+  readonly github: readonly string[];
 }
 
 export interface PipelineInfraConfig {

@@ -9,12 +9,14 @@
 import type { AwsClients } from '../aws/clients';
 import type { Config, KeyRingConfig } from '../config/types';
 import { FenceLostError, InterruptedError, KeyrotorError, RunBusyError, StageError, StateError } from '../errors';
-import type { MutationOutcome, Run, RunLock, StageRecord, StageStatus, StateStore } from '../state/types';
+import type { InitiatorIdentity, MutationOutcome, Run, RunLock, StageRecord, StageStatus, StateStore } from '../state/types';
+import { assertBarUnchanged, barInputs } from '../approvals/bar';
+import { startAuditDetail } from '../approvals/chain';
 import { isOpenRun } from '../state/store-rules';
 import { SimulatedCrash } from './crash';
 import { DEFAULT_LOCK_TTL_MS, thisProcessIdentity, withExecutionLock, type ExecutionIdentity } from './execution';
 import { findKeyring, loadRun } from './lookup';
-import { buildPlan, newRun, newRunId } from './run-factory';
+import { buildPlan, kindNeedsApprovals, newRun, newRunId } from './run-factory';
 import { RunWriter } from './run-writer';
 import { buildStageContext } from './stage-context';
 import { DELETION_STAGE, SWITCHING_STAGES, isStartableKind, stageEntry, type StartableKind } from './stage-lists';
@@ -34,6 +36,13 @@ export interface EngineDeps {
   readonly clientsFor: (keyring: KeyRingConfig) => AwsClients;
   /** Operator identity (recorded as initiator and actor). */
   readonly actor: string;
+  /**
+   * Who is starting a run, in approver terms (pipeline/approvals/initiator.ts): called by `start`
+   * with the run's id and plan before anything is written; may sign the start with the operator's
+   * key, and throws to refuse a run nobody could approve. Absent: the run records no identity and
+   * its gate counts no approval.
+   */
+  readonly identifyInitiator?: (draft: { readonly runId: string; readonly plan: Run['plan']; readonly planDigest: string }) => Promise<InitiatorIdentity>;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly progress?: (event: ProgressEvent) => void;
@@ -117,12 +126,17 @@ export class Engine {
     const keyring = findKeyring(config, keyringName);
     const ledger = await store.getLedger(keyring.name);
     const target = resolveTarget(kind, keyring, ledger, selector);
-    const plan = buildPlan(kind, keyring, ledger, target);
+    // Runs that delete through the gate record the bar their approvers sign for (allowed_signers contents included).
+    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
     await this.assertKeyringFree(keyring.name);
     const now = this.now();
-    const run = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const drafted = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const initiatorIdentity = await this.deps.identifyInitiator?.({ runId: drafted.id, plan, planDigest: drafted.planDigest });
+    const run = initiatorIdentity ? { ...drafted, initiatorIdentity } : drafted;
     const writer = this.writer(run, () => undefined);
-    await writer.audit('run.start', { kind, planDigest: run.planDigest, oldKeyArn: plan.oldKeyArn, initiator: actor });
+    // Write-ahead: the gate holds the run's initiator and plan against this entry
+    // (pipeline/approvals/chain.ts), so it precedes the run.
+    await writer.audit('run.start', startAuditDetail(run));
     writer.crash('before-write:run');
     const saved = await store.putRun(run);
     try {
@@ -147,7 +161,7 @@ export class Engine {
     const keyring = findKeyring(config, keyringName);
     const ledger = await store.getLedger(keyring.name);
     const target = resolveTarget(kind, keyring, ledger, selector);
-    const plan = buildPlan(kind, keyring, ledger, target);
+    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
     await this.assertKeyringFree(keyring.name);
     const now = this.now();
     const run = newRun(newRunId(keyring.name, now), plan, actor, now);
@@ -179,6 +193,8 @@ export class Engine {
         return writer.run();
       }
       assertNotRollingBack(writer.run());
+      // A run keeps the bar its approvers sign for: a changed config stops it (exit 2) until replanned.
+      await assertBarUnchanged(writer.run(), this.deps.config, keyring);
       await this.holdLease(writer.run());
       const executed: string[] = [];
       for (;;) {

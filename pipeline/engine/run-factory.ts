@@ -8,6 +8,7 @@ import type { Ledger } from '../ledger/types';
 import type { Run, RunPlan } from '../state/types';
 import { digestOf } from '../canonical-json';
 import { KeyrotorError } from '../errors';
+import { barFor, type BarInputs } from '../approvals/bar';
 import { stagesFor, type StartableKind } from './stage-lists';
 import type { RunTarget } from './targets';
 
@@ -20,11 +21,18 @@ export function activeKeyArn(ledger: Ledger | undefined): string | undefined {
   return ledger?.generations.find((g) => g.state === 'active')?.keyArn;
 }
 
+/** Whether runs of `kind` delete through the approval gate, and so record an approval bar in their plan. */
+export function kindNeedsApprovals(kind: StartableKind): boolean {
+  return stagesFor(kind).some((s) => s.name === 'approval-gate');
+}
+
 /**
  * The plan of a run of `kind` on `keyring`, given the ledger as it is now and the target that
- * `resolveTarget` validated (cancel-deletion, retire-key).
+ * `resolveTarget` validated (cancel-deletion, retire-key). Kinds with an approval gate also record
+ * the bar their approvers sign for (`bar`: the allowed_signers text and people read by the caller,
+ * since this stays free of I/O).
  */
-export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: RunTarget): RunPlan {
+export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: Ledger | undefined, target?: RunTarget, bar?: BarInputs): RunPlan {
   const targeted = kind === 'cancel-deletion' || kind === 'retire-key';
   if (targeted && !target) throw new KeyrotorError(`--kind ${kind} needs the key it acts on`, { fault: 'internal', nextStep: 'resolve the target with resolveTarget first' });
   // Only kinds that retire a key name one: rotate and migrate-to-aws-owned retire the active
@@ -42,6 +50,13 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
       nextStep: `add keyrings[].identityCenter for ${keyring.name}, or use \`--kind rotate\``,
     });
   }
+  const needsApprovals = kindNeedsApprovals(kind);
+  if (needsApprovals && !bar) {
+    throw new KeyrotorError(`a ${kind} run deletes a key through the approval gate, so its plan must record the approval bar (allowed_signers contents); none was given`, {
+      fault: 'internal',
+      nextStep: 'report this as a keyrotor bug',
+    });
+  }
   return {
     kind,
     keyring: keyring.name,
@@ -52,6 +67,7 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
     identityCenterInstanceArn: keyring.identityCenter?.instanceArn,
     deletionWindowDays: keyring.rotation.deletionWindowDays,
     minimumSoakHours: keyring.rotation.minimumSoakHours,
+    ...(needsApprovals && bar ? { disableOldKeyDuringSoak: keyring.rotation.disableOldKeyDuringSoak, approvals: barFor(keyring, bar) } : {}),
     stages: stagesFor(kind).map((s) => s.name),
     ...(kind === 'cancel-deletion' ? { enableAfterCancel: target?.enable ?? false } : {}),
   };

@@ -6,6 +6,7 @@
 import type { KeyRingConfig } from '../config/types';
 import { callAws } from '../aws/call';
 import { digestOf } from '../canonical-json';
+import { evidenceAuditDetail } from '../approvals/chain';
 import type { Ledger } from '../ledger/types';
 import type { MutationOutcome, MutationRecord, Run, StageRecord } from '../state/types';
 import { SimulatedCrash } from './crash';
@@ -82,9 +83,10 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
       const next = change(before);
       if (next === before) return before;
       const withDigest = next.plan === before.plan ? next : { ...next, planDigest: digestOf(next.plan) };
-      await writer.saveRun(withDigest);
-      if (next.evidenceDigest !== before.evidenceDigest) await writer.audit('run.evidence', { stage: stageName(), evidenceDigest: next.evidenceDigest });
+      // What the gate reads goes through the audit chain first (write-ahead): a resume redoes both.
       if (withDigest.planDigest !== before.planDigest) await writer.audit('run.plan', { stage: stageName(), planDigest: withDigest.planDigest, newKeyArn: withDigest.plan.newKeyArn });
+      if (withDigest.evidenceDigest !== before.evidenceDigest) await writer.audit('run.evidence', { stage: stageName(), ...evidenceAuditDetail(withDigest) });
+      await writer.saveRun(withDigest);
       return writer.run();
     },
     progress: (message) => deps.onMessage(message),

@@ -96,7 +96,10 @@ export interface StageCatalogEntry {
 export interface EngineOptions {
   /** Identity Center poll overrides (tests, demo): shortest and longest wait (ms), overall timeout; defaults in pipeline/identity-center/poll-schedule.ts. */
   readonly poll?: { readonly initialMs?: number; readonly maxMs?: number; readonly timeoutMs?: number };
-  /** Extra approvals (from files) counted by the gate, in addition to those stored with the run. */
+  /**
+   * The approvals directory the gate reads (`rotate approve` writes `<dir>/<run id>/<fingerprint>.json`),
+   * as `approvalsDirFor` resolves it: --approvals-dir, $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config.
+   */
   readonly extraApprovalsDir?: string;
   readonly crashPoints?: CrashPoints;
   /** Execution-lock lifetime without a heartbeat (default 2 min; renewed every third of it). */

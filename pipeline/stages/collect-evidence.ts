@@ -5,6 +5,7 @@
  */
 import { digestOf } from '../canonical-json';
 import type { StageDefinition, StageOutcome } from '../engine/types';
+import { lastUseMeaning } from '../approvals/evidence';
 import { describeKey, keyLastUsage } from './aws-reads';
 import { oldKeyOf } from './shared';
 
@@ -14,11 +15,13 @@ export const collectEvidence: StageDefinition = {
     const keyArn = oldKeyOf(ctx, 'collect-evidence');
     const key = await describeKey(ctx, keyArn);
     const oldKeyLastUsage = await keyLastUsage(ctx, keyArn);
+    const checkedAt = ctx.now().toISOString();
     const evidence = {
-      checkedAt: ctx.now().toISOString(),
+      checkedAt,
       checks: [{ name: 'key state', ok: true, detail: `${keyArn} is ${key.KeyState}` }],
       oldKeyArn: keyArn,
       oldKeyLastUsage,
+      oldKeyLastUseMeaning: lastUseMeaning(keyArn, oldKeyLastUsage, checkedAt),
     };
     await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
     return { status: 'done', summary: `${keyArn} is ${key.KeyState}; last use recorded for the approvers` };

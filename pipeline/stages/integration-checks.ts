@@ -10,6 +10,7 @@ import { digestOf } from '../canonical-json';
 import { StageError } from '../errors';
 import type { CheckCommand } from '../config/types';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
+import { lastUseMeaning } from '../approvals/evidence';
 import { describeInstanceEncryption, keyLastUsage } from './aws-reads';
 import { roundTrip } from './verify-key';
 import { newKeyOf } from './shared';
@@ -89,8 +90,11 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   for (const check of keyring.checks) results.push(await runCommand(ctx, check));
 
   const oldKeyLastUsage = plan.oldKeyArn ? await keyLastUsage(ctx, plan.oldKeyArn) : undefined;
+  const checkedAt = ctx.now().toISOString();
+  // What the reading proves and what it does not travels with it: approvers sign both.
+  const oldKeyLastUseMeaning = plan.oldKeyArn && oldKeyLastUsage ? lastUseMeaning(plan.oldKeyArn, oldKeyLastUsage, checkedAt) : undefined;
 
-  const evidence = { checkedAt: ctx.now().toISOString(), checks: results, oldKeyArn: plan.oldKeyArn, newKeyArn: plan.newKeyArn, oldKeyLastUsage };
+  const evidence = { checkedAt, checks: results, oldKeyArn: plan.oldKeyArn, newKeyArn: plan.newKeyArn, oldKeyLastUsage, oldKeyLastUseMeaning };
   await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {

@@ -67,9 +67,63 @@ export interface RunPlan {
   readonly identityCenterInstanceArn?: string;
   readonly deletionWindowDays: number;
   readonly minimumSoakHours: number;
+  /** Whether the soak disables the old key (absent on runs without an approval gate). */
+  readonly disableOldKeyDuringSoak?: boolean;
+  /**
+   * The bar approvers sign for, fixed at `start` (runs with an approval gate only): the gate and
+   * schedule-deletion read it from here, never from the current config, so a later edit of the
+   * config can never weaken an open run (the engine stops the run instead; `rotate replan`).
+   */
+  readonly approvals?: ApprovalBar;
   readonly stages: readonly string[];
   /** cancel-deletion only: EnableKey after CancelKeyDeletion (otherwise the key stays Disabled). */
   readonly enableAfterCancel?: boolean;
+}
+
+/** What a run's approvals must meet, as recorded in its plan at start. */
+export interface ApprovalBar {
+  /** Distinct people (by key) needed, the initiator excluded. */
+  readonly quorum: number;
+  /** Longest validity an approval may have, in hours. */
+  readonly lifetimeHours: number;
+  /** The allowed_signers file as the config named it, relative to the config's directory (for messages). */
+  readonly allowedSignersFile: string;
+  /** sha256 hex of `allowedSigners`. */
+  readonly allowedSignersSha256: string;
+  /** The allowed_signers contents at start: the gate verifies against these, never the current file. */
+  readonly allowedSigners: string;
+  /** `people` entries with allowed_signers principals (name, principals), sorted by name: who counts as one person. */
+  readonly people: ReadonlyArray<{ readonly name: string; readonly signers: readonly string[] }>;
+}
+
+/**
+ * Who started a run, in a form the gate can hold against signing keys (pipeline/approvals/initiator.ts
+ * decides it). Claims only ever widen the exclusion; `tied` is true only on verified evidence.
+ */
+export interface InitiatorIdentity {
+  /** The display label (`initiator`): $KEYROTOR_OPERATOR or the STS caller ARN. */
+  readonly label: string;
+  /** STS GetCallerIdentity ARN of the credentials that started the run. */
+  readonly awsCaller?: string;
+  /** GitHub Actions: GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR, and the login the pipeline role's session name proves. */
+  readonly github?: { readonly actor?: string; readonly triggeringActor?: string; readonly runId?: string; readonly verifiedActor?: string };
+  /** The initiator signed the start (SSHSIG, namespace keyrotor-start@v1) with this key. */
+  readonly signedStart?: {
+    readonly fingerprint: string;
+    readonly principal?: string;
+    readonly payload: string;
+    readonly signature: string;
+  };
+  /** `people` entries the verified identities matched. */
+  readonly people: readonly string[];
+  /** allowed_signers principals that are the initiator (verified ones and claims). */
+  readonly principals: readonly string[];
+  /** Key fingerprints that are the initiator (the start's key, keys listed under `principals`). */
+  readonly fingerprints: readonly string[];
+  /** True when verified evidence ties the initiator to a person; otherwise no approval counts. */
+  readonly tied: boolean;
+  /** How the initiator was identified, or why not, in words. */
+  readonly basis: readonly string[];
 }
 
 /** A stored approval (SSHSIG over the canonical payload). The approvals module owns its meaning. */
@@ -86,7 +140,9 @@ export interface Run {
   readonly id: string;
   readonly kind: RunKind;
   readonly keyring: string;
-  readonly initiator: string; // caller ARN (STS) or operator identity
+  readonly initiator: string; // caller ARN (STS) or operator identity: a display label
+  /** Who started the run, as the gate holds it against signing keys (absent on runs started before it existed). */
+  readonly initiatorIdentity?: InitiatorIdentity;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly status: RunStatus;

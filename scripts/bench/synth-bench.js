@@ -89,15 +89,31 @@ function cliSeries(label, argv, runs, env) {
   return { label, runs, wallMs: median(samples) };
 }
 
+/**
+ * The example keyrings.json beside an allowed_signers of four ephemeral approvers: the committed
+ * approvers file is a placeholder that `rotate lint` rightly refuses, so lint is timed on a passing one.
+ */
+function exampleWithApprovers(work) {
+  fs.mkdirSync(path.join(work, 'approvers'));
+  const lines = ['a', 'b', 'c', 'd'].map((name) => {
+    const key = path.join(work, 'approvers', name);
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    return `${name}@example.com ${fs.readFileSync(`${key}.pub`, 'utf8').trim()}`;
+  });
+  fs.writeFileSync(path.join(work, 'approvers', 'allowed_signers'), `${lines.join('\n')}\n`);
+  fs.copyFileSync(path.join(root, 'keyrings.json'), path.join(work, 'keyrings.json'));
+  return path.join(work, 'keyrings.json');
+}
+
 function cliStartup() {
   const runs = argValue('--cli-runs', 10);
   const bin = path.join(root, 'bin', 'rotate.js');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-bench-cli-'));
-  const env = { KEYROTOR_CONFIG: path.join(root, 'keyrings.json'), KEYROTOR_STATE_DIR: work };
+  const env = { KEYROTOR_CONFIG: exampleWithApprovers(work), KEYROTOR_STATE_DIR: path.join(work, 'state') };
   try {
     return [
       cliSeries('`rotate --help`', [process.execPath, bin, '--help'], runs, env),
-      cliSeries('`rotate lint` (config + 4 key policies)', [process.execPath, bin, 'lint'], runs, env),
+      cliSeries('`rotate lint` (config + 4 key policies + the approver set)', [process.execPath, bin, 'lint'], runs, env),
       cliSeries('`rotate status` (config + file store)', [process.execPath, bin, 'status'], runs, env),
     ];
   } finally {

@@ -27,6 +27,7 @@ const commands: Record<string, Loader> = {
   'cancel-deletion': async () => import('./commands/cancel-deletion'),
   approve: async () => import('./commands/approve'),
   approvals: async () => import('./commands/approvals'),
+  replan: async () => import('./commands/replan'),
   gate: async () => import('./commands/gate'),
   'audit-verify': async () => import('./commands/audit-verify'),
   emulator: async () => import('./commands/emulator'),
@@ -110,11 +111,17 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .option('--key <arn>', 'the key to retire (--kind retire-key): key ARN or id')
     .option('-g, --generation <n>', 'the generation to retire (--kind retire-key)')
     .option('--dry-run', 'make every read-only check the real command makes; change nothing', false)
+    .option('--signing-key <path>', 'sign the start with your SSH key from allowed_signers (who started the run, so you can never approve it)')
+    .option('--as <identity>', 'your principal in allowed_signers (with --signing-key)')
+    .option('--agent', 'the signing key is in ssh-agent; --signing-key names its .pub', false)
     .action(action('start'));
   program.command('advance <run>').description('run stages until one needs time or people')
     .option('--dry-run', 'show the next stage; change nothing', false)
     .option('--stage-limit <n>', 'run at most N stages')
+    .option('--approvals-dir <dir>', 'approval files (default $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config)')
     .action(action('advance'));
+  program.command('replan <run>').description('re-bind an open run to the current config (quorum, signers, window, soak); earlier approvals become stale')
+    .action(action('replan'));
   program.command('status [run]').description('stages with times, what changed and what comes next (all open runs without RUN)')
     .action(action('status'));
   program.command('rollback <run>').description('undo the completed stages of a run in reverse (before deletion)')
@@ -131,16 +138,19 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .option('--enable', 'enable the key after cancelling (it stays Disabled otherwise)', false)
     .option('--dry-run', 'make every read-only check the real command makes; change nothing', false)
     .action(action('cancel-deletion'));
-  program.command('approve <run>').description('sign the run\'s deletion approval with your SSH key')
-    .requiredOption('--signing-key <path>', 'SSH private key (or its .pub with an agent)')
-    .option('--as <identity>', 'your principal in allowed_signers (default: the key\'s comment)')
-    .option('--out <file>', 'also write the approval to this file (for artifact-based gates)')
+  program.command('approve <run>').description('sign the run\'s deletion approval with your SSH key; writes an approval file, never the run')
+    .requiredOption('--signing-key <path>', 'SSH private key, its .pub (key in ssh-agent or beside it), or its -cert.pub')
+    .option('--agent', 'sign with the key held in ssh-agent (ssh-keygen -U); --signing-key names its .pub', false)
+    .option('--as <identity>', 'your principal in allowed_signers (default: the one your key is listed under)')
+    .option('--out <file>', 'write the approval here (default <approvals dir>/<run>/<key fingerprint>.json)')
+    .option('--approvals-dir <dir>', 'approvals directory (default $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config)')
     .option('-y, --yes', 'do not ask for confirmation', false)
     .action(action('approve'));
-  program.command('approvals <run>').description('list the run\'s approvals and whether each counts')
+  program.command('approvals <run>').description('list the run\'s approvals, whether each counts and why not, and which were merged as one person')
+    .option('--approvals-dir <dir>', 'approvals directory (default $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config)')
     .action(action('approvals'));
   program.command('gate <run>').description('exit 0 only when the approval quorum holds for the current plan')
-    .option('--approvals-dir <dir>', 'also read approval files from this directory')
+    .option('--approvals-dir <dir>', 'approvals directory (default $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config)')
     .action(action('gate'));
   program.command('audit').description('the hash-chained audit log')
     .command('verify').description('verify the audit chain; exit 1 if an entry was edited, reordered or removed')

@@ -15,6 +15,8 @@ export interface Session {
   clientsFor(keyring: KeyRingConfig): AwsClients;
   /** $KEYROTOR_OPERATOR, else the caller ARN of the key ring's credentials (STS). */
   actorFor(keyring: KeyRingConfig): Promise<string>;
+  /** The STS caller ARN of the key ring's credentials (verified by AWS, unlike $KEYROTOR_OPERATOR). */
+  callerArn(keyring: KeyRingConfig): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,8 @@ export async function openSession(ctx: CliContext): Promise<Session> {
     config,
     store,
     clientsFor,
-    actorFor: async (keyring) => ctx.env.KEYROTOR_OPERATOR ?? (await describeCaller(clientsFor(keyring))).arn,
+    actorFor: async (keyring) => ctx.env.KEYROTOR_OPERATOR || (await describeCaller(clientsFor(keyring))).arn,
+    callerArn: async (keyring) => (await describeCaller(clientsFor(keyring))).arn,
     close: () => store.close(),
   };
 }

@@ -12,8 +12,8 @@ import { openStateStore } from '../../pipeline/state/open';
 import { createAwsClients } from '../../pipeline/aws';
 import { Engine, type ProgressEvent } from '../../pipeline/engine/engine';
 import type { Run } from '../../pipeline/state/types';
-import { createApproval, recordApproval } from '../../pipeline/approvals/approve';
-import { createDemoWorkspace } from './workspace';
+import { approveToFile } from '../../pipeline/approvals/approve';
+import { createDemoWorkspace, operatorSignsStarts } from './workspace';
 import { renderRun } from '../cli/run-view';
 
 export interface DemoOptions {
@@ -46,7 +46,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     out(`emulator (a local test double of KMS, SSO Admin, Identity Store, STS) on ${emulator.endpoint}`);
     const ws = await createDemoWorkspace(dir);
-    out(`workspace ${dir}: config ${path.basename(ws.configPath)}, state in ${path.relative(dir, ws.stateDir)}/, approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
+    out(`workspace ${dir}: config ${path.basename(ws.configPath)}, state in ${path.relative(dir, ws.stateDir)}/, operator ${ws.operator} (signs each start), approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
     const config = loadConfig(ws.configPath);
     const store = await openStateStore(config.state);
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIADEMOOPERATOR', AWS_SECRET_ACCESS_KEY: 'demo' };
@@ -55,7 +55,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (event.type === 'stage-end') out(`  ${event.status === 'done' ? '✔' : event.status === 'waiting' ? '⏸' : event.status === 'skipped' ? '–' : '✖'} ${event.stage}: ${event.summary}`);
       else if (event.type === 'message') out(`      ${event.message}`);
     };
-    const engine = new Engine({ config, store, clientsFor: () => clients, actor: ws.operator, progress, options: { poll: { initialMs: 100, maxMs: 1000 } } });
+    const engine = new Engine({
+      config,
+      store,
+      clientsFor: () => clients,
+      actor: ws.operator,
+      // The operator signs each start with their key, so the gate knows who must not approve.
+      identifyInitiator: operatorSignsStarts(ws, config),
+      progress,
+      options: { poll: { initialMs: 100, maxMs: 1000 } },
+    });
     try {
       out('\n== 1. migrate Identity Center from its AWS owned key to a customer managed key');
       let migration = await engine.start(ws.keyringName, 'migrate-to-cmk');
@@ -67,11 +76,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       let rotation = await engine.start(ws.keyringName, 'rotate');
       rotation = await engine.advance(rotation.id);
       out(`  run ${rotation.id} is ${rotation.status} at the approval gate`);
-      const keyring = config.keyrings[0]!;
       for (const approver of ws.approvers) {
-        const approval = await createApproval({ run: rotation, policy: keyring.approvals, signingKeyPath: approver.privateKeyPath, approver: approver.identity, now: new Date() });
-        rotation = await recordApproval(store, rotation.id, approval);
-        out(`  ✍ ${approver.identity} signed the deletion of ${rotation.plan.oldKeyArn} (plan ${rotation.planDigest.slice(0, 12)}…, evidence ${rotation.evidenceDigest?.slice(0, 12)}…)`);
+        // What `rotate approve` does on each approver's machine: sign, and write an approval file.
+        const { file } = await approveToFile({ store, runId: rotation.id, signingKeyPath: approver.privateKeyPath, approvalsDir: ws.approvalsDir, now: new Date() });
+        out(`  ✍ ${approver.identity} signed the deletion of ${rotation.plan.oldKeyArn} (plan ${rotation.planDigest.slice(0, 12)}…, evidence ${rotation.evidenceDigest?.slice(0, 12)}…) → ${path.relative(dir, file)}`);
       }
       rotation = await engine.advance(rotation.id);
       const rotationCalls = countCalls(emulator.callLog());

@@ -7,6 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_SEED } from '../../emulator/seed';
+import { initiatorResolver } from '../../pipeline/approvals/initiator';
+import type { Config } from '../../pipeline/config/types';
 
 export interface DemoApprover {
   readonly identity: string;
@@ -17,8 +19,12 @@ export interface DemoWorkspace {
   readonly dir: string;
   readonly configPath: string;
   readonly stateDir: string;
+  /** Where `rotate approve` writes approval files and the gate reads them (approvals/ beside the config). */
+  readonly approvalsDir: string;
   readonly keyringName: string;
   readonly operator: string;
+  /** The operator's ephemeral key, listed in allowed_signers as `operator`: runs start signed with it. */
+  readonly operatorKeyPath: string;
   readonly approvers: readonly DemoApprover[];
 }
 
@@ -34,22 +40,30 @@ export interface DemoWorkspaceOptions {
 
 const OPERATOR = 'operator@example.com';
 
+/** An ephemeral key pair for `identity`; returns the private key path and the `type base64` public key. */
+async function ephemeralKey(dir: string, name: string, identity: string, type: 'ed25519' | 'ecdsa' | 'rsa'): Promise<{ privateKeyPath: string; pub: string }> {
+  const privateKeyPath = path.join(dir, 'approvers', name);
+  await fs.rm(privateKeyPath, { force: true });
+  await fs.rm(`${privateKeyPath}.pub`, { force: true });
+  await execa('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', identity, '-f', privateKeyPath]);
+  const pub = (await fs.readFile(`${privateKeyPath}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+  return { privateKeyPath, pub };
+}
+
 export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOptions = {}): Promise<DemoWorkspace> {
   await fs.mkdir(path.join(dir, 'approvers'), { recursive: true });
   const types = options.approverKeyTypes ?? ['ed25519', 'ed25519'];
   const approvers: DemoApprover[] = [];
-  const lines: string[] = [];
+  // The operator is listed too: a run started with their key is tied to them, so they can never approve it.
+  const operatorKey = await ephemeralKey(dir, 'operator_ed25519', OPERATOR, 'ed25519');
+  const lines: string[] = [`${OPERATOR} namespaces="keyrotor-approval@v1" ${operatorKey.pub}`];
   for (const [i, type] of types.entries()) {
     const identity = `approver${i + 1}@example.com`;
-    const privateKeyPath = path.join(dir, 'approvers', `approver${i + 1}_${type}`);
-    await fs.rm(privateKeyPath, { force: true });
-    await fs.rm(`${privateKeyPath}.pub`, { force: true });
-    await execa('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', identity, '-f', privateKeyPath]);
-    const pub = (await fs.readFile(`${privateKeyPath}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
-    lines.push(`${identity} namespaces="keyrotor-approval@v1" ${pub}`);
-    approvers.push({ identity, privateKeyPath });
+    const key = await ephemeralKey(dir, `approver${i + 1}_${type}`, identity, type);
+    lines.push(`${identity} namespaces="keyrotor-approval@v1" ${key.pub}`);
+    approvers.push({ identity, privateKeyPath: key.privateKeyPath });
   }
-  await fs.writeFile(path.join(dir, 'approvers', 'allowed_signers'), `# ephemeral demo approvers\n${lines.join('\n')}\n`);
+  await fs.writeFile(path.join(dir, 'approvers', 'allowed_signers'), `# ephemeral demo operator and approvers (keys made for this workspace)\n${lines.join('\n')}\n`);
 
   const instance = DEFAULT_SEED.instances[0]!;
   const account = instance.account;
@@ -95,5 +109,27 @@ export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOpt
   };
   const configPath = path.join(dir, 'keyrings.json');
   await fs.writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  return { dir, configPath, stateDir: path.join(dir, 'state'), keyringName: 'identity-center', operator: OPERATOR, approvers };
+  return {
+    dir,
+    configPath,
+    stateDir: path.join(dir, 'state'),
+    approvalsDir: path.join(dir, 'approvals'),
+    keyringName: 'identity-center',
+    operator: OPERATOR,
+    operatorKeyPath: operatorKey.privateKeyPath,
+    approvers,
+  };
+}
+
+/** The engine's `identifyInitiator` for the workspace: every start is signed with the operator's key, as `rotate start --signing-key` does. */
+export function operatorSignsStarts(ws: DemoWorkspace, config: Config): ReturnType<typeof initiatorResolver> {
+  return initiatorResolver({
+    keyring: config.keyrings[0]!,
+    people: config.people ?? [],
+    label: ws.operator,
+    awsCaller: async () => undefined,
+    env: {},
+    signer: { signingKeyPath: ws.operatorKeyPath },
+    now: () => new Date(),
+  });
 }

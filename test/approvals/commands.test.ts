@@ -1,37 +1,42 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * `rotate approve`, `rotate approvals` and `rotate gate` as an approver and a CI job meet them:
+ * through the real CLI parser (in-process, and as separate processes for concurrent signers),
+ * real keys, a real ssh-agent, a real file state store. Approving writes a file and nothing else;
+ * every refusal comes before the payload is shown; gate and approvals count the same files.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { main } from '../../scripts/cli/main';
 import type { CliIo } from '../../scripts/cli/context';
-import { openStateStore } from '../../pipeline/state/open';
-import type { Run } from '../../pipeline/state/types';
-import { CAST, makeKeyLab, makeRun, OLD_KEY, type KeyLab } from './fixtures';
+import { fingerprintFileName } from '../../pipeline/approvals/files';
+import { makeLab, OLD_KEY, openWorld, type Lab, type World, type WorldSetup } from './fixtures';
 
-let lab: KeyLab;
-let caseNo = 0;
-
+let lab: Lab;
 beforeAll(() => {
-  lab = makeKeyLab(CAST);
+  lab = makeLab();
 });
 afterAll(() => lab.cleanup());
 
-interface Workspace {
-  readonly dir: string;
+interface Workspace extends World {
   readonly config: string;
-  readonly run: Run;
-  storedRun(): Promise<Run>;
+  readonly runId: string;
 }
 
-/** A fresh project dir: keyrings.json (quorum 2), allowed_signers (alice, bob, carol), a file state store holding one waiting run started by carol. */
-async function workspace(): Promise<Workspace> {
-  const dir = path.join(lab.dir, `ws-${++caseNo}`);
-  mkdirSync(path.join(dir, 'approvers'), { recursive: true });
-  const signers = lab.allowedSigners([
-    { principal: 'alice@example.com', key: 'alice', options: 'namespaces="keyrotor-approval@v1"' },
-    { principal: 'bob@example.com', key: 'bob' },
-    { principal: 'carol@example.com', key: 'carol' },
-  ], `allowed_signers_${caseNo}`);
-  writeFileSync(path.join(dir, 'approvers', 'allowed_signers'), readFileSync(signers));
-  const config = path.join(dir, 'keyrings.json');
+/** A project dir: keyrings.json (quorum 2), the allowed_signers the run recorded, a state store with one run waiting at the gate. */
+async function workspace(setup: Partial<WorldSetup> = {}): Promise<Workspace> {
+  const signers = setup.signers ?? [
+    lab.line('alice', 'alice@example.com', 'namespaces="keyrotor-approval@v1"'),
+    lab.line('bob', 'bob@example.com'),
+    lab.line('carol', 'carol@example.com'),
+    lab.line('operator', 'operator@example.com'),
+    lab.line('mallory', 'mallory@evil.example', 'namespaces="git"'),
+  ];
+  const w = await openWorld(lab, { ...setup, signers });
+  mkdirSync(path.join(w.dir, 'approvers'), { recursive: true });
+  writeFileSync(path.join(w.dir, 'approvers', 'allowed_signers'), w.signersText);
+  const config = path.join(w.dir, 'keyrings.json');
   writeFileSync(config, JSON.stringify({
     version: 1,
     backend: { type: 'local' },
@@ -39,26 +44,12 @@ async function workspace(): Promise<Workspace> {
     keyrings: [{
       name: 'identity-center', alias: 'alias/identity-center', account: '111111111111', region: 'us-east-1', description: 'test',
       keyAdministrators: ['arn:aws:iam::111111111111:role/KmsKeyAdministrator'],
-      approvals: { quorum: 2, allowedSignersFile: 'approvers/allowed_signers', lifetimeHours: 72 },
+      rotation: { deletionWindowDays: 30, minimumSoakHours: 24, disableOldKeyDuringSoak: false },
+      approvals: { quorum: setup.quorum ?? 2, allowedSignersFile: 'approvers/allowed_signers', lifetimeHours: 72 },
     }],
   }));
-  const openStore = () => openStateStore({ type: 'file', dir: path.join(dir, 'state') });
-  const store = await openStore();
-  const run = await store.putRun({ ...makeRun(), version: 0 });
-  await store.close();
-  return {
-    dir,
-    config,
-    run,
-    async storedRun() {
-      const s = await openStore();
-      try {
-        return (await s.getRun(run.id))!;
-      } finally {
-        await s.close();
-      }
-    },
-  };
+  await w.close(); // the CLI opens its own store
+  return Object.assign(w, { config, runId: (await w.run()).id });
 }
 
 interface Captured {
@@ -89,115 +80,199 @@ function capture(options: { interactive?: boolean; answers?: string[] } = {}): C
   };
 }
 
-async function rotate(ws: Workspace, args: string[], cap = capture()): Promise<{ code: number; out: string; err: string; cap: Captured }> {
-  const code = await main(['node', 'rotate', '--config', ws.config, ...args], { io: cap.io, cwd: ws.dir, env: {} });
+async function rotate(ws: Workspace, args: string[], cap = capture(), env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string; cap: Captured }> {
+  const code = await main(['node', 'rotate', '--config', ws.config, ...args], { io: cap.io, cwd: ws.dir, env });
   return { code, out: cap.out.join('\n'), err: cap.err.join('\n'), cap };
 }
 
 const key = (name: string) => lab.keys[name]!.privateKey;
+const fileOf = (ws: Workspace, name: string) => path.join(ws.approvalsDir, ws.runId, fingerprintFileName(lab.keys[name]!.fingerprint));
+const files = (ws: Workspace) => (existsSync(path.join(ws.approvalsDir, ws.runId)) ? readdirSync(path.join(ws.approvalsDir, ws.runId)) : []);
 
-describe('rotate approve / approvals / gate (in-process CLI, real keys, file state store)', () => {
-  it('GIVEN a waiting run WHEN alice approves with --yes THEN she is shown the payload in words, the approval is stored and the gate still wants one more', async () => {
+/** The run record and the audit log, byte for byte: approving must change neither. */
+function stateSnapshot(ws: Workspace): string {
+  const dir = path.join(ws.dir, 'state');
+  return readdirSync(dir, { recursive: true }).map(String).sort().filter((f) => !f.endsWith('.lock')).map((f) => {
+    const full = path.join(dir, f);
+    try {
+      return `${f}:${readFileSync(full, 'utf8')}`;
+    } catch {
+      return f;
+    }
+  }).join('\n');
+}
+
+describe('rotate approve writes an approval file, nothing else', () => {
+  it('GIVEN a waiting run WHEN alice approves with --yes THEN she sees the payload in words, one file is written, and the run and audit chain are untouched', async () => {
     const ws = await workspace();
-    const approve = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('alice'), '--yes']);
+    const before = stateSnapshot(ws);
+    const approve = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes']);
     expect(approve.code).toBe(0);
     expect(approve.out).toContain(`You, alice@example.com, approve DELETING key ${OLD_KEY}`);
     expect(approve.out).toMatch(/irrecoverable no earlier than \d{4}-\d\d-\d\dT/);
-    expect(approve.out).toMatch(/check alias round trip: passed/);
-    expect(approve.out).toMatch(/old key was last used: 2026-11-20T08:00:00.000Z for Decrypt/);
-    expect(approve.out).toMatch(/1 of 2 valid — signed by alice@example.com; 1 more needed/);
-    expect((await ws.storedRun()).approvals.map((a) => a.signer)).toEqual(['alice@example.com']);
+    expect(approve.out).toContain(`Signing key: ${lab.keys.alice!.fingerprint}`);
+    expect(approve.out).toMatch(/1 of 2 distinct approvers — signed by alice@example.com; 1 more needed/);
+    expect(files(ws)).toEqual([fingerprintFileName(lab.keys.alice!.fingerprint)]);
+    expect(JSON.parse(readFileSync(fileOf(ws, 'alice'), 'utf8'))).toMatchObject({ signer: 'alice@example.com' });
+    expect(stateSnapshot(ws)).toBe(before);
 
-    const gate = await rotate(ws, ['gate', ws.run.id]);
+    const gate = await rotate(ws, ['gate', ws.runId]);
     expect(gate.code).toBe(1);
     expect(gate.err).toMatch(/signed by alice@example.com; 1 more needed/);
   });
 
-  it('GIVEN two approvals (one confirmed interactively) THEN `rotate gate` exits 0 and `rotate approvals --json` shows both counting', async () => {
+  it('GIVEN two approvals (one confirmed interactively) THEN `rotate gate` exits 0 and `rotate approvals --json` shows both counting, with their keys', async () => {
     const ws = await workspace();
-    expect((await rotate(ws, ['approve', ws.run.id, '--signing-key', key('alice'), '-y'])).code).toBe(0);
-    const bob = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('bob'), '--as', 'BOB@example.com'], capture({ interactive: true, answers: ['yes'] }));
+    expect((await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '-y'])).code).toBe(0);
+    const bob = await rotate(ws, ['approve', ws.runId, '--signing-key', key('bob'), '--as', 'BOB@example.com'], capture({ interactive: true, answers: ['yes'] }));
     expect(bob.code).toBe(0);
     expect(bob.cap.prompts).toEqual(['Sign this approval? Type "yes" to sign: ']);
-    expect((await rotate(ws, ['gate', ws.run.id])).code).toBe(0);
-
-    const listed = await rotate(ws, ['--json', 'approvals', ws.run.id]);
-    const result = JSON.parse(listed.out) as { satisfied: boolean; approvals: Array<{ signer: string; counts: boolean }> };
-    expect(result.satisfied).toBe(true);
-    expect(result.approvals.map((a) => [a.signer, a.counts])).toEqual([['alice@example.com', true], ['bob@example.com', true]]);
+    expect((await rotate(ws, ['gate', ws.runId])).code).toBe(0);
+    const listed = JSON.parse((await rotate(ws, ['--json', 'approvals', ws.runId])).out) as { satisfied: boolean; approvals: Array<{ signer: string; counts: boolean; fingerprint: string }> };
+    expect(listed.satisfied).toBe(true);
+    expect(listed.approvals.map((a) => [a.signer, a.counts, a.fingerprint]).sort()).toEqual([
+      ['alice@example.com', true, lab.keys.alice!.fingerprint],
+      ['bob@example.com', true, lab.keys.bob!.fingerprint],
+    ]);
   });
 
-  it('GIVEN no terminal and no --yes THEN approve prints the payload, refuses, says to pass --yes, and stores nothing', async () => {
+  it('GIVEN no terminal and no --yes THEN it prints the payload, refuses, says to pass --yes, and writes nothing', async () => {
     const ws = await workspace();
-    const result = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('alice')]);
+    const result = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice')]);
     expect(result.code).toBe(2);
     expect(result.out).toContain('"approver":"alice@example.com"');
     expect(result.err).toMatch(/--yes/);
-    expect((await ws.storedRun()).approvals).toEqual([]);
+    expect(files(ws)).toEqual([]);
   });
 
-  it('GIVEN the approver answers anything but "yes" THEN nothing is signed or stored', async () => {
+  it('GIVEN the approver answers anything but "yes" THEN nothing is signed or written', async () => {
     const ws = await workspace();
-    const result = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('alice')], capture({ interactive: true, answers: ['y'] }));
+    const result = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice')], capture({ interactive: true, answers: ['y'] }));
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/not signed/);
-    expect((await ws.storedRun()).approvals).toEqual([]);
+    expect(files(ws)).toEqual([]);
   });
+});
 
-  it('GIVEN the initiator tries to approve their own run THEN it is refused before signing', async () => {
+describe('rotate approve fails before the prompt, naming the real problem', () => {
+  it.each([
+    ['the signing key file does not exist', () => [path.join(lab.dir, 'nope')], /the signing key .*nope does not exist/],
+    ['the initiator approves their own run', () => [key('operator')], /you started run \S+ and cannot approve it, under any name/],
+    ['the key is listed for someone else', () => [key('carol'), '--as', 'alice@example.com'], /your key \S+ is listed in .* for carol@example.com, not for alice@example.com/],
+    ['the key is not in allowed_signers at all', () => [key('ca'), '--as', 'alice@example.com'], /alice@example.com is listed in .* with key \S+, but you are signing with key/],
+    ['the entry restricts the key to another namespace', () => [key('mallory')], /restricts key \S+ to namespaces="git", which does not include keyrotor-approval@v1/],
+  ])('GIVEN %s THEN exit 2, no payload shown, no prompt, no file', async (_what, args, message) => {
     const ws = await workspace();
-    const result = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('carol'), '--yes']);
+    const cap = capture({ interactive: true, answers: ['yes'] });
+    const result = await rotate(ws, ['approve', ws.runId, '--signing-key', ...args()], cap);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/carol@example.com initiated run run-0001/);
-    expect((await ws.storedRun()).approvals).toEqual([]);
+    expect(result.err).toMatch(message);
+    expect(result.out).not.toContain('approve DELETING');
+    expect(cap.prompts).toEqual([]);
+    expect(files(ws)).toEqual([]);
   });
 
-  it('GIVEN a key not in allowed_signers claiming an allowed principal THEN approve fails at once and stores nothing', async () => {
+  it('GIVEN the config changed since the run started THEN approving is refused with exit 2 naming the field', async () => {
     const ws = await workspace();
-    const result = await rotate(ws, ['approve', ws.run.id, '--signing-key', key('mallory'), '--as', 'alice@example.com', '--yes']);
+    const config = JSON.parse(readFileSync(ws.config, 'utf8')) as { keyrings: Array<{ approvals: { quorum: number } }> };
+    config.keyrings[0]!.approvals.quorum = 1;
+    writeFileSync(ws.config, JSON.stringify(config));
+    const result = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes']);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/does not verify against .*allowed_signers: the signing key SHA256:\S+ is not listed for alice@example.com/);
-    expect((await ws.storedRun()).approvals).toEqual([]);
+    expect(result.err).toContain('approvals.quorum: run recorded 2; the config now says 1');
+    expect(files(ws)).toEqual([]);
+  });
+});
+
+describe('keys held in ssh-agent', () => {
+  let agent: { sock: string; pid: number } | undefined;
+  beforeAll(() => {
+    const out = execFileSync('ssh-agent', ['-s', '-a', path.join(lab.dir, 'agent.sock')]).toString();
+    agent = { sock: /SSH_AUTH_SOCK=([^;]+);/.exec(out)![1]!, pid: Number(/SSH_AGENT_PID=(\d+);/.exec(out)![1]) };
+  });
+  afterAll(() => {
+    if (agent) process.kill(agent.pid);
   });
 
-  it('GIVEN approvals carried as files (--out) THEN `rotate gate --approvals-dir` counts them like stored ones', async () => {
+  it('GIVEN only the .pub on disk and the key in the agent WHEN approving with --agent THEN it signs through the agent and the gate counts it', async () => {
     const ws = await workspace();
-    const elsewhere = await workspace(); // same run id and digests, another state store: the approvals travel as artifacts
+    const env = { SSH_AUTH_SOCK: agent!.sock };
+    const pubOnly = path.join(ws.dir, 'bob-in-agent.pub');
+    copyFileSync(lab.keys.bob!.publicFile, pubOnly);
+    const missing = await rotate(ws, ['approve', ws.runId, '--signing-key', pubOnly, '--agent', '--yes'], capture(), env);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/the private half of .*bob-in-agent.pub is not reachable: ssh-agent does not hold it/);
+    expect(missing.err).toContain(`ssh-add ${path.join(ws.dir, 'bob-in-agent')}`);
+
+    execFileSync('ssh-add', ['-q', key('bob')], { env: { ...process.env, SSH_AUTH_SOCK: agent!.sock }, stdio: 'ignore' });
+    const signed = await rotate(ws, ['approve', ws.runId, '--signing-key', pubOnly, '--agent', '--yes'], capture(), env);
+    expect(signed.code).toBe(0);
+    expect(signed.out).toContain('private key in ssh-agent');
+    expect(signed.out).toMatch(/1 of 2 distinct approvers — signed by bob@example.com/);
+  });
+});
+
+describe('concurrent signers', () => {
+  it('GIVEN three approvers signing at the same moment as separate processes THEN each writes its own file and the gate counts all three', async () => {
+    const ws = await workspace({ quorum: 3 });
+    const bin = path.resolve(__dirname, '../../bin/rotate.js');
+    const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', KEYROTOR_APPROVALS_DIR: '' };
+    const runs = ['alice', 'bob', 'carol'].map((name) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [bin, '--config', ws.config, 'approve', ws.runId, '--signing-key', key(name), '--yes'], { env, stdio: 'ignore' });
+        child.on('exit', resolve);
+      }));
+    expect(await Promise.all(runs)).toEqual([0, 0, 0]);
+    expect(files(ws).sort()).toEqual(['alice', 'bob', 'carol'].map((n) => fingerprintFileName(lab.keys[n]!.fingerprint)).sort());
+    const gate = await promisify(execFile)(process.execPath, [bin, '--config', ws.config, 'gate', ws.runId], { env });
+    expect(gate.stdout).toMatch(/approval quorum holds for run \S+: 3 of 3/);
+  });
+});
+
+describe('rotate gate and rotate approvals count the same files', () => {
+  it('GIVEN --approvals-dir and $KEYROTOR_APPROVALS_DIR naming the same directory THEN both give the same answer', async () => {
+    const ws = await workspace();
     const dir = path.join(ws.dir, 'artifacts');
-    expect((await rotate(elsewhere, ['approve', ws.run.id, '--signing-key', key('alice'), '--yes', '--out', path.join(dir, 'alice.json')])).code).toBe(0);
-    expect((await rotate(elsewhere, ['approve', ws.run.id, '--signing-key', key('bob'), '--yes', '--out', path.join(dir, 'bob.json')])).code).toBe(0);
-    expect((await rotate(ws, ['gate', ws.run.id])).code).toBe(1);
-    const gate = await rotate(ws, ['gate', ws.run.id, '--approvals-dir', dir]);
-    expect(gate.code).toBe(0);
-    expect(gate.out).toMatch(/quorum holds .*2 of 2 \(alice@example.com, bob@example.com\)/);
+    expect((await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes', '--out', path.join(dir, 'alice.json')])).code).toBe(0);
+    expect((await rotate(ws, ['approve', ws.runId, '--signing-key', key('bob'), '--yes', '--out', path.join(dir, 'bob.json')])).code).toBe(0);
+    expect((await rotate(ws, ['gate', ws.runId])).code).toBe(1);
+    const byFlag = await rotate(ws, ['--json', 'gate', ws.runId, '--approvals-dir', dir]);
+    const byEnv = await rotate(ws, ['--json', 'gate', ws.runId], capture(), { KEYROTOR_APPROVALS_DIR: dir });
+    expect(byFlag.code).toBe(0);
+    expect(byEnv.code).toBe(0);
+    expect(JSON.parse(byEnv.out)).toEqual(JSON.parse(byFlag.out));
   });
 
-  it('GIVEN an unknown run, a missing config or an unreadable approvals dir THEN the gate exits 2, never 0 or 1', async () => {
+  it('GIVEN a malformed file beside valid approvals THEN the gate still opens and `rotate approvals` reports the file', async () => {
+    const ws = await workspace();
+    await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes']);
+    await rotate(ws, ['approve', ws.runId, '--signing-key', key('bob'), '--yes']);
+    writeFileSync(path.join(ws.approvalsDir, ws.runId, 'zz-half-written.json'), '{"signer": "x"');
+    const gate = await rotate(ws, ['gate', ws.runId]);
+    expect(gate.code).toBe(0);
+    const listed = await rotate(ws, ['approvals', ws.runId]);
+    expect(listed.out).toMatch(/3\s+\(unreadable\)\s+-\s+-\s+-\s+no\s+malformed: not a keyrotor approval file/);
+    expect(listed.out).toContain('zz-half-written.json');
+  });
+
+  it('GIVEN one key signing under two principals THEN `rotate approvals` shows the merge and why', async () => {
+    const ws = await workspace({ signers: [lab.line('alice', ['alice@example.com', 'al@example.com']), lab.line('bob', 'bob@example.com'), lab.line('operator', 'operator@example.com')] });
+    await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--as', 'alice@example.com', '--yes', '--out', path.join(ws.approvalsDir, ws.runId, '1.json')]);
+    await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--as', 'al@example.com', '--yes', '--out', path.join(ws.approvalsDir, ws.runId, '2.json')]);
+    const listed = await rotate(ws, ['approvals', ws.runId]);
+    expect(listed.out).toMatch(/2\s+al@example.com\s+SHA256:\S+\s+\S+\s+\S+\s+merged into #1/);
+    expect(listed.out).toContain(`merged (one person, one vote):\n  #2 counted with #1: signed with the same key ${lab.keys.alice!.fingerprint} as approval #1 (as alice@example.com)`);
+    expect((await rotate(ws, ['gate', ws.runId])).code).toBe(1);
+  });
+
+  it('GIVEN an unknown run, a missing config or a named approvals dir that does not exist THEN the gate exits 2, never 0 or 1', async () => {
     const ws = await workspace();
     const unknown = await rotate(ws, ['gate', 'run-nope']);
-    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/run run-nope not found/);
-    const noConfig = await main(['node', 'rotate', '--config', path.join(ws.dir, 'missing.json'), 'gate', ws.run.id], { io: capture().io, cwd: ws.dir, env: {} });
-    expect(noConfig).toBe(2);
-    expect((await rotate(ws, ['gate', ws.run.id, '--approvals-dir', path.join(ws.dir, 'nope')])).code).toBe(2);
-  });
-
-  it('GIVEN approvals of mixed validity THEN `rotate approvals` prints a table saying which count and why not', async () => {
-    const ws = await workspace();
-    await rotate(ws, ['approve', ws.run.id, '--signing-key', key('alice'), '--yes']);
-    const stored = await ws.storedRun();
-    const alice = stored.approvals[0]!;
-    const tampered = { ...alice, payload: alice.payload.replace('"deletionWindowDays":30', '"deletionWindowDays":7') };
-    const store = await openStateStore({ type: 'file', dir: path.join(ws.dir, 'state') });
-    await store.putRun({ ...stored, approvals: [alice, tampered] });
-    await store.close();
-
-    const listed = await rotate(ws, ['approvals', ws.run.id]);
-    expect(listed.code).toBe(0);
-    const lines = listed.out.split('\n');
-    expect(lines[0]).toMatch(/^#\s+signer\s+issued\s+expires\s+counts\s+why not$/);
-    expect(lines[1]).toMatch(/^1\s+alice@example.com\s+\S+\s+\S+\s+yes$/);
-    expect(lines[2]).toMatch(/^2\s+alice@example.com\s+\S+\s+\S+\s+no\s+bad-signature: signature does not match the payload/);
-    expect(listed.out).toMatch(/1 of 2 valid — signed by alice@example.com; 1 more needed/);
+    expect(await main(['node', 'rotate', '--config', path.join(ws.dir, 'missing.json'), 'gate', ws.runId], { io: capture().io, cwd: ws.dir, env: {} })).toBe(2);
+    const typo = await rotate(ws, ['gate', ws.runId, '--approvals-dir', 'nope']);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain(`the approvals directory ${path.join(ws.dir, 'nope')} (from --approvals-dir) does not exist`);
   });
 });

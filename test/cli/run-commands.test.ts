@@ -174,10 +174,13 @@ describe('rotate rollback and cancel-deletion', () => {
 });
 
 describe('a full rotation through the CLI, approvals included', () => {
-  it('stops at the gate, refuses the initiator, counts two approvers (the second also written to an approval file), then deletes only the old key', async () => {
+  it('stops at the gate, refuses the initiator, counts two approvers from their approval files, then deletes only the old key', async () => {
     const migration = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
     await rotate('advance', migration);
-    const runId = runIdFrom(await rotate('start', 'identity-center'));
+    const unsigned = await rotate('start', 'identity-center');
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.err).toContain('cannot tell who is starting this run in approver terms');
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--signing-key', ws.operatorKeyPath));
     const waiting = await rotate('advance', runId);
     expect(waiting.code).toBe(0);
     expect(waiting.out).toMatch(/⏸ approval-gate\s+waiting/);
@@ -188,12 +191,13 @@ describe('a full rotation through the CLI, approvals included', () => {
     expect(closed.out + closed.err).toMatch(/2 more needed/);
 
     const [first, second] = ws.approvers;
-    const self = await rotate('approve', runId, '--signing-key', first!.privateKeyPath, '--as', ws.operator, '--yes');
+    const self = await rotate('approve', runId, '--signing-key', ws.operatorKeyPath, '--yes');
     expect(self.code).toBe(2);
-    expect(self.err).toMatch(/operator@example.com (initiated|is not)/);
+    expect(self.err).toContain(`you started run ${runId} and cannot approve it`);
 
     expect((await rotate('approve', runId, '--signing-key', first!.privateKeyPath, '--as', first!.identity, '--yes')).code).toBe(0);
     const approvalsDir = path.join(dir, 'approvals');
+    expect(await readdir(path.join(approvalsDir, runId))).toHaveLength(1);
     const secondApproval = await rotate('approve', runId, '--signing-key', second!.privateKeyPath, '--as', second!.identity, '--yes', '--out', path.join(approvalsDir, 'second.json'));
     expect(secondApproval.code).toBe(0);
     expect(JSON.parse(await readFile(path.join(approvalsDir, 'second.json'), 'utf8'))).toEqual(expect.objectContaining({ signer: second!.identity }));

@@ -13,8 +13,8 @@ import { createAwsClients, type AwsClients } from '../../pipeline/aws';
 import { Engine, type EngineDeps } from '../../pipeline/engine/engine';
 import type { EngineOptions } from '../../pipeline/engine/types';
 import type { Run } from '../../pipeline/state/types';
-import { createApproval, recordApproval } from '../../pipeline/approvals/approve';
-import { createDemoWorkspace, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
+import { approveToFile } from '../../pipeline/approvals/approve';
+import { createDemoWorkspace, operatorSignsStarts, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
 
 export interface Harness {
   readonly emulator: Emulator;
@@ -25,7 +25,7 @@ export interface Harness {
   readonly clients: AwsClients;
   /** A fresh engine (a new "process") sharing the store and clients. */
   engine(overrides?: Partial<EngineDeps> & { options?: EngineOptions }): Engine;
-  /** Both demo approvers sign the run as it is now. */
+  /** Both demo approvers sign the run as it is now (approval files in the workspace's approvals/, which the engine's gate reads). */
   approveAll(runId: string): Promise<Run>;
   clock: { now: Date };
   close(): Promise<void>;
@@ -58,6 +58,8 @@ export async function createHarness(options: { workspace?: DemoWorkspaceOptions;
         store,
         clientsFor: () => clients,
         actor: ws.operator,
+        // Runs start signed with the operator's key (listed in allowed_signers), as `rotate start --signing-key` does.
+        identifyInitiator: operatorSignsStarts(ws, config),
         now: () => new Date(Math.max(Date.now(), clock.now.getTime())),
         sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
         identity: { host: os.hostname(), pid: (nextPid += 1) },
@@ -65,12 +67,10 @@ export async function createHarness(options: { workspace?: DemoWorkspaceOptions;
         options: { poll: { initialMs: 10, maxMs: 50, timeoutMs: 10_000 }, ...overrides.options },
       }),
     approveAll: async (runId) => {
-      let run = (await store.getRun(runId))!;
       for (const approver of ws.approvers) {
-        const approval = await createApproval({ run, policy: keyring.approvals, signingKeyPath: approver.privateKeyPath, approver: approver.identity, now: new Date() });
-        run = await recordApproval(store, runId, approval);
+        await approveToFile({ store, runId, signingKeyPath: approver.privateKeyPath, approvalsDir: ws.approvalsDir, now: new Date() });
       }
-      return run;
+      return (await store.getRun(runId))!;
     },
     close: async () => {
       await store.close();

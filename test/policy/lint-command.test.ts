@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,16 @@ function fakeIo(): FakeIo {
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-lint-'));
+// A real approver set beside the test configs (3 people: quorum 2 stays reachable without the initiator).
+beforeAll(() => {
+  fs.mkdirSync(path.join(tmp, 'approvers'), { recursive: true });
+  const lines = ['alice', 'bob', 'carol'].map((name) => {
+    const key = path.join(tmp, 'approvers', name);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@example.com`, '-f', key]);
+    return `${name}@example.com ${fs.readFileSync(`${key}.pub`, 'utf8').trim()}`;
+  });
+  fs.writeFileSync(path.join(tmp, 'approvers', 'allowed_signers'), `${lines.join('\n')}\n`);
+});
 function writeConfig(name: string, raw: unknown): string {
   const file = path.join(tmp, name);
   fs.writeFileSync(file, typeof raw === 'string' ? raw : JSON.stringify(raw, null, 2));
@@ -36,10 +47,21 @@ const oversized = () => {
 };
 
 describe('rotate lint', () => {
-  it('GIVEN the committed example WHEN linted THEN it exits 0 and says every policy passes', async () => {
-    const { code, out, err } = await lint(path.resolve(__dirname, '../../keyrings.json'));
+  it('GIVEN the committed example WHEN linted THEN every policy passes and the one finding is the placeholder approver file', async () => {
+    const { code, err } = await lint(path.resolve(__dirname, '../../keyrings.json'));
+    expect(code).toBe(1);
+    expect(err).toContain('1 lint finding:');
+    expect(err).toMatch(/approvers \S+approvers\/allowed_signers \(key rings identity-center, org-audit-logs, payments-data, payments-backups\) breaks no-approvers: lists no approver keys/);
+    expect(err).toContain('next: fix the approver set through a pull request');
+    const json = JSON.parse((await lint(path.resolve(__dirname, '../../keyrings.json'), '--json')).out) as { findings: unknown[]; approverFindings: Array<{ rule: string }> };
+    expect(json.findings).toEqual([]);
+    expect(json.approverFindings.map((f) => f.rule)).toEqual(['no-approvers']);
+  });
+
+  it('GIVEN a config whose approvers and policies are fine WHEN linted THEN it exits 0 and says so', async () => {
+    const { code, out, err } = await lint(writeConfig('clean.json', validConfig()));
     expect(code).toBe(0);
-    expect(out).toMatch(/4 key rings, every key policy passes the lint/);
+    expect(out).toMatch(/2 key rings, every key policy passes the lint, every approver set can reach its quorum/);
     expect(err).toBe('');
   });
 
@@ -77,9 +99,9 @@ describe('rotate lint', () => {
   });
 
   it('GIVEN --json THEN stdout is one JSON document with findings or config errors', async () => {
-    const clean = await lint(path.resolve(__dirname, '../../keyrings.json'), '--json');
+    const clean = await lint(writeConfig('clean-json.json', validConfig()), '--json');
     expect(clean.code).toBe(0);
-    expect(JSON.parse(clean.out)).toMatchObject({ ok: true, findings: [], configErrors: [] });
+    expect(JSON.parse(clean.out)).toMatchObject({ ok: true, findings: [], approverFindings: [], configErrors: [] });
 
     const findings = await lint(writeConfig('oversized-json.json', oversized()), '--json');
     expect(findings.code).toBe(1);

@@ -50,7 +50,7 @@ describe('rotate audit verify', () => {
     expect(io.stderr.join('\n')).toMatch(/^next: /);
   });
 
-  it('GIVEN --json WHEN verified THEN stdout is exactly the AuditVerification object', async () => {
+  it('GIVEN --json WHEN verified THEN stdout is exactly the AuditVerification object plus the approval anchors', async () => {
     writeFileSync(path.join(stateDir, AUDIT_LOG_FILE), readFileSync(path.join(stateDir, AUDIT_LOG_FILE), 'utf8').split('\n')[0] + '\n');
     const { code, io } = await rotate('--json', '--state-dir', stateDir, 'audit', 'verify');
     expect(code).toBe(1);
@@ -58,6 +58,7 @@ describe('rotate audit verify', () => {
       ok: false,
       entries: 1,
       problem: { seq: 2, reason: 'the log ends at entry 1 but the head records entry 2: the tail was removed' },
+      approvals: { checked: 0, problems: [] },
     });
   });
 

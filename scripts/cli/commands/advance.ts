@@ -2,7 +2,7 @@ import type { CommandRun } from '../context';
 import { ExitCode, KeyrotorError } from '../../../pipeline/errors';
 
 /** `rotate advance RUN`: runs stages until one needs time or people, fails, or the run completes (never the deletion). */
-export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string }> = async (ctx, options, args) => {
+export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string; approvalsDir?: string }> = async (ctx, options, args) => {
   const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
   const { driveAndReport, printRun, remainingStages, withSession } = await import('./run-support');
   const limit = options.stageLimit === undefined ? undefined : Number(options.stageLimit);
@@ -23,7 +23,7 @@ export const run: CommandRun<{ dryRun?: boolean; stageLimit?: string }> = async 
       return ExitCode.ok;
     }
     try {
-      await driveAndReport(ctx, session, keyring, remainingStages(current), (engine) => engine.advance(current.id, limit === undefined ? {} : { stageLimit: limit }));
+      await driveAndReport(ctx, session, keyring, remainingStages(current), (engine) => engine.advance(current.id, limit === undefined ? {} : { stageLimit: limit }), options.approvalsDir ? { approvalsDir: options.approvalsDir } : {});
     } catch (error) {
       // Show where the run stands before the error and its next step.
       const now = await session.store.getRun(current.id).catch(() => undefined);

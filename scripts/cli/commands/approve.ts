@@ -1,22 +1,30 @@
 /**
- * `rotate approve RUN --signing-key PATH [--as IDENTITY] [--out FILE] [--yes]` — show the approver
- * exactly what they sign, in words and as the canonical payload, ask, sign, verify against
- * allowed_signers, store with the run (and optionally as a file).
+ * `rotate approve RUN --signing-key PATH [--agent] [--as ID] [--out FILE] [--approvals-dir DIR] [--yes]`
+ *
+ * On the approver's machine: checks everything that can fail before showing anything (the run can
+ * be approved, the config still matches the run's bar, the key exists and is listed for the
+ * claimed principal in the run's recorded allowed_signers, the approver is not the initiator),
+ * then shows exactly what is signed, in words and as the canonical payload, asks, signs, verifies,
+ * and writes an approval FILE (default `<approvals dir>/<run id>/<key fingerprint>.json`). It
+ * never writes the run or the audit chain: the file reaches the gate through a pull request or
+ * an artifact, and the engine's gate records the approvals that carried it.
  */
 import * as path from 'node:path';
 import type { CommandRun } from '../context';
 import { ApprovalError, ExitCode } from '../../../pipeline/errors';
-import { prepareApproval, recordApproval, signApproval } from '../../../pipeline/approvals/approve';
-import { writeApprovalFile } from '../../../pipeline/approvals/files';
-import { describeGateResult, evaluateApprovals } from '../../../pipeline/approvals/gate';
+import { prepareApproval, signApproval } from '../../../pipeline/approvals/approve';
+import { defaultApprovalFile, writeApprovalFile } from '../../../pipeline/approvals/files';
+import { describeGateResult } from '../../../pipeline/approvals/gate';
 import { describePayload } from '../../../pipeline/approvals/payload';
-import { openApprovalSession } from '../../../pipeline/approvals/session';
-import { publicKeyComment } from '../../../pipeline/approvals/ssh';
+import { approvalSessionFor } from './approval-support';
+import { resolveSigningKey } from '../../../pipeline/approvals/signing-key';
 
 interface ApproveOptions {
   readonly signingKey: string;
+  readonly agent?: boolean;
   readonly as?: string;
   readonly out?: string;
+  readonly approvalsDir?: string;
   readonly yes?: boolean;
 }
 
@@ -24,22 +32,16 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
   const options = rawOptions as unknown as ApproveOptions; // shape fixed by the option definitions in main.ts
   const { io, global } = ctx;
   const runId = args[0]!;
-  const signingKeyPath = path.resolve(ctx.cwd, options.signingKey);
   // With --json, stdout carries only the result; what a person reads goes to stderr.
   const say = global.json ? io.err : io.out;
-  const approver = options.as ?? (await publicKeyComment(signingKeyPath));
-  if (!approver) {
-    throw new ApprovalError(`cannot tell who you are: --as was not given and ${signingKeyPath}.pub has no comment`, {
-      fault: 'operator',
-      nextStep: 'pass --as <your principal in allowed_signers>, e.g. --as you@example.com',
-    });
-  }
-
-  const session = await openApprovalSession({ configFile: global.config, runId, stateDir: global.stateDir, env: ctx.env });
+  const session = await approvalSessionFor(ctx, runId, { writesApprovals: true, ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}) });
   try {
     const now = new Date();
-    const prepared = await prepareApproval({ run: session.run, policy: session.policy, approver, now });
-    say(describePayload(prepared.payload, session.run.evidence));
+    const ssh = { env: ctx.env };
+    const key = await resolveSigningKey(path.resolve(ctx.cwd, options.signingKey), { agent: Boolean(options.agent), ssh });
+    const prepared = prepareApproval({ run: session.run, chain: session.chain, key, ...(options.as ? { approver: options.as } : {}), now });
+    say(describePayload(prepared.payload, session.run));
+    say(`Signing key: ${key.fingerprint} (${prepared.listing.how}; private key ${key.privateHalf}${key.hardware ? '; a security key: touch it when it blinks' : ''}).`);
     say(`\nPayload to be signed (canonical JSON, namespace ${prepared.payload.namespace}):\n${prepared.text}\n`);
     if (!options.yes) {
       if (!io.interactive) {
@@ -50,20 +52,20 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
       }
       const answer = await io.readLine('Sign this approval? Type "yes" to sign: ');
       if (answer?.trim().toLowerCase() !== 'yes') {
-        io.err('not signed; nothing was stored');
+        io.err('not signed; nothing was written');
         return ExitCode.notSatisfied;
       }
     }
-    const approval = await signApproval(prepared, { policy: session.policy, signingKeyPath, now });
-    const stored = await recordApproval(session.store, runId, approval);
-    if (options.out) await writeApprovalFile(path.resolve(ctx.cwd, options.out), approval);
-    const gate = await evaluateApprovals(stored, session.policy, { now });
+    const approval = await signApproval(prepared, session.run, now, ssh);
+    const file = options.out ? path.resolve(ctx.cwd, options.out) : defaultApprovalFile(session.approvalsDir, runId, key.fingerprint);
+    await writeApprovalFile(file, approval);
+    const { result } = await session.evaluate(now, ssh);
     if (global.json) {
-      io.out(JSON.stringify({ approval, gate }, null, 2));
+      io.out(JSON.stringify({ file, approval, gate: result }, null, 2));
     } else {
-      io.out(`signed and stored: approval by ${approval.signer} for run ${runId}, valid until ${prepared.payload.expiresAt}`);
-      if (options.out) io.out(`also written to ${path.resolve(ctx.cwd, options.out)}`);
-      io.out(describeGateResult(gate));
+      io.out(`signed: approval by ${approval.signer} (key ${key.fingerprint}) for run ${runId}, valid until ${prepared.payload.expiresAt}`);
+      io.out(`written to ${file}: hand it in (commit it through a pull request, or pass it to the gate's approvals directory)`);
+      io.out(describeGateResult(result));
     }
     return ExitCode.ok;
   } finally {

@@ -1,14 +1,18 @@
 /**
  * `rotate audit verify`: walks the hash-chained audit log of the configured state store and says
- * whether it is intact (exit 0) or where it first breaks and why (exit 1). With `--state-dir` it
- * verifies that file store directly and needs no config, so an auditor can check a copied state
- * directory. It never loads the AWS clients of the pipeline.
+ * whether it is intact (exit 0) or where it first breaks and why (exit 1). Then it checks the
+ * anchors: every approval recorded with a run signed the audit head its approver saw, and the chain
+ * must still hold that hash at that seq — so a chain recomputed wholesale is caught — and each run
+ * must agree with what the chain recorded about it. With `--state-dir` it verifies that file store
+ * directly and needs no config, so an auditor can check a copied state directory. It never loads
+ * the AWS clients of the pipeline.
  */
 import * as path from 'node:path';
 import { ExitCode } from '../../../pipeline/errors';
 import type { StateConfig } from '../../../pipeline/config/types';
 import { openStateStore } from '../../../pipeline/state/open';
 import type { AuditVerification } from '../../../pipeline/state/types';
+import { verifyApprovalAnchors, type AnchorReport } from '../../../pipeline/approvals/audit-anchors';
 import type { CliContext, CommandRun } from '../context';
 
 export const run: CommandRun = async (ctx) => {
@@ -19,9 +23,13 @@ export const run: CommandRun = async (ctx) => {
   });
   try {
     const result = await store.verifyAudit();
-    if (ctx.global.json) ctx.io.out(JSON.stringify(result, null, 2));
-    else report(ctx, result, store.description);
-    return result.ok ? ExitCode.ok : ExitCode.notSatisfied;
+    const approvals = await verifyApprovalAnchors(store, { env: ctx.env });
+    if (ctx.global.json) ctx.io.out(JSON.stringify({ ...result, approvals }, null, 2));
+    else {
+      report(ctx, result, store.description);
+      reportAnchors(ctx, approvals);
+    }
+    return result.ok && approvals.problems.length === 0 ? ExitCode.ok : ExitCode.notSatisfied;
   } finally {
     await store.close();
   }
@@ -43,4 +51,14 @@ function report(ctx: CliContext, result: AuditVerification, where: string): void
   ctx.io.err(
     'next: do not trust entries from that point on; restore the audit log from version control or a backup and compare, then run `rotate audit verify` again',
   );
+}
+
+function reportAnchors(ctx: CliContext, anchors: AnchorReport): void {
+  if (anchors.problems.length === 0) {
+    if (anchors.checked > 0) ctx.io.out(`approval anchors intact: ${anchors.checked} signed audit head${anchors.checked === 1 ? '' : 's'} found in the chain`);
+    return;
+  }
+  ctx.io.out(`approval anchors BROKEN: ${anchors.problems.length} problem${anchors.problems.length === 1 ? '' : 's'} (${anchors.checked} signed audit heads checked):`);
+  for (const p of anchors.problems) ctx.io.out(`  run ${p.runId}: ${p.reason}`);
+  ctx.io.err('next: the chain or a run record was rewritten; restore the state from version control or a backup and compare, then run `rotate audit verify` again');
 }

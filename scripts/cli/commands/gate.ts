@@ -1,32 +1,26 @@
 /**
- * `rotate gate RUN [--approvals-dir DIR]` — for CI: exit 0 only when the quorum holds for the
- * run's current plan and evidence digests, 1 when it does not (saying who signed and how many more
- * are needed), and the shared error codes (2 operator, 3 AWS, 4 bug) otherwise, so a broken gate
- * can never be mistaken for an open one.
+ * `rotate gate RUN [--approvals-dir DIR]` — for CI: exit 0 only when the quorum holds for the run's
+ * current plan and evidence digests against the bar the run recorded, 1 when it does not (saying
+ * who signed, what was merged and how many more are needed), and the shared error codes otherwise
+ * (2 operator — a config that no longer matches the run's bar included —, 3 AWS, 4 bug), so a
+ * broken gate can never be mistaken for an open one. It counts exactly what the engine's
+ * approval-gate counts: same directory rule, same function.
  */
-import * as path from 'node:path';
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
-import { loadApprovalsFromDir } from '../../../pipeline/approvals/files';
-import { describeGateResult, evaluateApprovals } from '../../../pipeline/approvals/gate';
-import { openApprovalSession } from '../../../pipeline/approvals/session';
+import { describeGateResult } from '../../../pipeline/approvals/gate';
+import { approvalSessionFor } from './approval-support';
 import { reportError } from '../report-error';
 
-interface GateOptions {
-  readonly approvalsDir?: string;
-}
-
-export const run: CommandRun = async (ctx, rawOptions, args) => {
-  const options = rawOptions as GateOptions; // shape fixed by the option definitions in main.ts
+export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, args) => {
   try {
-    const session = await openApprovalSession({ configFile: ctx.global.config, runId: args[0]!, stateDir: ctx.global.stateDir, env: ctx.env });
+    const session = await approvalSessionFor(ctx, args[0]!, options);
     try {
-      const extraApprovals = options.approvalsDir ? await loadApprovalsFromDir(path.resolve(ctx.cwd, options.approvalsDir), session.run.id) : [];
-      const result = await evaluateApprovals(session.run, session.policy, { now: new Date(), extraApprovals });
+      const { result } = await session.evaluate(new Date(), { env: ctx.env });
       if (ctx.global.json) ctx.io.out(JSON.stringify(result, null, 2));
       else (result.satisfied ? ctx.io.out : ctx.io.err)(describeGateResult(result));
       if (!result.satisfied && !ctx.global.json) {
-        ctx.io.err(`next: ${result.blockers.length > 0 ? `resolve the blockers (\`rotate status ${result.runId}\`)` : `${result.missing} more allowed signer(s), not the initiator, run \`rotate approve ${result.runId} --signing-key <key>\``}`);
+        ctx.io.err(`next: ${result.blockers.length > 0 ? `resolve the blockers (\`rotate status ${result.runId}\`)` : `${result.missing} more approver(s), not the initiator, run \`rotate approve ${result.runId} --signing-key <key>\` and hand in the file`}`);
       }
       return result.satisfied ? ExitCode.ok : ExitCode.notSatisfied;
     } finally {

@@ -1,21 +1,24 @@
 /**
- * `rotate lint`: validate the config and lint every key ring's key policy.
+ * `rotate lint`: validate the config, lint every key ring's key policy, and check the approver set
+ * (allowed_signers exists and parses, every key is usable, no example keys, every quorum reachable
+ * by distinct people once the initiator is left out).
  * Exit 0 clean, 1 findings (ExitCode.notSatisfied), 2 config invalid (every issue printed).
- * Loads only the config and policy modules: no AWS SDK, no cdktf.
+ * Loads only the config, policy and approvals modules: no AWS SDK, no cdktf.
  */
 import type { CommandRun } from '../context';
 import { ConfigError, ExitCode } from '../../../pipeline/errors';
 import { loadConfig } from '../../../pipeline/config/load';
 import { describeFinding, lintConfig } from '../../../pipeline/policy/lint';
+import { describeApproverFinding, lintApprovers } from '../../../pipeline/approvals/lint-approvers';
 
-export const run: CommandRun = async ({ io, global }) => {
+export const run: CommandRun = async ({ io, global, env }) => {
   let config;
   try {
     config = loadConfig(global.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (global.json) {
-      io.out(JSON.stringify({ ok: false, config: error.file, configErrors: error.issues, findings: [] }, null, 2));
+      io.out(JSON.stringify({ ok: false, config: error.file, configErrors: error.issues, findings: [], approverFindings: [] }, null, 2));
     } else {
       io.err(`config ${error.file} cannot be used (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):`);
       for (const issue of error.issues) io.err(`  - ${issue}`);
@@ -25,14 +28,18 @@ export const run: CommandRun = async ({ io, global }) => {
   }
 
   const findings = lintConfig(config);
+  const approverFindings = await lintApprovers(config, { env });
+  const total = findings.length + approverFindings.length;
   if (global.json) {
-    io.out(JSON.stringify({ ok: findings.length === 0, config: config.file, configErrors: [], findings }, null, 2));
-  } else if (findings.length === 0) {
-    io.out(`${config.file}: ${config.keyrings.length} key rings, every key policy passes the lint`);
+    io.out(JSON.stringify({ ok: total === 0, config: config.file, configErrors: [], findings, approverFindings }, null, 2));
+  } else if (total === 0) {
+    io.out(`${config.file}: ${config.keyrings.length} key rings, every key policy passes the lint, every approver set can reach its quorum`);
   } else {
-    io.err(`${config.file}: ${findings.length} lint finding${findings.length === 1 ? '' : 's'}:`);
+    io.err(`${config.file}: ${total} lint finding${total === 1 ? '' : 's'}:`);
     for (const finding of findings) io.err(`  - ${describeFinding(finding)}`);
-    io.err('next: fix the key rings named above in the config, then run `rotate lint` again');
+    for (const finding of approverFindings) io.err(`  - ${describeApproverFinding(finding)}`);
+    if (findings.length > 0) io.err('next: fix the key rings named above in the config, then run `rotate lint` again');
+    if (approverFindings.length > 0) io.err('next: fix the approver set through a pull request to the allowed_signers file (approvers/README.md), then run `rotate lint` again');
   }
-  return findings.length === 0 ? ExitCode.ok : ExitCode.notSatisfied;
+  return total === 0 ? ExitCode.ok : ExitCode.notSatisfied;
 };

@@ -6,7 +6,8 @@ export const run: CommandRun<{ kind?: string; key?: string; generation?: string 
   const { loadConfig } = await import('../../../pipeline/config/load');
   const { openStateStore } = await import('../../../pipeline/state/open');
   const { findKeyring } = await import('../../../pipeline/engine/lookup');
-  const { buildPlan } = await import('../../../pipeline/engine/run-factory');
+  const { buildPlan, kindNeedsApprovals } = await import('../../../pipeline/engine/run-factory');
+  const { barInputs } = await import('../../../pipeline/approvals/bar');
   const { stagesFor } = await import('../../../pipeline/engine/stage-lists');
   const { resolveTarget } = await import('../../../pipeline/engine/targets');
   const { parseKind } = await import('../kinds');
@@ -17,7 +18,8 @@ export const run: CommandRun<{ kind?: string; key?: string; generation?: string 
     const kind = parseKind(options.kind);
     const ledger = await store.getLedger(keyring.name);
     const target = resolveTarget(kind, keyring, ledger, { ...(options.key !== undefined ? { key: options.key } : {}), ...(options.generation !== undefined ? { generation: options.generation } : {}) });
-    const plan = buildPlan(kind, keyring, ledger, target);
+    // A run that deletes through the gate records its approval bar (allowed_signers contents included).
+    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
     const stages = stagesFor(kind).map((s) => ({ name: s.name, description: s.description, undo: s.undoable }));
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ plan, stages }, null, 2));
@@ -26,6 +28,10 @@ export const run: CommandRun<{ kind?: string; key?: string; generation?: string 
     ctx.io.out(`plan: ${kind} of key ring ${keyring.name} (${keyring.alias} in ${keyring.account}/${keyring.region})`);
     if (plan.oldKeyArn) ctx.io.out(`  retires: ${plan.oldKeyArn}${kind === 'rotate' || kind === 'migrate-to-aws-owned' || kind === 'retire-key' ? ` (deletion window ${plan.deletionWindowDays} days, after ${keyring.approvals.quorum} approvals)` : ''}`);
     if (plan.identityCenterInstanceArn) ctx.io.out(`  Identity Center: ${plan.identityCenterInstanceArn}`);
+    if (plan.approvals) {
+      const bar = plan.approvals;
+      ctx.io.out(`  approval bar (recorded at start; approvers sign for it): quorum ${bar.quorum} people other than the initiator, approvals valid ${bar.lifetimeHours} h, signers from ${bar.allowedSignersFile} (sha256 ${bar.allowedSignersSha256.slice(0, 12)}…), soak ${plan.minimumSoakHours} h${plan.disableOldKeyDuringSoak ? ' with the old key disabled' : ''}`);
+    }
     ctx.io.out('stages:');
     stages.forEach((s, i) => ctx.io.out(`  ${i + 1}. ${s.name.padEnd(24)} ${s.description}${s.undo ? '' : ' (nothing to undo)'}`));
     const targetFlag = kind === 'retire-key' ? ` --key ${plan.oldKeyArn}` : '';

@@ -3,6 +3,8 @@
  * terminal, plain lines elsewhere, nothing but the final JSON with --json), and Ctrl-C handling.
  */
 import { Engine, type ProgressEvent } from '../../../pipeline/engine/engine';
+import { approvalsDirFor } from '../../../pipeline/approvals/files';
+import { initiatorResolver, type StartSigner } from '../../../pipeline/approvals/initiator';
 import type { KeyRingConfig } from '../../../pipeline/config/types';
 import type { Run } from '../../../pipeline/state/types';
 import type { CliContext } from '../context';
@@ -25,15 +27,34 @@ function interruptOnSigint(): { signal: AbortSignal; dispose(): void } {
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-export async function engineFor(ctx: CliContext, session: Session, keyring: KeyRingConfig, onEvent?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<Engine> {
+export interface EngineExtras {
+  /** `rotate start --signing-key`: the operator signs the start (who started the run, in approver terms). */
+  readonly startSigner?: StartSigner;
+  /** `--approvals-dir` (else $KEYROTOR_APPROVALS_DIR, else approvals/ beside the config: approvalsDirFor). */
+  readonly approvalsDir?: string;
+  /** Ctrl-C: the engine stops at its next recorded point. */
+  readonly signal?: AbortSignal;
+}
+
+export async function engineFor(ctx: CliContext, session: Session, keyring: KeyRingConfig, onEvent?: (e: ProgressEvent) => void, extras: EngineExtras = {}): Promise<Engine> {
+  const actor = await session.actorFor(keyring);
   return new Engine({
     config: session.config,
     store: session.store,
     clientsFor: session.clientsFor,
-    actor: await session.actorFor(keyring),
+    actor,
+    identifyInitiator: initiatorResolver({
+      keyring,
+      people: session.config.people ?? [],
+      label: actor,
+      awsCaller: () => session.callerArn(keyring),
+      env: ctx.env,
+      ...(extras.startSigner ? { signer: extras.startSigner } : {}),
+      now: () => new Date(),
+    }),
     progress: onEvent ?? (ctx.global.json ? undefined : plainProgress(ctx.io)),
-    options: { ...(ctx.env.KEYROTOR_APPROVALS_DIR ? { extraApprovalsDir: ctx.env.KEYROTOR_APPROVALS_DIR } : {}) },
-    ...(signal ? { signal } : {}),
+    options: { extraApprovalsDir: approvalsDirFor(session.config.baseDir, { flag: extras.approvalsDir, env: ctx.env, cwd: ctx.cwd }) },
+    ...(extras.signal ? { signal: extras.signal } : {}),
   });
 }
 
@@ -47,14 +68,16 @@ export async function driveAndReport(
   keyring: KeyRingConfig,
   stages: readonly string[],
   call: (engine: Engine) => Promise<Run>,
+  extras: EngineExtras = {},
 ): Promise<Run> {
   const interrupt = interruptOnSigint();
+  const withSignal = { ...extras, signal: interrupt.signal };
   try {
     let result: Run;
     if (ctx.io.interactive && !ctx.global.json && stages.length > 0) {
-      result = await drawWithListr(stages, async (onEvent) => call(await engineFor(ctx, session, keyring, onEvent, interrupt.signal)));
+      result = await drawWithListr(stages, async (onEvent) => call(await engineFor(ctx, session, keyring, onEvent, withSignal)));
     } else {
-      result = await call(await engineFor(ctx, session, keyring, undefined, interrupt.signal));
+      result = await call(await engineFor(ctx, session, keyring, undefined, withSignal));
     }
     printRun(ctx, result);
     return result;

@@ -1,0 +1,36 @@
+/**
+ * Reads the one thing keyrotor needs from an armored SSH signature without ssh-keygen: the public
+ * key (or certificate) embedded in it (PROTOCOL.sshsig: "SSHSIG", version, publickey, namespace,
+ * reserved, hash_algorithm, signature). Used only to explain a refusal — which certificate signed —
+ * never to decide that a signature is valid.
+ */
+
+function readString(buf: Buffer, at: number): { value: Buffer; next: number } | undefined {
+  if (at + 4 > buf.length) return undefined;
+  const length = buf.readUInt32BE(at);
+  if (at + 4 + length > buf.length) return undefined;
+  return { value: buf.subarray(at + 4, at + 4 + length), next: at + 4 + length };
+}
+
+export interface EmbeddedKey {
+  /** e.g. `ssh-ed25519`, `ssh-ed25519-cert-v01@openssh.com`, `sk-ssh-ed25519@openssh.com`. */
+  readonly keyType: string;
+  /** The public key blob, base64 (an OpenSSH public-key line is `keyType base64`). */
+  readonly base64: string;
+  readonly namespace: string;
+  readonly isCertificate: boolean;
+}
+
+export function embeddedKey(armored: string): EmbeddedKey | undefined {
+  const body = /-----BEGIN SSH SIGNATURE-----([\s\S]*?)-----END SSH SIGNATURE-----/.exec(armored)?.[1];
+  if (!body) return undefined;
+  const blob = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  if (blob.subarray(0, 6).toString('latin1') !== 'SSHSIG' || blob.length < 10) return undefined;
+  const publicKey = readString(blob, 10);
+  if (!publicKey) return undefined;
+  const namespace = readString(blob, publicKey.next);
+  const keyType = readString(publicKey.value, 0);
+  if (!namespace || !keyType) return undefined;
+  const type = keyType.value.toString('latin1');
+  return { keyType: type, base64: publicKey.value.toString('base64'), namespace: namespace.value.toString('utf8'), isCertificate: type.includes('-cert-v01@openssh.com') };
+}

@@ -1,0 +1,38 @@
+/**
+ * `rotate replan RUN`: adopt the current config for an open run whose config changed (the engine
+ * stops such a run with exit 2 and names each field). Earlier approvals become stale; approvers sign
+ * again. Needs no AWS call.
+ */
+import type { CommandRun } from '../context';
+import { ExitCode } from '../../../pipeline/errors';
+
+export const run: CommandRun = async (ctx, _options, args) => {
+  const { loadConfig } = await import('../../../pipeline/config/load');
+  const { openStateStore } = await import('../../../pipeline/state/open');
+  const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
+  const { replan } = await import('../../../pipeline/approvals/replan');
+  const config = loadConfig(ctx.global.config);
+  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  try {
+    const current = await loadRun(store, args[0]!);
+    const keyring = findKeyring(config, current.keyring);
+    const actor = ctx.env.KEYROTOR_OPERATOR || ctx.env.USER || 'unknown operator';
+    const result = await replan(store, config, keyring, current, actor, new Date());
+    if (ctx.global.json) {
+      ctx.io.out(JSON.stringify({ runId: current.id, changes: result.changes, reopened: result.reopened, planDigest: result.run.planDigest }, null, 2));
+      return ExitCode.ok;
+    }
+    if (result.changes.length === 0) {
+      ctx.io.out(`run ${current.id} already matches the current config; nothing was changed`);
+      return ExitCode.ok;
+    }
+    ctx.io.out(`run ${current.id} now keeps the current config's bar:`);
+    for (const c of result.changes) ctx.io.out(`  ${c.field}: ${c.signed} -> ${c.current}`);
+    ctx.io.out(`plan digest ${current.planDigest.slice(0, 12)}… -> ${result.run.planDigest.slice(0, 12)}…: every earlier approval is stale; approvers sign again with \`rotate approve ${current.id}\``);
+    if (result.reopened.length > 0) ctx.io.out(`stages to run again: ${result.reopened.join(', ')}`);
+    ctx.io.out(`next: \`rotate advance ${current.id}\``);
+    return ExitCode.ok;
+  } finally {
+    await store.close();
+  }
+};
