@@ -8,7 +8,7 @@
 import { digestOf } from '../canonical-json';
 import type { Config, KeyRingConfig } from '../config/types';
 import { ApprovalError } from '../errors';
-import type { Run, StageRecord, StateStore } from '../state/types';
+import type { Run, StageRecord } from '../state/types';
 import { barChanges, barFor, barInputs, hasApprovalGate, type BarChange } from './bar';
 
 export interface ReplanResult {
@@ -43,7 +43,11 @@ export function replannedRun(run: Run, keyring: KeyRingConfig, inputs: Awaited<R
   return { run: { ...run, plan, planDigest: digestOf(plan), stages, status: reopened.length > 0 && run.status !== 'failed' ? 'open' : run.status }, reopened };
 }
 
-export async function replan(store: StateStore, config: Config, keyring: KeyRingConfig, run: Run, actor: string, now: Date): Promise<ReplanResult> {
+/**
+ * What re-planning `run` against the current config would change: the re-bound run, the changes
+ * and the reopened stages, or a refusal. The engine writes it under the run's execution lock.
+ */
+export async function planReplan(config: Config, keyring: KeyRingConfig, run: Run): Promise<ReplanResult> {
   if (run.status === 'completed' || run.status === 'rolled-back' || run.status === 'cancelled') {
     refuse(`run ${run.id} is ${run.status}; there is nothing to re-plan`, `start a new run: \`rotate start ${run.keyring}\``);
   }
@@ -56,15 +60,5 @@ export async function replan(store: StateStore, config: Config, keyring: KeyRing
   const changes = barChanges(run, keyring, inputs.allowedSignersText, config.people ?? []);
   if (changes.length === 0) return { run, changes, reopened: [] };
   const next = replannedRun(run, keyring, inputs);
-  // Write-ahead: the chain records the new plan digest first; a failed write below is redone by running replan again.
-  await store.appendAudit({
-    actor,
-    action: 'run.replan',
-    keyring: run.keyring,
-    runId: run.id,
-    at: now.toISOString(),
-    detail: { planDigest: next.run.planDigest, previousPlanDigest: run.planDigest, changes: changes.map((c) => `${c.field}: ${c.signed} -> ${c.current}`), reopened: next.reopened },
-  });
-  const saved = await store.putRun({ ...next.run, updatedAt: now.toISOString() });
-  return { run: saved, changes, reopened: next.reopened };
+  return { run: next.run, changes, reopened: next.reopened };
 }

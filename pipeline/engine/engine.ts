@@ -12,6 +12,7 @@ import { FenceLostError, InterruptedError, KeyrotorError, RunBusyError, StageErr
 import type { InitiatorIdentity, MutationOutcome, Run, RunLock, StageRecord, StageStatus, StateStore } from '../state/types';
 import { assertBarUnchanged, barInputs } from '../approvals/bar';
 import { startAuditDetail } from '../approvals/chain';
+import type { ReplanResult } from '../approvals/replan';
 import { isOpenRun } from '../state/store-rules';
 import { SimulatedCrash } from './crash';
 import { DEFAULT_LOCK_TTL_MS, thisProcessIdentity, withExecutionLock, type ExecutionIdentity } from './execution';
@@ -262,6 +263,29 @@ export class Engine {
       await this.deps.store.releaseLease(writer.run().keyring, writer.run().id);
       this.stopped('rolled-back', 'every completed stage was undone', undefined);
       return writer.run();
+    });
+  }
+
+  /**
+   * Re-binds an open run to the current config's approval bar (`rotate replan`), under the run's
+   * execution lock: the chain records the new plan digest first, then the run. Earlier approvals
+   * become stale.
+   */
+  async replan(runId: string): Promise<ReplanResult> {
+    const initial = await loadRun(this.deps.store, runId);
+    const keyring = findKeyring(this.deps.config, initial.keyring);
+    return this.act(initial, 'replan', async (writer) => {
+      const { planReplan } = await import('../approvals/replan');
+      const result = await planReplan(this.deps.config, keyring, writer.run());
+      if (result.changes.length === 0) return result;
+      await writer.audit('run.replan', {
+        planDigest: result.run.planDigest,
+        previousPlanDigest: writer.run().planDigest,
+        changes: result.changes.map((c) => `${c.field}: ${c.signed} -> ${c.current}`),
+        reopened: result.reopened,
+      });
+      await writer.saveRun(result.run);
+      return { ...result, run: writer.run() };
     });
   }
 

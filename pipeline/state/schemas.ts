@@ -111,6 +111,29 @@ const stageRecordSchema = z.strictObject({
   outputs: jsonRecord.optional(),
 });
 
+const approvalBarSchema = z.strictObject({
+  quorum: z.number().int().min(1).max(10),
+  lifetimeHours: z.number().int().min(1).max(720),
+  allowedSignersFile: z.string().min(1),
+  allowedSignersSha256: sha256Hex,
+  allowedSigners: z.string(),
+  people: z.array(z.strictObject({ name: z.string().min(1), signers: z.array(z.string().min(1)) })),
+});
+
+const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]+$/, 'an SSH key fingerprint (SHA256:…)');
+
+const initiatorIdentitySchema = z.strictObject({
+  label: z.string(),
+  awsCaller: z.string().optional(),
+  github: z.strictObject({ actor: z.string().optional(), triggeringActor: z.string().optional(), runId: z.string().optional(), verifiedActor: z.string().optional() }).optional(),
+  signedStart: z.strictObject({ fingerprint, principal: z.string().optional(), payload: z.string(), signature: z.string() }).optional(),
+  people: z.array(z.string()),
+  principals: z.array(z.string()),
+  fingerprints: z.array(fingerprint),
+  tied: z.boolean(),
+  basis: z.array(z.string()),
+});
+
 const planBase = {
   keyring: z.string().min(1),
   account: z.string().regex(/^\d{12}$/),
@@ -121,6 +144,9 @@ const planBase = {
   minimumSoakHours: z.number().min(0),
   stages: z.array(z.string().min(1)).min(1),
   newKeyArn: keyArn.optional(),
+  disableOldKeyDuringSoak: z.boolean().optional(),
+  /** Kinds that delete through the approval gate record the bar their approvers sign for. */
+  approvals: approvalBarSchema.optional(),
 };
 
 /** Kinds that retire a key name it; kinds that only create or record one must not. */
@@ -146,6 +172,7 @@ export const runSchema = z
     kind: z.enum(RUN_KINDS),
     keyring: z.string().min(1),
     initiator: z.string().min(1),
+    initiatorIdentity: initiatorIdentitySchema.optional(),
     createdAt: isoDate,
     updatedAt: isoDate,
     status: z.enum(RUN_STATUSES),

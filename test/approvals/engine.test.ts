@@ -78,7 +78,8 @@ describe('a run keeps the bar its approvers signed for', () => {
 
     const [first] = h.ws.approvers;
     await approveToFile({ store: h.store, runId: run.id, signingKeyPath: first!.privateKeyPath, approvalsDir: h.ws.approvalsDir, now: new Date() });
-    const done = await rotate(h, ['advance', run.id]);
+    expect((await rotate(h, ['advance', run.id])).code).toBe(0);
+    const done = await rotate(h, ['delete', run.id, '--yes']);
     expect(done.code).toBe(0);
     const deletion = Date.parse(h.emulator.describeKeyState(run.plan.oldKeyArn!)!.deletionDate!);
     expect(Math.abs(deletion - (Date.now() + 7 * DAY_MS))).toBeLessThan(5 * 60_000);
@@ -93,7 +94,7 @@ describe('a run keeps the bar its approvers signed for', () => {
     const engine = h.engine();
     const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     await h.approveAll(run.id);
-    const done = await h.engine().advance(run.id);
+    const done = await h.engine().advance(run.id, { allowDeletion: true });
     expect(done.status).toBe('completed');
     const deletion = Date.parse(h.emulator.describeKeyState(run.plan.oldKeyArn!)!.deletionDate!);
     expect(Math.abs(deletion - (Date.now() + 30 * DAY_MS))).toBeLessThan(5 * 60_000);
@@ -109,7 +110,7 @@ describe('evidence is fresh at the moment of deletion', () => {
     await h.approveAll(run.id);
     await h.clients.kms.send(new EncryptCommand({ KeyId: run.plan.oldKeyArn!, Plaintext: Buffer.from('still in use') }));
 
-    const refused = await h.engine().advance(run.id).catch((e: unknown) => e);
+    const refused = await h.engine().advance(run.id, { allowDeletion: true }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StageError);
     expect((refused as StageError).message).toMatch(/refusing to schedule deletion of \S+: the old key was used after the evidence the approvers signed: Encrypt at \S+, KMS request/);
     expect((refused as StageError).nextStep).toContain(`rotate approve ${run.id}`);
@@ -122,7 +123,7 @@ describe('evidence is fresh at the moment of deletion', () => {
     expect(gate.approvals.map((a) => a.rejection ?? 'counts')).toEqual(['stale-evidence', 'stale-evidence']);
 
     await h.approveAll(run.id);
-    expect((await h.engine().advance(run.id)).status).toBe('completed');
+    expect((await h.engine().advance(run.id, { allowDeletion: true })).status).toBe('completed');
     expect(h.emulator.describeKeyState(run.plan.oldKeyArn!)!.keyState).toBe('PendingDeletion');
   });
 
@@ -131,11 +132,11 @@ describe('evidence is fresh at the moment of deletion', () => {
     const run = await atTheGate(h);
     await h.approveAll(run.id);
     h.emulator.failNext('kms:GetKeyLastUsage', 1, { code: 'AccessDeniedException', message: 'not allowed to read the last use' });
-    const refused = (await h.engine().advance(run.id).catch((e: unknown) => e)) as StageError;
+    const refused = (await h.engine().advance(run.id, { allowDeletion: true }).catch((e: unknown) => e)) as StageError;
     expect(refused.message).toContain('the old key\'s last use cannot be read right now (GetKeyLastUsage: not allowed to read the last use)');
     expect(refused).toMatchObject({ fault: 'aws', retryable: true });
     expect(h.emulator.describeKeyState(run.plan.oldKeyArn!)!.keyState).not.toBe('PendingDeletion');
-    expect((await h.engine().advance(run.id)).status).toBe('completed');
+    expect((await h.engine().advance(run.id, { allowDeletion: true })).status).toBe('completed');
   });
 });
 
@@ -154,7 +155,8 @@ describe('the gate and the engine count the same approval files', () => {
     const waiting = await rotate(h, ['advance', run.id]);
     expect(waiting.code).toBe(0);
     expect(waiting.out).toContain('status: waiting');
-    const done = await rotate(h, ['advance', run.id], { KEYROTOR_APPROVALS_DIR: dir });
+    expect((await rotate(h, ['advance', run.id], { KEYROTOR_APPROVALS_DIR: dir })).code).toBe(0);
+    const done = await rotate(h, ['delete', run.id, '--yes'], { KEYROTOR_APPROVALS_DIR: dir });
     expect(done.code).toBe(0);
     expect(done.out).toContain('status: completed');
 

@@ -7,17 +7,19 @@ import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
 export const run: CommandRun = async (ctx, _options, args) => {
+  const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
+  const { Engine } = await import('../../../pipeline/engine/engine');
   const { loadConfig } = await import('../../../pipeline/config/load');
   const { openStateStore } = await import('../../../pipeline/state/open');
-  const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
-  const { replan } = await import('../../../pipeline/approvals/replan');
   const config = loadConfig(ctx.global.config);
   const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
   try {
-    const current = await loadRun(store, args[0]!);
-    const keyring = findKeyring(config, current.keyring);
+    const current = await loadRun(store, args[0] ?? '');
+    findKeyring(config, current.keyring);
     const actor = ctx.env.KEYROTOR_OPERATOR || ctx.env.USER || 'unknown operator';
-    const result = await replan(store, config, keyring, current, actor, new Date());
+    // No AWS call: the engine is given no clients; it only takes the run's lock and writes the run.
+    const engine = new Engine({ config, store, actor, clientsFor: () => { throw new Error('replan makes no AWS call'); } });
+    const result = await engine.replan(current.id);
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ runId: current.id, changes: result.changes, reopened: result.reopened, planDigest: result.run.planDigest }, null, 2));
       return ExitCode.ok;
