@@ -17,6 +17,15 @@ export class EmulatorClock {
     return new Date(this.base().getTime() + this.offsetMs);
   }
 
+  get offset(): number {
+    return this.offsetMs;
+  }
+
+  /** Sets the offset back (restoring a snapshot); the only way the emulator clock moves back. */
+  restoreOffset(offsetMs: number): void {
+    this.offsetMs = offsetMs;
+  }
+
   /** Moves the clock forward by `ms` (never back: AWS time does not run backwards). */
   advance(ms: number): Date {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advanceClock: ${ms} ms must be a finite number of zero or more`);

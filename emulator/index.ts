@@ -54,6 +54,13 @@ export interface EmulatorOptions {
   readonly log?: (message: string) => void;
 }
 
+/** An opaque copy of an emulator's state (Emulator.snapshot). */
+export interface EmulatorSnapshot {
+  readonly keys: ReturnType<KeyStore['exportState']>;
+  readonly instances: ReturnType<InstanceRegistry['exportState']>;
+  readonly clockOffsetMs: number;
+}
+
 export interface Emulator {
   /** http://127.0.0.1:<port> */
   readonly endpoint: string;
@@ -78,6 +85,14 @@ export interface Emulator {
   /** Read-only views for assertions. A bare multi-Region key id names the primary; use an ARN for a replica. */
   describeKeyState(keyIdOrArn: string): KeyStateView | undefined;
   listKeyArns(account?: string, region?: string): string[];
+  /**
+   * A copy of the emulator's keys, aliases, instances and clock (not its faults, quotas or call
+   * log), taken while no Identity Center switch is in flight. Tests restore it before each of many
+   * scenarios instead of rebuilding the same organization each time.
+   */
+  snapshot(): EmulatorSnapshot;
+  /** Puts the state of `snapshot` back (it can be restored any number of times) and clears the call log. */
+  restore(snapshot: EmulatorSnapshot): void;
   /** The Regions of an Identity Center instance, the primary first; undefined for an unknown instance. */
   instanceRegions(instanceArn: string): { region: string; status: RegionStatus; primary: boolean }[] | undefined;
 }
@@ -166,6 +181,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return key ? keyStateView(key) : undefined;
     },
     listKeyArns: (account, region) => keys.list({ account, region }).map((k) => k.arn),
+    snapshot: () => ({ keys: keys.exportState(), instances: instances.exportState(), clockOffsetMs: clock.offset }),
+    restore: (snapshot) => {
+      keys.importState(snapshot.keys);
+      instances.importState(snapshot.instances);
+      clock.restoreOffset(snapshot.clockOffsetMs);
+      calls.clear();
+    },
     instanceRegions: (instanceArn) => {
       const instance = instances.get(instanceArn);
       return instance && [

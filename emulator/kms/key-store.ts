@@ -1,3 +1,4 @@
+import { cloneState } from '../snapshot';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Caller } from '../operation';
 import { AwsServiceError } from '../service-error';
@@ -91,6 +92,20 @@ export class KeyStore {
   private due = { clockMs: -Infinity, realMs: -Infinity };
 
   constructor(private readonly now: () => Date) {}
+
+  /** A copy of every key and alias (tests restore it to start scenarios from one prepared state). */
+  exportState(): { keys: Map<string, KmsKey>; aliases: Map<string, KmsAlias> } {
+    return cloneState({ keys: this.keys, aliases: this.aliases });
+  }
+
+  importState(state: { keys: Map<string, KmsKey>; aliases: Map<string, KmsAlias> }): void {
+    const copy = cloneState(state);
+    this.keys.clear();
+    this.aliases.clear();
+    for (const [k, v] of copy.keys) this.keys.set(k, v);
+    for (const [k, v] of copy.aliases) this.aliases.set(k, v);
+    this.due = { clockMs: -Infinity, realMs: -Infinity };
+  }
 
   /** CreateKey: a single-Region key, or the primary of a new multi-Region set. */
   create(scope: Scope, props: KeyProps): KmsKey {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { cloneState } from '../snapshot';
 import type { KeyStore } from '../kms/key-store';
 import { keyArn, parseKeyArn } from '../kms/key-store';
 import type { OrganizationSeed } from '../seed';
@@ -71,6 +72,20 @@ export class InstanceRegistry {
         groups: (s.groups ?? []).map((g) => ({ id: randomUUID(), name: g.displayName, displayName: g.displayName })),
       });
     }
+  }
+
+  /** A copy of every instance; refused while a switch is in flight (its timer cannot be copied). */
+  exportState(): Map<string, Instance> {
+    for (const instance of this.instances.values()) {
+      if (instance.pending) throw new Error(`instance ${instance.instanceArn} is switching keys; snapshot the emulator once it is ENABLED`);
+    }
+    return cloneState(this.instances);
+  }
+
+  importState(state: Map<string, Instance>): void {
+    for (const instance of this.instances.values()) if (instance.pending) clearTimeout(instance.pending.timer);
+    this.instances.clear();
+    for (const [arn, instance] of cloneState(state)) this.instances.set(arn, instance);
   }
 
   /** An instance by ARN, with any due workflow settled first (so a poll never sees a stale UPDATING or ADDING). */

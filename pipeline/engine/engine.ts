@@ -182,7 +182,9 @@ export class Engine {
   async advance(runId: string, options: { stageLimit?: number; allowDeletion?: boolean } = {}): Promise<Run> {
     const initial = await loadRun(this.deps.store, runId);
     if (isTerminal(initial)) {
-      // A crash between finishing the run and releasing its lease leaves the lease behind.
+      // A crash between finishing the run and releasing its lease (or its execution lock) leaves
+      // them behind: tidy both (taking a dead holder's lock over releases it).
+      if (await this.deps.store.getRunLock(initial)) await this.act(initial, 'advance', async () => undefined);
       await this.deps.store.releaseLease(initial.keyring, initial.id);
       return initial;
     }
@@ -414,10 +416,11 @@ export class Engine {
     for (const { m, i } of unfinished) {
       const found = await reconcileMutation(ctx, m);
       const outcome: MutationOutcome = found.done ? 'reconciled-done' : 'reconciled-not-done';
+      // Audit first, as for any outcome: a crash before the run write reconciles (and audits) again.
+      await writer.audit(`aws.${outcome}`, { stage: writer.run().stages[index]!.name, operation: m.operation, target: m.target, note: found.note });
       const mutations = writer.run().stages[index]!.mutations.map((x, j) => (j === i ? { ...x, outcome, outcomeAt: this.now().toISOString(), note: found.note } : x));
       const outputs = found.outputs ? merge(writer.run().stages[index]!.outputs, found.outputs) : undefined;
       await writer.saveStage(index, { mutations, ...(outputs ? { outputs } : {}) });
-      await writer.audit(`aws.${outcome}`, { stage: writer.run().stages[index]!.name, operation: m.operation, target: m.target, note: found.note });
       this.emit({ type: 'call', stage: writer.run().stages[index]!.name, operation: m.operation, target: m.target, phase: 'reconciled', note: found.note });
     }
   }

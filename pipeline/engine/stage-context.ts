@@ -28,14 +28,17 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
   const record = (): StageRecord => writer.run().stages[index]!;
   const stageName = (): string => record().name;
 
+  // The outcome goes to the audit chain first, then to the run: a crash between the two leaves an
+  // intent the run still calls unfinished, which the resume reconciles (and audits) again. The
+  // other order could leave the run "done" and the chain without the outcome forever.
   const recordOutcome = async (position: number, outcome: MutationOutcome, facts: Record<string, string> | undefined, note: string | undefined): Promise<void> => {
     const at = writer.now().toISOString();
+    const intent = record().mutations[position]!;
+    await writer.audit(`aws.${outcome}`, { stage: stageName(), operation: intent.operation, target: intent.target, ...(facts ?? {}), ...(note ? { note } : {}) });
     const mutations = record().mutations.map((m, i) =>
       i === position ? { ...m, outcome, outcomeAt: at, ...(facts && Object.keys(facts).length > 0 ? { detail: { ...(m.detail ?? {}), ...facts } } : {}), ...(note ? { note } : {}) } : m,
     );
     await writer.saveStage(index, { mutations });
-    const m = mutations[position]!;
-    await writer.audit(`aws.${outcome}`, { stage: stageName(), operation: m.operation, target: m.target, ...(facts ?? {}), ...(note ? { note } : {}) });
   };
 
   return {

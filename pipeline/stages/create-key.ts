@@ -14,7 +14,7 @@ import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { addGeneration, generationByArn, nextGenerationNumber, setGenerationStates } from './ledger-edits';
 import { aliasTarget, describeKey, describeInstanceEncryption, keyIdOf } from './aws-reads';
-import { mutationDone, newKeyOf, outputsOf } from './shared';
+import { mutationDone, mutationFact, newKeyOf, outputsOf } from './shared';
 
 const NAME = 'create-key';
 
@@ -36,9 +36,10 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     return { status: 'done', summary: `uses existing generation ${active.generation} (${active.keyArn})`, outputs: { newKeyArn: active.keyArn, reusedActive: true } };
   }
 
-  // A CreateKey sent before a crash was reconciled by the engine (found by its run tag), which
-  // recorded its ARN here; otherwise no CreateKey was ever sent (intents are written first).
-  let keyArn = outputsOf(ctx, NAME, outputsSchema).newKeyArn;
+  // A key this stage already created: its ARN is in the outputs, or in the CreateKey outcome the
+  // engine recorded (a crash can fall between the two writes), or the engine's reconciliation
+  // found it by its run tag. Otherwise no CreateKey was ever sent: intents are written first.
+  let keyArn = outputsOf(ctx, NAME, outputsSchema).newKeyArn ?? mutationFact(ctx, 'kms:CreateKey', 'keyArn');
   if (!keyArn) {
     const generation = outputsOf(ctx, NAME, outputsSchema).generation ?? nextGenerationNumber(ledger);
     await ctx.saveOutputs({ generation });

@@ -62,3 +62,9 @@ export async function assertKeyUnused(ctx: StageContext, stage: string, keyArn: 
 export function mutationDone(ctx: StageContext, operation: string, target?: string): boolean {
   return ctx.record().mutations.some((m) => m.operation === operation && (target === undefined || m.target === target) && (m.outcome === 'ok' || m.outcome === 'reconciled-done'));
 }
+
+/** A fact recorded with this stage's successful `operation` (e.g. the ARN CreateKey answered with). */
+export function mutationFact(ctx: StageContext, operation: string, fact: string): string | undefined {
+  const done = ctx.record().mutations.find((m) => m.operation === operation && m.outcome === 'ok' && m.detail?.[fact] !== undefined);
+  return done?.detail?.[fact];
+}

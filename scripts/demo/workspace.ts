@@ -36,6 +36,8 @@ export interface DemoWorkspaceOptions {
   readonly disableOldKeyDuringSoak?: boolean;
   /** Extra check commands (argv) for the key ring. */
   readonly checks?: readonly { name: string; command: string[] }[];
+  /** Copy the operator's and approvers' keys (and allowed_signers) of this workspace instead of generating new ones. */
+  readonly keysFrom?: DemoWorkspace;
 }
 
 const OPERATOR = 'operator@example.com';
@@ -52,18 +54,7 @@ async function ephemeralKey(dir: string, name: string, identity: string, type: '
 
 export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOptions = {}): Promise<DemoWorkspace> {
   await fs.mkdir(path.join(dir, 'approvers'), { recursive: true });
-  const types = options.approverKeyTypes ?? ['ed25519', 'ed25519'];
-  const approvers: DemoApprover[] = [];
-  // The operator is listed too: a run started with their key is tied to them, so they can never approve it.
-  const operatorKey = await ephemeralKey(dir, 'operator_ed25519', OPERATOR, 'ed25519');
-  const lines: string[] = [`${OPERATOR} namespaces="keyrotor-approval@v1" ${operatorKey.pub}`];
-  for (const [i, type] of types.entries()) {
-    const identity = `approver${i + 1}@example.com`;
-    const key = await ephemeralKey(dir, `approver${i + 1}_${type}`, identity, type);
-    lines.push(`${identity} namespaces="keyrotor-approval@v1" ${key.pub}`);
-    approvers.push({ identity, privateKeyPath: key.privateKeyPath });
-  }
-  await fs.writeFile(path.join(dir, 'approvers', 'allowed_signers'), `# ephemeral demo operator and approvers (keys made for this workspace)\n${lines.join('\n')}\n`);
+  const { operatorKeyPath, approvers } = options.keysFrom ? await copyKeys(options.keysFrom, dir) : await makeKeys(dir, options.approverKeyTypes ?? ['ed25519', 'ed25519']);
 
   const instance = DEFAULT_SEED.instances[0]!;
   const account = instance.account;
@@ -116,9 +107,32 @@ export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOpt
     approvalsDir: path.join(dir, 'approvals'),
     keyringName: 'identity-center',
     operator: OPERATOR,
-    operatorKeyPath: operatorKey.privateKeyPath,
+    operatorKeyPath,
     approvers,
   };
+}
+
+/** Ephemeral keys for the operator and each approver, listed in approvers/allowed_signers. */
+async function makeKeys(dir: string, types: readonly ('ed25519' | 'ecdsa' | 'rsa')[]): Promise<{ operatorKeyPath: string; approvers: DemoApprover[] }> {
+  const approvers: DemoApprover[] = [];
+  // The operator is listed too: a run started with their key is tied to them, so they can never approve it.
+  const operatorKey = await ephemeralKey(dir, 'operator_ed25519', OPERATOR, 'ed25519');
+  const lines: string[] = [`${OPERATOR} namespaces="keyrotor-approval@v1" ${operatorKey.pub}`];
+  for (const [i, type] of types.entries()) {
+    const identity = `approver${i + 1}@example.com`;
+    const key = await ephemeralKey(dir, `approver${i + 1}_${type}`, identity, type);
+    lines.push(`${identity} namespaces="keyrotor-approval@v1" ${key.pub}`);
+    approvers.push({ identity, privateKeyPath: key.privateKeyPath });
+  }
+  await fs.writeFile(path.join(dir, 'approvers', 'allowed_signers'), `# ephemeral demo operator and approvers (keys made for this workspace)\n${lines.join('\n')}\n`);
+  return { operatorKeyPath: operatorKey.privateKeyPath, approvers };
+}
+
+/** The keys of `from`, copied (key generation is the slow part of a workspace; tests make many). */
+async function copyKeys(from: DemoWorkspace, dir: string): Promise<{ operatorKeyPath: string; approvers: DemoApprover[] }> {
+  await fs.cp(path.join(from.dir, 'approvers'), path.join(dir, 'approvers'), { recursive: true });
+  const moved = (file: string): string => path.join(dir, 'approvers', path.basename(file));
+  return { operatorKeyPath: moved(from.operatorKeyPath), approvers: from.approvers.map((a) => ({ identity: a.identity, privateKeyPath: moved(a.privateKeyPath) })) };
 }
 
 /** The engine's `identifyInitiator` for the workspace: every start is signed with the operator's key, as `rotate start --signing-key` does. */

@@ -1,14 +1,22 @@
 /**
- * Crash safety, proven: a full rotation is interrupted at every AWS mutation and before every state
- * write (one crash per scenario), and also by killing a child `rotate advance` at seeded random
- * moments; resuming with `advance` must always converge to the same end state — exactly one new
- * key, no mutation made twice, an intact audit chain.
+ * Crash safety, proven: a full rotation is interrupted at every crash point — before and after
+ * every AWS mutation and before every state write — one crash per scenario, and also by killing a
+ * child `rotate advance` at seeded random moments; resuming must always converge to the same end
+ * state: exactly one new key, no mutation made twice, an intact audit chain, and an audit chain
+ * that is complete: every mutating call AWS saw was written ahead as an intent, and every intent
+ * ends with its outcome or with what a reconciliation read found.
+ *
+ * Speed: the starting states (Identity Center on generation 1; a rotation waiting at its gate) are
+ * built once, and each scenario starts from a copy of the workspace and a restored emulator
+ * snapshot; the SSH keys are made once; and the scenarios run without request quotas (the quota
+ * tests live in rotation.test.ts). A scenario costs its own API calls and state writes only.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
-import { createHarness, migrateToCmk, type Harness } from './harness';
+import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
+import type { EmulatorSnapshot } from '../../emulator';
 import { SimulatedCrash } from '../../pipeline/engine/engine';
 import type { CrashPoints } from '../../pipeline/engine/types';
 import type { Run } from '../../pipeline/state/types';
@@ -24,28 +32,61 @@ class CrashAt implements CrashPoints {
   }
 }
 
-/** The operator's view after a crash: continue the key ring's open run, or start one if none was saved. */
+/** Identity Center on generation 1 (a completed migrate-to-cmk): where every rotation starts. */
+let migrated: { base: Harness; snapshot: EmulatorSnapshot; oldKey: string };
+beforeAll(async () => {
+  const base = await createHarness({ quotas: false, emulator: { updateDelayMs: 5 }, workspace: { checks: [] } });
+  const oldKey = (await migrateToCmk(base)).plan.newKeyArn!;
+  migrated = { base, snapshot: base.emulator.snapshot(), oldKey };
+});
+afterAll(() => migrated.base.close());
+
+/** The operator's view after a crash: continue the key ring's open run, or start one if none was saved; delete once it is ready. */
 async function driveToCompletion(h: Harness, crash?: CrashPoints): Promise<Run> {
-  for (let step = 0; step < 12; step += 1) {
+  for (let step = 0; step < 14; step += 1) {
     const engine = h.engine(crash ? { options: { crashPoints: crash } } : {});
     const runs = await h.store.listRuns({ keyring: h.keyring.name });
     let run = runs.filter((r) => r.kind === 'rotate').sort((a, b) => a.createdAt.localeCompare(b.createdAt)).pop();
-    if (!run || run.status === 'rolled-back') run = await engine.start(h.keyring.name, 'rotate');
+    if (!run || run.status === 'rolled-back' || run.status === 'cancelled') run = await engine.start(h.keyring.name, 'rotate');
+    const ready = stageStatuses(run)['schedule-deletion'] === 'waiting';
     // Advancing a completed run is how an operator finishes one whose last step crashed.
-    run = await engine.advance(run.id);
+    run = await engine.advance(run.id, { allowDeletion: ready });
     if (run.status === 'completed') return run;
     const gate = run.stages.find((s) => s.name === 'approval-gate');
     if (gate?.status === 'waiting' && run.approvals.length === 0) await h.approveAll(run.id);
   }
-  throw new Error('rotation did not converge in 12 steps');
+  throw new Error('rotation did not converge in 14 steps');
+}
+
+const awsName = (service: string, operation: string): string => `${service === 'sso-admin' ? 'sso' : service}:${operation}`;
+
+/**
+ * The write-ahead invariant: every mutating call the emulator answered has an `aws.intent` entry
+ * for the same operation and target (CreateKey's target is only known after it answered), and
+ * every intent ends in an outcome or a reconciliation entry.
+ */
+async function expectEveryCallAudited(h: Harness, label: string): Promise<void> {
+  const audit = await h.store.readAudit();
+  const intents = audit.filter((e) => e.action === 'aws.intent').map((e) => ({ operation: String(e.detail?.operation), target: String(e.detail?.target) }));
+  const endings = audit.filter((e) => /^aws\.(ok|failed|reconciled-done|reconciled-not-done)$/.test(e.action)).map((e) => ({ operation: String(e.detail?.operation), target: String(e.detail?.target) }));
+  const calls = h.emulator.callLog().filter((c) => c.mutating).map((c) => ({ operation: awsName(c.service, c.operation), target: c.target ?? '' }));
+  const count = <T extends { operation: string; target: string }>(list: readonly T[], keyOf: (x: T) => string): Record<string, number> =>
+    list.reduce<Record<string, number>>((acc, x) => ({ ...acc, [keyOf(x)]: (acc[keyOf(x)] ?? 0) + 1 }), {});
+  const byTarget = (x: { operation: string; target: string }): string => (x.operation === 'kms:CreateKey' ? x.operation : `${x.operation} ${x.target}`);
+  const intentCounts = count(intents, byTarget);
+  const unaudited = Object.entries(count(calls, byTarget)).filter(([k, n]) => (intentCounts[k] ?? 0) < n);
+  expect({ label, unaudited }).toEqual({ label, unaudited: [] });
+  const endingCounts = count(endings, (x) => `${x.operation} ${x.target}`);
+  const unfinished = Object.entries(count(intents, (x) => `${x.operation} ${x.target}`)).filter(([k, n]) => (endingCounts[k] ?? 0) < n);
+  expect({ label, unfinished }).toEqual({ label, unfinished: [] });
 }
 
 async function expectConvergedEndState(h: Harness, oldKey: string, label: string): Promise<void> {
   const run = (await h.store.listRuns({ keyring: h.keyring.name })).find((r) => r.kind === 'rotate' && r.status === 'completed');
   expect({ label, completed: Boolean(run) }).toEqual({ label, completed: true });
   const newKey = run!.plan.newKeyArn!;
-  const keys = h.emulator.listKeyArns(h.keyring.account, h.keyring.region);
-  expect({ label, keys: keys.length }).toEqual({ label, keys: 2 }); // generation 1 and exactly one new key
+  const keyArns = h.emulator.listKeyArns(h.keyring.account, h.keyring.region);
+  expect({ label, keys: keyArns.length }).toEqual({ label, keys: 2 }); // generation 1 and exactly one new key
   expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('PendingDeletion');
   expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Enabled');
   expect((await h.clients.kms.send(new DescribeKeyCommand({ KeyId: h.keyring.alias }))).KeyMetadata!.Arn).toBe(newKey);
@@ -67,17 +108,16 @@ async function expectConvergedEndState(h: Harness, oldKey: string, label: string
   ]);
   expect(await h.store.verifyAudit()).toEqual(expect.objectContaining({ ok: true }));
   expect(await h.store.getLease(h.keyring.name)).toBeUndefined();
+  expect(await h.store.getRunLock(run!)).toBeUndefined();
+  await expectEveryCallAudited(h, label);
 }
 
 async function preparedHarness(): Promise<{ h: Harness; oldKey: string }> {
-  const h = await createHarness({ emulator: { updateDelayMs: 5 } });
-  const oldKey = (await migrateToCmk(h)).plan.newKeyArn!;
-  h.emulator.clearCallLog();
-  return { h, oldKey };
+  return { h: await cloneHarness(migrated.base, migrated.snapshot), oldKey: migrated.oldKey };
 }
 
 describe('crash safety of a full rotation', () => {
-  it('converges to the same end state after a crash at every mutation and before every state write', async () => {
+  it('converges to the same end state, with every call audited, after a crash at every point', async () => {
     // A clean run counts the crash points.
     const counting = await preparedHarness();
     const counter = new CrashAt(Number.POSITIVE_INFINITY);
@@ -85,8 +125,21 @@ describe('crash safety of a full rotation', () => {
     await expectConvergedEndState(counting.h, counting.oldKey, 'no crash');
     await counting.h.close();
     const total = counter.count;
-    expect(counter.points).toEqual(expect.arrayContaining(['after:kms:CreateKey', 'after:kms:UpdateAlias', 'after:sso:UpdateInstance', 'after:kms:ScheduleKeyDeletion', 'before-write:run', 'before-write:ledger', 'before-write:audit']));
-    expect(total).toBeGreaterThan(40);
+    expect(counter.points).toEqual(
+      expect.arrayContaining([
+        'before:kms:CreateKey',
+        'after:kms:CreateKey',
+        'after:kms:UpdateAlias',
+        'before:sso:UpdateInstance',
+        'after:sso:UpdateInstance',
+        'after:kms:ScheduleKeyDeletion',
+        'before-write:run',
+        'before-write:ledger',
+        'before-write:audit',
+        'before-write:lease',
+      ]),
+    );
+    expect(total).toBeGreaterThan(60);
     process.stdout.write(`crash points in one rotation: ${total}\n`);
 
     for (let at = 1; at <= total; at += 1) {
@@ -100,9 +153,9 @@ describe('crash safety of a full rotation', () => {
         await h.close();
       }
     }
-  }, 300_000);
+  }, 240_000);
 
-  it('converges after a child `rotate advance` is killed at seeded random moments', async () => {
+  it('converges, with every call audited, after a child `rotate advance` is killed at seeded random moments', async () => {
     const { h, oldKey } = await preparedHarness();
     try {
       const engine = h.engine();
@@ -113,19 +166,21 @@ describe('crash safety of a full rotation', () => {
         return seed / 2 ** 31;
       };
       const bin = path.resolve(__dirname, '../../bin/rotate.js');
-      const env = { ...process.env, KEYROTOR_OPERATOR: h.ws.operator, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const env = { ...process.env, KEYROTOR_OPERATOR: h.ws.operator, KEYROTOR_APPROVALS_DIR: h.ws.approvalsDir, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
       let kills = 0;
-      for (let attempt = 0; attempt < 8; attempt += 1) {
-        const child = spawn(process.execPath, [bin, '--config', h.ws.configPath, '--endpoint', h.emulator.endpoint, 'advance', run.id], { env, stdio: 'ignore' });
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        const current = (await h.store.getRun(run.id))!;
+        const command = stageStatuses(current)['schedule-deletion'] === 'waiting' ? ['delete', run.id, '--yes'] : ['advance', run.id];
+        const child = spawn(process.execPath, [bin, '--config', h.ws.configPath, '--endpoint', h.emulator.endpoint, ...command], { env, stdio: 'ignore' });
         const delay = 60 + Math.floor(random() * 500);
         const timer = setTimeout(() => child.kill('SIGKILL'), delay);
         const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
         clearTimeout(timer);
         if (code === null) kills += 1;
-        const current = (await h.store.getRun(run.id))!;
-        if (current.status === 'completed') break;
-        const gate = current.stages.find((s) => s.name === 'approval-gate');
-        if (gate?.status === 'waiting' && current.approvals.length === 0) await h.approveAll(run.id);
+        const after = (await h.store.getRun(run.id))!;
+        if (after.status === 'completed') break;
+        const gate = after.stages.find((s) => s.name === 'approval-gate');
+        if (gate?.status === 'waiting' && after.approvals.length === 0) await h.approveAll(run.id);
       }
       expect(kills).toBeGreaterThan(0);
       await driveToCompletion(h);
@@ -137,18 +192,21 @@ describe('crash safety of a full rotation', () => {
 });
 
 describe('crash safety of a rollback', () => {
-  it('converges to the old key after a crash at every point of a rollback of a switched rotation', async () => {
+  it('converges to the old key, with every call audited, after a crash at every point of a rollback of a switched rotation', async () => {
+    // The starting state, built once: a rotation waiting at its gate, old key disabled.
+    const atGate = await preparedHarness();
+    const engine = atGate.h.engine();
+    const waiting = await engine.advance((await engine.start(atGate.h.keyring.name, 'rotate')).id);
+    const gateSnapshot = atGate.h.emulator.snapshot();
     const setUp = async (): Promise<{ h: Harness; oldKey: string; runId: string; newKey: string }> => {
-      const { h, oldKey } = await preparedHarness();
-      const engine = h.engine();
-      const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id); // waits at the gate, old key disabled
-      return { h, oldKey, runId: run.id, newKey: run.plan.newKeyArn! };
+      const h = await cloneHarness(atGate.h, gateSnapshot);
+      return { h, oldKey: atGate.oldKey, runId: waiting.id, newKey: waiting.plan.newKeyArn! };
     };
     const counting = await setUp();
     const counter = new CrashAt(Number.POSITIVE_INFINITY);
     await counting.h.engine({ options: { crashPoints: counter } }).rollback(counting.runId);
     await counting.h.close();
-    expect(counter.count).toBeGreaterThan(10);
+    expect(counter.count).toBeGreaterThan(20);
 
     for (let at = 1; at <= counter.count; at += 1) {
       const { h, oldKey, runId, newKey } = await setUp();
@@ -164,12 +222,14 @@ describe('crash safety of a rollback', () => {
         expect(h.emulator.describeKeyState(newKey)!.keyState).toBe('Disabled');
         expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => g.state)).toEqual(['active', 'abandoned']);
         const undoCalls = h.emulator.callLog().filter((c) => c.mutating && c.outcome === 'ok').map((c) => c.operation);
-        // The rotation's five mutations up to the gate, then exactly one of each undo.
-        expect({ label, undo: undoCalls.slice(5) }).toEqual({ label, undo: ['EnableKey', 'UpdateInstance', 'UpdateAlias', 'DisableKey'] });
+        // The call log starts at the gate (the snapshot): exactly one of each undo.
+        expect({ label, undo: undoCalls }).toEqual({ label, undo: ['EnableKey', 'UpdateInstance', 'UpdateAlias', 'DisableKey'] });
         expect(await h.store.verifyAudit()).toEqual(expect.objectContaining({ ok: true }));
+        await expectEveryCallAudited(h, label);
       } finally {
         await h.close();
       }
     }
-  }, 300_000);
+    await atGate.h.close();
+  }, 240_000);
 });

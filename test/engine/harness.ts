@@ -2,14 +2,15 @@
  * One emulated organization, one workspace (config, file state store, approvers with real SSH
  * keys) and an Engine wired to both — the fixture every engine test starts from.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
+import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
 import type { Config, KeyRingConfig } from '../../pipeline/config/types';
 import { FileStateStore } from '../../pipeline/state/file-store';
 import { createAwsClients, type AwsClients } from '../../pipeline/aws';
+import { unlimitedRateLimiter } from '../../pipeline/aws/rate-limiter';
 import { Engine, type EngineDeps } from '../../pipeline/engine/engine';
 import type { EngineOptions } from '../../pipeline/engine/types';
 import type { Run } from '../../pipeline/state/types';
@@ -31,20 +32,62 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { workspace?: DemoWorkspaceOptions; emulator?: EmulatorOptions } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  readonly workspace?: DemoWorkspaceOptions;
+  readonly emulator?: EmulatorOptions;
+  /**
+   * false: no request quotas, in the emulator or the clients. Tests that run many scenarios use it
+   * (the quotas would space every CreateKey 200 ms apart); the quota tests keep them.
+   */
+  readonly quotas?: boolean;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-engine-'));
-  const emulator = await startEmulator({ port: 0, updateDelayMs: 20, ...options.emulator });
+  const quotas = options.quotas ?? true;
+  const emulator = await startEmulator({ port: 0, updateDelayMs: 20, ...(quotas ? {} : { quotas: false }), ...options.emulator });
   const ws = await createDemoWorkspace(dir, options.workspace);
+  const config = loadConfig(ws.configPath);
+  const env = { AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
+  const clients = createAwsClients({ region: config.keyrings[0]!.region, endpoint: emulator.endpoint, env, maxAttempts: 3, ...(quotas ? {} : { rateLimiter: unlimitedRateLimiter }) });
+  return assemble(emulator, ws, clients, async () => {
+    clients.destroy();
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+}
+
+/**
+ * A new scenario from a prepared one: a copy of `base`'s workspace (config, keys, state) and the
+ * emulator restored to `snapshot`, taken when that state was saved. Shares base's emulator and
+ * clients, so scenarios run one at a time; closing it removes only its own copy.
+ */
+export async function cloneHarness(base: Harness, snapshot: EmulatorSnapshot): Promise<Harness> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-scenario-'));
+  await cp(base.ws.dir, dir, { recursive: true });
+  base.emulator.restore(snapshot);
+  const moved = (file: string): string => path.join(dir, path.relative(base.ws.dir, file));
+  const ws: DemoWorkspace = {
+    ...base.ws,
+    dir,
+    configPath: moved(base.ws.configPath),
+    stateDir: moved(base.ws.stateDir),
+    approvalsDir: moved(base.ws.approvalsDir),
+    operatorKeyPath: moved(base.ws.operatorKeyPath),
+    approvers: base.ws.approvers.map((a) => ({ ...a, privateKeyPath: moved(a.privateKeyPath) })),
+  };
+  return assemble(base.emulator, ws, base.clients, () => rm(dir, { recursive: true, force: true }));
+}
+
+function assemble(emulator: Emulator, ws: DemoWorkspace, clients: AwsClients, close: () => Promise<void>): Harness {
   const config = loadConfig(ws.configPath);
   const keyring = config.keyrings[0]!;
   const store = new FileStateStore(ws.stateDir);
-  const env = { AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
-  const clients = createAwsClients({ region: keyring.region, endpoint: emulator.endpoint, env, maxAttempts: 3 });
   const clock = { now: new Date() };
   // Each engine is a separate "process": its own pid, never a running one (above Linux's pid
   // limit), so a simulated crash leaves its execution lock to be taken over, as a killed process's is.
   let nextPid = 4_200_000;
-  const harness: Harness = {
+  return {
     emulator,
     ws,
     config,
@@ -74,11 +117,9 @@ export async function createHarness(options: { workspace?: DemoWorkspaceOptions;
     },
     close: async () => {
       await store.close();
-      await emulator.stop();
-      await rm(dir, { recursive: true, force: true });
+      await close();
     },
   };
-  return harness;
 }
 
 /** migrate-to-cmk to completion: Identity Center on generation 1, the state every rotation starts from. */
