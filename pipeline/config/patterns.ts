@@ -21,9 +21,10 @@ export const REGION: FormatRule = {
   rule: 'is not an AWS Region code like us-east-1',
 };
 
+// The name becomes part of Terraform resource and stack names, which must start with a letter.
 export const KEYRING_NAME: FormatRule = {
-  pattern: /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
-  rule: 'must be 1–40 characters of lowercase letters, digits and "-", not starting or ending with "-"',
+  pattern: /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/,
+  rule: 'must be 1–40 characters of lowercase letters, digits and "-", starting with a letter (Terraform names cannot start with a digit) and not ending with "-"',
 };
 
 /** KMS alias names: `alias/` prefix, [A-Za-z0-9/_-], at most 256 characters (CreateAlias AliasName). */

@@ -29,6 +29,7 @@ describe('shape', () => {
     ['required field missing', (r) => delete r.keyrings[1].account, 'keyrings[1].account: is required (a string)'],
     ['wrong type', (r) => (r.keyrings[1].keyUsers = 'arn:aws:iam::222222222222:role/x'), 'keyrings[1].keyUsers: "arn:aws:iam::222222222222:role/x" is a string, expected an array'],
     ['no key rings', (r) => (r.keyrings = []), 'keyrings: must declare at least one key ring'],
+    ['key ring name starting with a digit', (r) => (r.keyrings[1].name = '1password'), /^keyrings\[1\]\.name: "1password" .*starting with a letter \(Terraform names cannot start with a digit\)/],
     ['version other than 1', (r) => (r.version = 2), 'version: 2 must be 1 (the only config version)'],
     ['backend type unknown', (r) => (r.backend = { type: 'gcs' }), /^backend\.type: "gcs" has no valid "type"; expected one of "s3", "local"/],
     ['s3 backend without a bucket', (r) => (r.backend = { region: 'us-east-1' }), 'backend.bucket: is required (a string)'],
@@ -50,7 +51,7 @@ describe('names and aliases', () => {
   const cases: Case[] = [
     ['name with uppercase', (r) => (r.keyrings[1].name = 'Payments'), /^keyrings\[1\]\.name: "Payments" must be 1–40 characters of lowercase letters/],
     ['name longer than 40', (r) => (r.keyrings[1].name = 'a'.repeat(41)), /^keyrings\[1\]\.name: "a{41}" must be 1–40/],
-    ['name ending with -', (r) => (r.keyrings[1].name = 'payments-'), /not starting or ending with "-"/],
+    ['name ending with -', (r) => (r.keyrings[1].name = 'payments-'), /and not ending with "-"/],
     ['names unique', (r) => (r.keyrings[1].name = 'identity-center'), 'keyrings[1].name: "identity-center" is already the name of keyrings[0]; key ring names must be unique'],
     ['alias without the alias/ prefix', (r) => (r.keyrings[1].alias = 'payments'), 'keyrings[1].alias: "payments" is not a KMS alias name: it must start with "alias/" and use only A-Z a-z 0-9 / _ -'],
     ['alias with a forbidden character', (r) => (r.keyrings[1].alias = 'alias/pay.ments'), /^keyrings\[1\]\.alias: "alias\/pay\.ments" is not a KMS alias name/],
