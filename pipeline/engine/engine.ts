@@ -150,6 +150,7 @@ export class Engine {
       await writer.audit('run.cancelled', { reason: 'lost the key ring lease to another run' });
       throw busy;
     }
+    await store.sync();
     return saved;
   }
 
@@ -562,6 +563,7 @@ function readOnlyStore(store: StateStore): StateStore {
     verifyAudit: (r) => store.verifyAudit(r),
     putLedger: refuse,
     putRun: refuse,
+    sync: () => Promise.resolve(),
     acquireLease: refuse,
     releaseLease: refuse,
     acquireRunLock: refuse,

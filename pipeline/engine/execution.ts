@@ -49,6 +49,9 @@ export async function withExecutionLock<T>(
   } finally {
     clearInterval(timer);
     await renewal;
-    if (!crashed) await store.releaseRunLock(lock);
+    if (!crashed) {
+      await store.sync();
+      await store.releaseRunLock(lock);
+    }
   }
 }

@@ -60,6 +60,7 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
       await writer.saveStage(index, { mutations: [...record().mutations, intent] });
       const position = record().mutations.length - 1;
       await writer.audit('aws.intent', { stage: stageName(), operation, target, ...(detail ?? {}) });
+      await writer.store.sync(); // the intent survives even a power cut before AWS is asked
       deps.onCall({ operation, target, phase: 'intent' });
       writer.crash(`before:${operation}`);
       let result: T;

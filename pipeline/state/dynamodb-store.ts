@@ -420,6 +420,9 @@ export class DynamoDbStateStore implements StateStore {
     return verifyAuditChain(inRange, reachesEnd ? head : undefined, anchor);
   }
 
+  /** Every DynamoDB write is durable when it returns. */
+  async sync(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
   }

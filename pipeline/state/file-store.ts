@@ -21,7 +21,7 @@ import type { Ledger } from '../ledger/types';
 import { verifyAuditChain } from './audit-chain';
 import { AuditSegments, DEFAULT_SEGMENT_ENTRIES } from './audit-segments';
 import { FileLock, processIsAlive, type FileLockOptions } from './file-lock';
-import { fileSource, prettySortedJson, readRecordFile, removeFile, writeFileAtomic } from './json-files';
+import { fileSource, prettySortedJson, readRecordFile, removeFile, syncDirectory, syncFile, writeFileAtomic } from './json-files';
 import { auditEntrySchema, leaseSchema, ledgerSchema, parseStoredJson, runLockSchema, runSchema } from './schemas';
 import {
   assertFence,
@@ -73,6 +73,9 @@ export class FileStateStore implements StateStore {
   private readonly isAlive: (pid: number) => boolean;
   private readonly audit: AuditSegments;
   private readonly auditLock: FileLock;
+  /** Documents written, and directories changed by a removal, since the last sync. */
+  private readonly dirty = new Set<string>();
+  private readonly dirtyDirs = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -142,7 +145,7 @@ export class FileStateStore implements StateStore {
       if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
       if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
       const lease = newLease(keyring, runId, holder, ttlMs, now);
-      await writeFileAtomic(this.leaseFile(keyring), prettySortedJson(lease));
+      await this.writeDocument(this.leaseFile(keyring), prettySortedJson(lease));
       return lease;
     });
   }
@@ -151,7 +154,10 @@ export class FileStateStore implements StateStore {
     await this.keyringLock(keyring).withLock(async () => {
       const existing = await this.getLease(keyring);
       // Idempotent: releasing a lease that is gone, or that another run has since taken, is a no-op.
-      if (existing?.runId === runId) await removeFile(this.leaseFile(keyring));
+      if (existing?.runId === runId) {
+        await removeFile(this.leaseFile(keyring), { durable: false });
+        this.dirtyDirs.add(path.dirname(this.leaseFile(keyring)));
+      }
     });
   }
 
@@ -239,8 +245,23 @@ export class FileStateStore implements StateStore {
     return verifyAuditChain(entries, reachesEnd ? head : undefined, anchor);
   }
 
+  /**
+   * Forces every document written since the last sync to disk (the file, then its directory for the
+   * rename). Writes are atomic at once (temp file + rename) but durable only from here: the engine
+   * syncs before every AWS mutation, so an intent always survives a power cut, and at the end of
+   * every command; closing the store syncs too. The audit log is synced on every append.
+   */
+  async sync(): Promise<void> {
+    const files = [...this.dirty];
+    const dirs = new Set([...this.dirtyDirs, ...files.map((f) => path.dirname(f))]);
+    this.dirty.clear();
+    this.dirtyDirs.clear();
+    for (const file of files) await syncFile(file);
+    for (const dir of dirs) await syncDirectory(dir);
+  }
+
   async close(): Promise<void> {
-    // Nothing is held open between calls.
+    await this.sync();
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -271,13 +292,19 @@ export class FileStateStore implements StateStore {
     return readRecordFile(this.runLockFile(id), runLockSchema, `the execution lock of run ${id}`);
   }
 
+  /** An atomic, not yet durable document write, remembered for the next sync. */
+  private async writeDocument(file: string, text: string): Promise<void> {
+    await writeFileAtomic(file, text, { durable: false });
+    this.dirty.add(file);
+  }
+
   private async conditionalWrite<T extends { readonly version: number }>(kind: VersionedKind, id: string, doc: T, storedVersion: number, file: string, schema: z.ZodType<unknown>): Promise<T> {
     const given = assertWritableVersion(kind, id, doc.version);
     if (storedVersion !== given) throw versionConflict(kind, id, storedVersion, given);
     const written = { ...doc, version: given + 1 };
     // Written records are validated like read ones: a bug never persists a record no one can read.
     parseStoredJson(schema, JSON.stringify(written), fileSource(file, `the ${kind} about to be written`));
-    await writeFileAtomic(file, prettySortedJson(written));
+    await this.writeDocument(file, prettySortedJson(written));
     return written;
   }
 

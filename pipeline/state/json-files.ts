@@ -90,6 +90,22 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** fsync of a file by path (written earlier without it); a file removed since is skipped. */
+export async function syncFile(file: string): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    await syncHandle(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The file's text; undefined when it does not exist. */
 export async function readTextFile(file: string, what: string): Promise<string | undefined> {
   try {

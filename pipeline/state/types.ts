@@ -272,6 +272,11 @@ export interface StateStore {
   /** Checks the whole chain, or one range of it linked to the entry before it. */
   verifyAudit(range?: AuditRange): Promise<AuditVerification>;
 
+  /**
+   * Makes every write so far durable (a power cut cannot undo it). The engine calls it before each
+   * AWS mutation and at the end of each command; `close` calls it too.
+   */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../..
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { sampleLedger, sampleRun } from './harness';
+import { fsyncCount } from '../../pipeline/state/json-files';
 
 const run = promisify(execFile);
 
@@ -291,5 +292,34 @@ describe('FileStateStore', () => {
       expect(readFileSync(path.join(dir, 'counter'), 'utf8')).toBe('40');
       expect(readdirSync(path.join(dir, LOCK_DIR))).toEqual([]);
     });
+  });
+});
+
+describe('FileStateStore durability', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'keyrotor-sync-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('GIVEN document writes WHEN synced THEN each written file and its directory are forced to disk once, and a second sync has nothing to do', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.putRun(sampleRun());
+    const run = (await store.getRun('run-1'))!;
+    await store.putRun({ ...run, status: 'waiting' });
+    await store.putLedger(sampleLedger());
+    const before = fsyncCount();
+    await store.sync();
+    // runs/run-1.json, ledgers/identity-center.json, and their two directories: written twice, synced once.
+    expect(fsyncCount() - before).toBe(4);
+    const again = fsyncCount();
+    await store.sync();
+    expect(fsyncCount() - again).toBe(0);
+  });
+
+  it('GIVEN an audit append THEN it is forced to disk by itself (one fsync), the head is not', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.appendAudit({ actor: 'a', action: 'first' });
+    const before = fsyncCount();
+    await store.appendAudit({ actor: 'a', action: 'second' });
+    expect(fsyncCount() - before).toBe(1);
   });
 });
