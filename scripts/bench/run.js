@@ -7,6 +7,7 @@
  *
  *   synth    synth and CLI start-up against the stock cdktf way (synth-bench.js: --runs, --stock-runs, --cli-runs, --json)
  *   ic-wait  how late the Identity Center wait sees a switch (ic-wait-bench.js: --quick, --delays, --json)
+ *   state    audit append cost as history grows, fsyncs per write and per rotation (state-bench.js: --appends, --json)
  *
  * Exits with the first non-zero exit code of a bench, after running them all.
  */
@@ -16,6 +17,7 @@ const path = require('node:path');
 const BENCHES = {
   synth: 'synth-bench.js',
   'ic-wait': 'ic-wait-bench.js',
+  state: 'state-bench.js',
 };
 
 const args = process.argv.slice(2);
