@@ -82,6 +82,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         out(`  ✍ ${approver.identity} signed the deletion of ${rotation.plan.oldKeyArn} (plan ${rotation.planDigest.slice(0, 12)}…, evidence ${rotation.evidenceDigest?.slice(0, 12)}…) → ${path.relative(dir, file)}`);
       }
       rotation = await engine.advance(rotation.id);
+      out(`  run ${rotation.id} waits for the deletion to be asked for by name`);
+      // What `rotate delete RUN --yes` does: the only way a routine advance goes on into the deletion.
+      out(`  $ rotate delete ${rotation.id} --yes`);
+      rotation = await engine.advance(rotation.id, { allowDeletion: true });
       const rotationCalls = countCalls(emulator.callLog());
       out(`\n${renderRun(rotation)}`);
 
