@@ -212,7 +212,13 @@ describe('a rollback that cannot finish', () => {
       const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id); // old key disabled during soak
       // KMS keeps failing the EnableKey the soak's undo needs, past the client's retries.
       h.emulator.failNext('EnableKey', 5, { code: 'KMSInternalException', status: 500 });
-      await expect(h.engine().rollback(run.id)).rejects.toThrow(/EnableKey/);
+      const failure = (await h.engine().rollback(run.id).catch((e: unknown) => e)) as KeyrotorError;
+      expect(failure.message).toMatch(/EnableKey/);
+      expect(failure.message).toMatch(/\[AWS request id [0-9a-f-]+\]/);
+      // The advice names the command that works now: the rollback again, never `rotate advance`.
+      expect(failure.nextStep).toContain(`\`rotate rollback ${run.id}\``);
+      expect(failure.nextStep).not.toContain('rotate advance');
+      expect(failure).toMatchObject({ fault: 'aws', retryable: true });
       const stuck = (await h.store.getRun(run.id))!;
       expect(stuck.stages.find((s) => s.name === 'soak')!.error!.message).toMatch(/^undo failed: /);
       expect(stuck.stages.find((s) => s.name === 'approval-gate')!.status).toBe('undone');
