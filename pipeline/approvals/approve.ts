@@ -9,7 +9,7 @@
  * signs and proves the signature verifies against that same recorded allowed_signers.
  */
 import { ApprovalError } from '../errors';
-import type { Run, StateStore, StoredApproval } from '../state/types';
+import type { ApprovalBar, Run, StateStore, StoredApproval } from '../state/types';
 import { parseAllowedSigners, type AllowedSigner } from './allowed-signers';
 import { chainBlockers, headOf, readChain, type ChainView } from './chain';
 import { defaultApprovalFile, writeApprovalFile } from './files';
@@ -43,8 +43,16 @@ function refuse(message: string, nextStep: string): never {
   throw new ApprovalError(message, { fault: 'operator', nextStep });
 }
 
+/** The bar the run recorded at start; a run without one (started before runs recorded it) cannot be approved. */
+function barOf(run: Run): ApprovalBar {
+  const bar = run.plan.approvals;
+  if (!bar) refuse(`run ${run.id} records no approval bar (it was started before runs recorded one)`, `adopt the current config with \`rotate replan ${run.id}\`, or start a new run`);
+  return bar;
+}
+
 function recordedSigners(run: Run): AllowedSigner[] {
-  return parseAllowedSigners(run.plan.approvals!.allowedSigners, `${run.plan.approvals!.allowedSignersFile} (recorded at start)`);
+  const bar = barOf(run);
+  return parseAllowedSigners(bar.allowedSigners, `${bar.allowedSignersFile} (recorded at start)`);
 }
 
 /** The principal to sign as when --as is not given: the key decides (its listing, else its certificate, else its comment). */
@@ -66,7 +74,7 @@ export function prepareApproval(input: PrepareInput): PreparedApproval {
   if (blockers.length > 0) {
     refuse(`run ${run.id} cannot be approved: ${blockers.join('; ')}`, `run \`rotate status ${run.id}\`; an approval would not count until this is resolved`);
   }
-  const bar = run.plan.approvals!;
+  const bar = barOf(run);
   const lifetimeHours = input.lifetimeHours ?? bar.lifetimeHours;
   if (lifetimeHours <= 0 || lifetimeHours > bar.lifetimeHours) {
     refuse(`approval lifetime ${lifetimeHours} h is outside 0–${bar.lifetimeHours} h (the run's recorded approvals.lifetimeHours)`, `use a lifetime of at most ${bar.lifetimeHours} hours`);
@@ -99,7 +107,7 @@ export async function signApproval(prepared: PreparedApproval, run: Run, now: Da
   const { key, listing } = prepared;
   const signWith = listing.useCertificate && key.certificate ? key.certificate.path : key.signWith;
   const signature = await signPayload(prepared.text, signWith, { ...(key.agent ? { agent: true } : {}) }, ssh);
-  const check = await withPrivateFiles({ allowed_signers: run.plan.approvals!.allowedSigners }, ({ allowed_signers: file }) =>
+  const check = await withPrivateFiles({ allowed_signers: barOf(run).allowedSigners }, ({ allowed_signers: file }) =>
     verifySignature({ allowedSignersFile: file!, principal: listing.principal, payload: prepared.text, signature }, ssh),
   );
   if (!check.ok) {

@@ -65,14 +65,17 @@ export interface PayloadInput {
  * no evidence yet, no recorded bar, or a run that is already over.
  */
 export function buildPayload({ run, approver, now, lifetimeHours, auditHead }: PayloadInput): ApprovalPayload {
-  const refuse = (why: string, nextStep: string): never => {
+  // A function declaration (not an arrow) so TypeScript narrows after each refusal.
+  function refuse(why: string, nextStep: string): never {
     throw new ApprovalError(`run ${run.id} (key ring ${run.keyring}) cannot be approved: ${why}`, { fault: 'operator', nextStep });
-  };
+  }
   if (run.status === 'completed' || run.status === 'rolled-back' || run.status === 'cancelled') {
     refuse(`it is ${run.status}`, `run \`rotate status ${run.id}\`; start a new run if a key still has to go`);
   }
-  if (!run.plan.oldKeyArn) refuse('its plan retires no customer managed key, so there is nothing to delete', 'no approval is needed for this run');
-  if (!run.evidenceDigest || run.evidence === undefined) {
+  const oldKeyArn = run.plan.oldKeyArn;
+  if (!oldKeyArn) refuse('its plan retires no customer managed key, so there is nothing to delete', 'no approval is needed for this run');
+  const evidenceDigest = run.evidenceDigest;
+  if (!evidenceDigest || run.evidence === undefined) {
     refuse('it has no check evidence yet', `run \`rotate advance ${run.id}\` until it waits at the approval gate`);
   }
   const bar = run.plan.approvals;
@@ -83,14 +86,14 @@ export function buildPayload({ run, approver, now, lifetimeHours, auditHead }: P
     namespace: APPROVAL_NAMESPACE,
     runId: run.id,
     keyring: run.keyring,
-    oldKeyArn: run.plan.oldKeyArn!,
+    oldKeyArn,
     ...(run.plan.newKeyArn === undefined ? {} : { newKeyArn: run.plan.newKeyArn }),
     deletionWindowDays: run.plan.deletionWindowDays,
     earliestDeletionDate: new Date(now.getTime() + run.plan.deletionWindowDays * DAY_MS).toISOString(),
     planDigest: run.planDigest,
-    evidenceDigest: run.evidenceDigest!,
-    quorum: bar!.quorum,
-    allowedSignersSha256: bar!.allowedSignersSha256,
+    evidenceDigest,
+    quorum: bar.quorum,
+    allowedSignersSha256: bar.allowedSignersSha256,
     auditHead: { seq: auditHead.seq, hash: auditHead.hash },
     approver,
     issuedAt,
