@@ -52,6 +52,7 @@ import {
   assertWritableVersion,
   leaseDecision,
   leaseHeld,
+  ownLeaseStillFresh,
   leaseOfMissingRun,
   matchesRunFilter,
   newLease,
@@ -224,6 +225,7 @@ export class DynamoDbStateStore implements StateStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.now();
       const existing = await this.getLease(keyring);
+      if (existing && ownLeaseStillFresh(existing, runId, ttlMs, now)) return existing;
       const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
       const decision = leaseDecision(existing, runId, now, holderRun);
       if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);

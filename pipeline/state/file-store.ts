@@ -29,6 +29,7 @@ import {
   assertWritableVersion,
   leaseDecision,
   leaseHeld,
+  ownLeaseStillFresh,
   leaseOfMissingRun,
   matchesRunFilter,
   newLease,
@@ -140,6 +141,7 @@ export class FileStateStore implements StateStore {
       const now = this.now();
       if ((await this.getRun(runId)) === undefined) throw runMustExistBeforeLease(runId);
       const existing = await this.getLease(keyring);
+      if (existing && ownLeaseStillFresh(existing, runId, ttlMs, now)) return existing;
       const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
       const decision = leaseDecision(existing, runId, now, holderRun);
       if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);

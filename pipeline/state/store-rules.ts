@@ -68,6 +68,14 @@ export function leaseDecision(existing: Lease | undefined, runId: string, now: D
   return isEndedRun(holderRun) ? 'take' : 'refuse-held';
 }
 
+/**
+ * A run re-taking its own lease rewrites it only when less than half its time is left: a routine
+ * re-check (is the soak over?) must not change state that is committed to version control.
+ */
+export function ownLeaseStillFresh(existing: Lease, runId: string, ttlMs: number, now: Date): boolean {
+  return existing.runId === runId && Date.parse(existing.expiresAt) - now.getTime() > ttlMs / 2;
+}
+
 export function leaseOfMissingRun(existing: Lease, where: string): StateError {
   return new StateError(
     `key ring ${existing.keyring} is leased to run ${existing.runId}, which is not in the ${where}; the lease is kept until ${existing.expiresAt}`,

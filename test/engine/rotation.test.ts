@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
@@ -8,6 +10,21 @@ const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
 async function instanceKey(h: Harness): Promise<{ status?: string; arn?: string; type?: string }> {
   const out = await h.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: INSTANCE }));
   return { status: out.EncryptionConfigurationDetails?.EncryptionStatus, arn: out.EncryptionConfigurationDetails?.KmsKeyArn, type: out.EncryptionConfigurationDetails?.KeyType };
+}
+
+/** Every file of the state directory that is committed in GitOps (not the lock directories), with its content. */
+function committedState(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (sub: string): void => {
+    for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = path.join(sub, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== '.locks' && entry.name !== 'run-locks') walk(rel);
+      } else files[rel] = readFileSync(path.join(dir, rel), 'utf8');
+    }
+  };
+  walk('');
+  return files;
 }
 
 async function aliasTarget(h: Harness): Promise<string | undefined> {
@@ -69,6 +86,11 @@ describe('a rotation run against the emulator', () => {
     let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     expect(stageStatuses(run).soak).toBe('waiting');
     expect(run.stages.find((s) => s.name === 'soak')!.summary).toMatch(/soaking: 2[34]h \d+m left/);
+    // Checking whether the soak is over changes nothing that goes to version control.
+    const before = committedState(h.ws.stateDir);
+    h.clock.now = new Date(Date.now() + 3600_000);
+    expect(stageStatuses(await h.engine().advance(run.id)).soak).toBe('waiting');
+    expect(committedState(h.ws.stateDir)).toEqual(before);
     h.clock.now = new Date(Date.now() + 25 * 3600_000);
     run = await h.engine().advance(run.id);
     expect(stageStatuses(run).soak).toBe('done');
