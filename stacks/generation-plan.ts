@@ -18,7 +18,12 @@
  *
  * Generations whose origin is `pipeline` or `adopted` carry an import block, so Terraform adopts
  * the existing key instead of creating one (an import of an address already in state is a no-op).
- * No ledger (or one without generations) means greenfield: generation 1, a plain resource.
+ * No ledger (or one without generations) means greenfield: generation 1, a plain resource — except
+ * for a key ring attached to Identity Center, whose first key always comes from the pipeline
+ * (`migrate-to-cmk`, which verifies and checks it before the switch) or is adopted (`adopt`): such
+ * a key ring declares nothing until its ledger has a generation. Otherwise the first apply on an
+ * organization that already runs Identity Center would create a key (and an alias that already
+ * exists) outside every check the pipeline makes.
  */
 import { StateError } from '../pipeline/errors';
 import type { Generation, Ledger } from '../pipeline/ledger/types';
@@ -46,8 +51,13 @@ export type GenerationDeclaration = DeclaredKey | RemovedKey;
 
 const GREENFIELD: readonly GenerationDeclaration[] = [{ kind: 'key', generation: 1, enabled: true, active: true }];
 
-export function planGenerations(keyring: string, ledger: Ledger | undefined): readonly GenerationDeclaration[] {
-  if (ledger === undefined || ledger.generations.length === 0) return GREENFIELD;
+export interface PlanGenerationsOptions {
+  /** The key ring is attached to Identity Center: no greenfield key, the pipeline makes the first one. */
+  readonly firstKeyFromPipeline?: boolean;
+}
+
+export function planGenerations(keyring: string, ledger: Ledger | undefined, options: PlanGenerationsOptions = {}): readonly GenerationDeclaration[] {
+  if (ledger === undefined || ledger.generations.length === 0) return options.firstKeyFromPipeline ? [] : GREENFIELD;
   assertConsistent(keyring, ledger);
   const declarations: GenerationDeclaration[] = [];
   for (const generation of [...ledger.generations].sort((a, b) => a.generation - b.generation)) {

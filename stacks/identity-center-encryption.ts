@@ -1,22 +1,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from '../pipeline/errors';
 import type { IdentityCenterTarget } from '../pipeline/ledger/types';
-import { Construct, DataResource } from './cdktf';
+import { App, Construct, DataResource, TerraformStack } from './cdktf';
 
 /** Desired Identity Center encryption (the ledger's type); here `kmsKeyArn` may be a Terraform reference. */
 export type IdentityCenterEncryptionTarget = IdentityCenterTarget;
 
+/** The compiled helper, relative to the project root (`npm ci` builds it through `prepare`). */
+export const HELPER_SCRIPT = ['dist', 'scripts', 'identity-center-helper.js'] as const;
+
 export interface IdentityCenterEncryptionProps {
+  /** Name of the key ring whose setting this is (the synth manifest and messages name it). */
+  readonly keyring: string;
   /** `arn:aws:sso:::instance/ssoins-…`. !! REPLACEMENT: a change re-runs the helper against the new instance. */
   readonly instanceArn: string;
   /** Region of the instance (the key ring's Region). */
   readonly region: string;
-  /** What the instance should encrypt with. A change re-runs the helper (that is the point). */
+  /**
+   * What the instance should encrypt with: only ever the ledger's recorded target, i.e. a key the
+   * pipeline verified and switched to (or found in place at `adopt`). A change re-runs the helper.
+   */
   readonly target: IdentityCenterEncryptionTarget;
   /**
-   * argv prefix of the helper. Default: `node <project>/dist/scripts/identity-center-helper.js`
-   * (absolute, because Terraform runs in `cdktf.out/stacks/<stack>`; a provisioner's command is
-   * not part of the resource's state, so the path never shows as a diff).
+   * argv prefix of the helper. Default: `node ${path.module}/<stack dir → project>/dist/scripts/identity-center-helper.js`,
+   * see portableHelperCommand. (A provisioner's command is not part of the resource's state, so
+   * the command text never shows as a diff.)
    */
   readonly helperCommand?: readonly string[];
 }
@@ -26,14 +35,19 @@ export interface IdentityCenterEncryptionProps {
  * requests), so the desired `{KeyType, KmsKeyArn}` is declared as a `terraform_data` whose
  * `triggers_replace` is that target: when it changes, the resource is replaced and its create-time
  * `local-exec` runs the project's helper (UpdateInstance, then wait for ENABLED). The helper is
- * idempotent, so a re-created resource with an unchanged target makes no AWS call.
+ * idempotent, so a re-created resource with an unchanged target makes no AWS call — and since the
+ * target is only ever what the pipeline already set, in the normal flow it never does.
  */
 export class IdentityCenterEncryption extends Construct {
   readonly resource: DataResource;
   readonly argv: readonly string[];
+  readonly target: IdentityCenterEncryptionTarget;
+  readonly keyring: string;
 
   constructor(scope: Construct, id: string, props: IdentityCenterEncryptionProps) {
     super(scope, id);
+    this.target = props.target;
+    this.keyring = props.keyring;
     const desired: Record<string, string> = {
       instance_arn: props.instanceArn,
       region: props.region,
@@ -41,7 +55,7 @@ export class IdentityCenterEncryption extends Construct {
       ...(props.target.keyType === 'CUSTOMER_MANAGED_KEY' ? { kms_key_arn: props.target.kmsKeyArn } : {}),
     };
     this.argv = [
-      ...(props.helperCommand ?? defaultHelperCommand()),
+      ...(props.helperCommand ?? portableHelperCommand(stackDirectoryOf(this))),
       '--instance-arn', props.instanceArn,
       '--key-type', props.target.keyType,
       ...(props.target.keyType === 'CUSTOMER_MANAGED_KEY' ? ['--kms-key-arn', props.target.kmsKeyArn] : []),
@@ -60,12 +74,38 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-export function defaultHelperCommand(): string[] {
-  return ['node', path.join(projectRoot(), 'dist', 'scripts', 'identity-center-helper.js')];
+/**
+ * `node ${path.module}/../../../dist/scripts/identity-center-helper.js` for the default layout
+ * (`<project>/cdktf.out/stacks/<stack>`): a path relative to the stack's directory, never an
+ * absolute path of the synth machine. Terraform runs provisioners in the root module's directory,
+ * so the command works wherever the checkout lives — a plan made on one runner and applied on
+ * another (Atlantis, Spacelift, the deploy workflow's separate jobs) finds the helper as long as
+ * the synth output stays inside the project and `npm ci` has built dist/.
+ *
+ * Synthesizing outside the project would need a path through the synth machine's directories,
+ * so it is refused, naming the directories.
+ */
+export function portableHelperCommand(stackDir: string, root: string = projectRoot()): string[] {
+  const fromRoot = path.relative(root, stackDir);
+  if (fromRoot === '' || fromRoot.startsWith('..') || path.isAbsolute(fromRoot)) {
+    throw new ConfigError(stackDir, [
+      `the synth output ${stackDir} is outside the project ${root}: the Identity Center helper is run from the project's dist/ by a path relative to the stack, so the output must stay inside the project`,
+    ], 'synthesize into the project (the default `cdktf.out`), e.g. `rotate synth` from the project root');
+  }
+  const toRoot = path.relative(stackDir, root).split(path.sep).join('/');
+  return ['node', `\${path.module}/${toRoot}/${HELPER_SCRIPT.join('/')}`];
+}
+
+/** Where cdktf writes the stack holding `construct`: `<app outdir>/stacks/<stack>`. */
+function stackDirectoryOf(construct: Construct): string {
+  const stack = TerraformStack.of(construct);
+  const app = stack.node.scope;
+  const outdir = app instanceof App ? app.outdir : 'cdktf.out';
+  return path.join(path.resolve(outdir), 'stacks', stack.node.id);
 }
 
 /** Nearest directory above this module holding package.json (works from stacks/ and dist/stacks/). */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);

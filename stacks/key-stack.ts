@@ -6,8 +6,9 @@ import { IdentityCenterEncryption, type IdentityCenterEncryptionTarget } from '.
 import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from '../pipeline/key-tags';
 import { ManagedKey } from './managed-key';
 import { KeyEventMonitoring } from './monitoring';
-import { keyringLogicalPrefix, stackNameFor } from './naming';
+import { identityCenterLogicalId, stackNameFor } from './naming';
 import { PolicyLintAspect } from './policy-lint-aspect';
+import { REQUIRED_TERRAFORM_VERSION } from './terraform-version';
 
 export interface KeyStackProps {
   readonly account: string;
@@ -43,6 +44,7 @@ export class KeyStack extends TerraformStack {
       defaultTags: [{ tags: { ...KEYROTOR_PROVIDER_DEFAULT_TAGS } }],
     });
     declareBackend(this, name, props.backend);
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
 
     const identityCenter: IdentityCenterEncryption[] = [];
     this.managedKeys = props.keyrings.map((keyring) => {
@@ -51,12 +53,13 @@ export class KeyStack extends TerraformStack {
       const target = identityCenterTarget(managedKey, ledger);
       if (keyring.identityCenter && target) {
         const ic = new IdentityCenterEncryption(this, `${keyring.name}-identity-center`, {
+          keyring: keyring.name,
           instanceArn: keyring.identityCenter.instanceArn,
           region: keyring.region,
           target,
           helperCommand: props.identityCenterHelperCommand,
         });
-        ic.resource.overrideLogicalId(`${keyringLogicalPrefix(keyring.name)}_identity_center_encryption`);
+        ic.resource.overrideLogicalId(identityCenterLogicalId(keyring.name));
         identityCenter.push(ic);
       }
       return managedKey;
@@ -64,11 +67,7 @@ export class KeyStack extends TerraformStack {
     this.identityCenter = identityCenter;
 
     if (props.monitoring.enabled) {
-      this.monitoring = new KeyEventMonitoring(this, 'monitoring', {
-        config: props.monitoring,
-        account: props.account,
-        keyArns: this.managedKeys.flatMap((mk) => monitoredKeyArns(mk)),
-      });
+      this.monitoring = new KeyEventMonitoring(this, 'monitoring', { config: props.monitoring, account: props.account, region: props.region });
     }
 
     Aspects.of(this).add(new PolicyLintAspect());
@@ -86,10 +85,12 @@ export function declareBackend(stack: TerraformStack, name: string, backend: Bac
 }
 
 /**
- * What Identity Center should use. The ledger's `identityCenter` is authoritative (the pipeline
- * switches the instance before Terraform hears of it, and a synth must never switch it back);
- * without it, an attached key ring points at its active generation. A key ARN that belongs to a
- * declared generation is given as a reference, so Terraform orders the key before the switch.
+ * What Identity Center should use: only ever what the ledger records, i.e. what the pipeline set
+ * (its switch stage, after verify-key and before the integration checks) or found in place
+ * (`adopt`). Without a recorded target nothing is declared: Terraform never points Identity Center
+ * at a key on its own, not even the active generation (that would skip the pipeline's checks on
+ * an organization's first deploy). A key ARN that belongs to a declared generation is given as a
+ * reference, so Terraform orders the key before the helper runs.
  */
 function identityCenterTarget(managedKey: ManagedKey, ledger: Ledger | undefined): IdentityCenterEncryptionTarget | undefined {
   const recorded = ledger?.identityCenter;
@@ -99,10 +100,6 @@ function identityCenterTarget(managedKey: ManagedKey, ledger: Ledger | undefined
     const key = declared ? managedKey.keys.get(declared.generation) : undefined;
     return { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: key ? key.arn : recorded.kmsKeyArn };
   }
-  return managedKey.activeKey ? { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: managedKey.activeKey.arn } : undefined;
+  return undefined;
 }
 
-/** Declared keys (as references) plus keys pending deletion (literal ARNs), whose use must alert. */
-function monitoredKeyArns(managedKey: ManagedKey): string[] {
-  return managedKey.declarations.map((d) => (d.kind === 'key' ? managedKey.keys.get(d.generation)!.arn : d.keyArn));
-}

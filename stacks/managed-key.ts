@@ -4,12 +4,32 @@ import { buildKeyPolicy, renderKeyPolicy, type KeyPolicyDocument } from '../pipe
 import { Construct, KmsAlias, KmsKey } from './cdktf';
 import { activeDeclaration, planGenerations, type DeclaredKey, type GenerationDeclaration } from './generation-plan';
 import { generationTags, RUN_ID_TAG } from '../pipeline/key-tags';
-import { generationAddress, generationConstructId, generationLogicalId, keyringLogicalPrefix } from './naming';
+import { aliasLogicalId, generationAddress, generationConstructId, generationLogicalId } from './naming';
 import { RemovedBlock } from './removed-block';
 
 /** Key spec and usage Identity Center requires (and the only kind keyrotor manages). */
 export const KEY_SPEC = 'SYMMETRIC_DEFAULT';
 export const KEY_USAGE = 'ENCRYPT_DECRYPT';
+
+/**
+ * Attributes of `aws_kms_key` a plan must never show as changed on a key the pipeline created or
+ * adopted:
+ *  - the run tag marks which run created a key (its crash-safe CreateKey finds it by that tag);
+ *    Terraform does not own it, so it must not plan to strip it;
+ *  - `deletion_window_in_days` and `bypass_policy_lockout_safety_check` are arguments of the
+ *    provider's create/destroy calls, not properties of the key: its Read never sets them (its own
+ *    import tests ignore both), so after an import they are null and every adopted key would plan
+ *    an in-place update to 30 / false. Matching values is impossible (the config value is what
+ *    differs from null, and `bypass…` has a schema default of false). Ignoring them costs nothing:
+ *    Terraform never destroys a key here (keys leave through the approval gate and `removed`), and
+ *    the bypass is never used (the key policy denies it).
+ */
+export const IGNORED_KEY_ATTRIBUTES: readonly string[] = [
+  `tags["${RUN_ID_TAG}"]`,
+  `tags_all["${RUN_ID_TAG}"]`,
+  'deletion_window_in_days',
+  'bypass_policy_lockout_safety_check',
+];
 
 export interface ManagedKeyProps {
   /**
@@ -53,6 +73,8 @@ export class ManagedKey extends Construct {
   readonly activeKey?: KmsKey;
   readonly activeGeneration?: DeclaredKey;
   readonly alias?: KmsAlias;
+  /** The ledger the declarations follow (absent: none yet). */
+  readonly ledger?: Ledger;
 
   constructor(scope: Construct, id: string, props: ManagedKeyProps) {
     super(scope, id);
@@ -60,7 +82,8 @@ export class ManagedKey extends Construct {
     this.keyring = keyring;
     this.policyDocument = props.policyDocument ?? buildKeyPolicy(keyring);
     this.policy = renderKeyPolicy(this.policyDocument);
-    this.declarations = planGenerations(keyring.name, props.ledger);
+    this.ledger = props.ledger;
+    this.declarations = planGenerations(keyring.name, props.ledger, { firstKeyFromPipeline: keyring.identityCenter !== undefined });
 
     const keys = new Map<number, KmsKey>();
     for (const declaration of this.declarations) {
@@ -76,7 +99,7 @@ export class ManagedKey extends Construct {
     if (this.activeGeneration) {
       this.activeKey = keys.get(this.activeGeneration.generation)!;
       this.alias = new KmsAlias(this, 'alias', { name: keyring.alias, targetKeyId: this.activeKey.keyId });
-      this.alias.overrideLogicalId(`${keyringLogicalPrefix(keyring.name)}_alias`);
+      this.alias.overrideLogicalId(aliasLogicalId(keyring.name));
       // An adopted or pipeline-created active key came with its alias already in AWS; importing
       // it avoids an AlreadyExists failure (and is a no-op once the alias is in state).
       if (this.activeGeneration.importKeyId !== undefined) this.alias.importFrom(keyring.alias);
@@ -102,10 +125,8 @@ export class ManagedKey extends Construct {
       tags: generationTags(keyring, declaration.generation),
       // Only the key in use may never be destroyed by a plan; retired generations leave through
       // the pipeline's approved ScheduleKeyDeletion and a `removed` block, never through destroy.
-      // The run tag marks which run created a key (its crash-safe CreateKey finds it by that tag);
-      // Terraform does not own it, so it must not plan to strip it.
       lifecycle: {
-        ignoreChanges: [`tags["${RUN_ID_TAG}"]`, `tags_all["${RUN_ID_TAG}"]`],
+        ignoreChanges: [...IGNORED_KEY_ATTRIBUTES],
         ...(declaration.active ? { preventDestroy: true } : {}),
       },
     });

@@ -31,3 +31,13 @@ export function generationLogicalId(keyring: string, generation: number): string
 export function generationAddress(keyring: string, generation: number): string {
   return `aws_kms_key.${generationLogicalId(keyring, generation)}`;
 }
+
+/** Logical id of a key ring's alias: `<keyring>_alias`. */
+export function aliasLogicalId(keyring: string): string {
+  return `${keyringLogicalPrefix(keyring)}_alias`;
+}
+
+/** Logical id of a key ring's Identity Center setting: `<keyring>_identity_center_encryption`. */
+export function identityCenterLogicalId(keyring: string): string {
+  return `${keyringLogicalPrefix(keyring)}_identity_center_encryption`;
+}

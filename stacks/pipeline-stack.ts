@@ -30,6 +30,7 @@ import {
   type Construct,
 } from './cdktf';
 import { declareBackend } from './key-stack';
+import { REQUIRED_TERRAFORM_VERSION } from './terraform-version';
 import {
   GITHUB_OIDC_AUDIENCE,
   GITHUB_OIDC_HOST,
@@ -83,6 +84,7 @@ export class PipelineStack extends TerraformStack {
     const defaultTags = [{ tags: { ...KEYROTOR_PROVIDER_DEFAULT_TAGS } }];
     new AwsProvider(this, 'aws', { region: pipeline.region, allowedAccountIds: [pipeline.account], defaultTags });
     declareBackend(this, name, config.backend);
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
 
     const table = stateTableOf(config);
     if (table) this.stateTable = declareStateTable(this, table);

@@ -3,6 +3,7 @@ import type { Ledger } from '../pipeline/ledger/types';
 import { openStateStore } from '../pipeline/state/open';
 import type { StateStore } from '../pipeline/state/types';
 import { buildApp, keyStacksOf, pipelineStackOf, type BuildAppOptions } from './app';
+import { writeSynthManifest } from './synth-manifest';
 
 export interface SynthesizeOptions extends BuildAppOptions {
   /** File-store directory to read ledgers from, whatever the config says (--state-dir, $KEYROTOR_STATE_DIR). */
@@ -13,6 +14,11 @@ export interface SynthesizeResult {
   readonly outdir: string;
   /** Stack names written, in order. */
   readonly stacks: readonly string[];
+  /**
+   * Key rings attached to Identity Center that declare nothing yet: their first key comes from the
+   * pipeline (`rotate start <name> --kind migrate-to-cmk`, or `--kind adopt` for an existing key).
+   */
+  readonly awaitingPipeline: readonly string[];
 }
 
 /** The ledgers of the config's key rings (a key ring without one is greenfield). */
@@ -36,6 +42,12 @@ export async function synthesizeStacks(config: Config, options: SynthesizeOption
   }
   const app = buildApp(config, ledgers, options);
   app.synth();
+  const keyStacks = keyStacksOf(app);
+  const awaitingPipeline: string[] = [];
+  for (const stack of keyStacks) {
+    writeSynthManifest(app.outdir, stack);
+    for (const mk of stack.managedKeys) if (mk.declarations.length === 0 && (mk.ledger?.generations.length ?? 0) === 0) awaitingPipeline.push(mk.keyring.name);
+  }
   const pipeline = pipelineStackOf(app);
-  return { outdir: app.outdir, stacks: [...keyStacksOf(app), ...(pipeline ? [pipeline] : [])].map((s) => s.node.id) };
+  return { outdir: app.outdir, stacks: [...keyStacks, ...(pipeline ? [pipeline] : [])].map((s) => s.node.id), awaitingPipeline };
 }

@@ -55,7 +55,8 @@ export function ledgerFixture(name: string): Ledger {
 /** Shape of one synthesized stack (cdk.tf.json) as far as the tests read it. */
 export interface StackJson {
   provider: { aws: Array<Record<string, unknown>> };
-  terraform: { backend: Record<string, Record<string, unknown>>; required_providers?: unknown };
+  terraform: { backend: Record<string, Record<string, unknown>>; required_providers?: unknown; required_version?: string };
+  /** Absent when a stack declares no resource at all. */
   resource: Record<string, Record<string, Record<string, any>>>;
   import?: Array<{ id: string; to: string }>;
   removed?: Array<{ from: string; lifecycle: { destroy: boolean } }>;
@@ -72,5 +73,5 @@ export function synthAll(cfg: Config, ledgers: Record<string, Ledger> = {}): Rec
 }
 
 export function resourcesOf(stack: StackJson, type: string): Record<string, Record<string, any>> {
-  return stack.resource[type] ?? {};
+  return (stack.resource as StackJson["resource"] | undefined)?.[type] ?? {};
 }

@@ -3,8 +3,12 @@ import { StateError } from '../../pipeline/errors';
 import type { Ledger } from '../../pipeline/ledger/types';
 import { ACCOUNT_A, ACCOUNT_B, config, HELPER, IDENTITY_CENTER, keyring, ledgerFixture, resourcesOf, synthAll } from './helpers';
 
-/** The pipeline tags the keys it creates with its run id; Terraform must never plan to strip it. */
-const RUN_TAG_IGNORED = ['tags["keyrotor:run-id"]', 'tags_all["keyrotor:run-id"]'];
+/**
+ * The pipeline tags the keys it creates with its run id; Terraform must never plan to strip it.
+ * deletion_window_in_days and bypass_policy_lockout_safety_check are not read back by the provider,
+ * so an imported key would otherwise plan an in-place update of both.
+ */
+const IGNORED = ['tags["keyrotor:run-id"]', 'tags_all["keyrotor:run-id"]', 'deletion_window_in_days', 'bypass_policy_lockout_safety_check'];
 
 const ic = keyring({ name: 'identity-center', alias: 'alias/identity-center', identityCenter: IDENTITY_CENTER, keyUsers: [] });
 const audit = keyring({ name: 'org-audit-logs', region: 'eu-west-1', rotation: { deletionWindowDays: 14, minimumSoakHours: 24, disableOldKeyDuringSoak: false, automaticRotationPeriodDays: 180 } });
@@ -21,10 +25,8 @@ describe('stacks per account and Region', () => {
       `keys-${ACCOUNT_B}-eu-west-1`,
       `keys-${ACCOUNT_B}-us-east-1`,
     ]);
-    expect(Object.keys(resourcesOf(stacks[`keys-${ACCOUNT_A}-us-east-1`]!, 'aws_kms_key')).sort()).toEqual([
-      'identity_center_key_gen1',
-      'shared_secrets_key_gen1',
-    ]);
+    // identity-center is attached to Identity Center and has no ledger: its first key comes from the pipeline.
+    expect(Object.keys(resourcesOf(stacks[`keys-${ACCOUNT_A}-us-east-1`]!, 'aws_kms_key')).sort()).toEqual(['shared_secrets_key_gen1']);
   });
 
   test('THEN each stack has its own provider pinned to its Region and account, with default tags', () => {
@@ -79,7 +81,7 @@ describe('ManagedKey without a ledger (greenfield)', () => {
   });
 
   test('THEN the active key has prevent_destroy and the alias targets it', () => {
-    expect(key.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: RUN_TAG_IGNORED });
+    expect(key.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: IGNORED });
     expect(resourcesOf(stack, 'aws_kms_alias').org_audit_logs_alias).toEqual({
       name: 'alias/org-audit-logs',
       target_key_id: '${aws_kms_key.org_audit_logs_key_gen1.key_id}',
@@ -112,8 +114,8 @@ describe('ManagedKey with a 3-generation ledger (gen1 pending-deletion, gen2 ret
   });
 
   test('THEN prevent_destroy is on the active generation only, and the alias targets it', () => {
-    expect(keys.identity_center_key_gen3!.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: RUN_TAG_IGNORED });
-    expect(keys.identity_center_key_gen2!.lifecycle).toEqual({ ignore_changes: RUN_TAG_IGNORED });
+    expect(keys.identity_center_key_gen3!.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: IGNORED });
+    expect(keys.identity_center_key_gen2!.lifecycle).toEqual({ ignore_changes: IGNORED });
     expect(resourcesOf(stack, 'aws_kms_alias').identity_center_alias!.target_key_id).toBe('${aws_kms_key.identity_center_key_gen3.key_id}');
   });
 
@@ -170,15 +172,29 @@ describe('ledgers the stacks refuse', () => {
 });
 
 describe('IdentityCenterEncryption', () => {
-  test('GIVEN an attached key ring without a ledger THEN terraform_data targets the active key and runs the helper on change', () => {
+  test('GIVEN an attached key ring without a ledger (first use on an organization) THEN nothing is declared for it: no key, no alias, no Identity Center setting', () => {
     const stack = synthAll(config([ic, other]))[`keys-${ACCOUNT_A}-us-east-1`]!;
+    expect(resourcesOf(stack, 'terraform_data')).toEqual({});
+    expect(Object.keys(resourcesOf(stack, 'aws_kms_key'))).toEqual(['shared_secrets_key_gen1']);
+    expect(Object.keys(resourcesOf(stack, 'aws_kms_alias'))).toEqual(['shared_secrets_alias']);
+  });
+
+  test('GIVEN a ledger with generations but no recorded Identity Center target THEN no terraform_data (Terraform never picks the key itself)', () => {
+    const { identityCenter: _none, ...ledger } = ledgerFixture('identity-center-three-generations');
+    const stack = synthAll(config([ic]), { 'identity-center': ledger })[`keys-${ACCOUNT_A}-us-east-1`]!;
+    expect(resourcesOf(stack, 'terraform_data')).toEqual({});
+    expect(Object.keys(resourcesOf(stack, 'aws_kms_key')).sort()).toEqual(['identity_center_key_gen2', 'identity_center_key_gen3']);
+  });
+
+  test('GIVEN the ledger records a generation THEN terraform_data holds that target and runs the helper on change', () => {
+    const stack = synthAll(config([ic]), { 'identity-center': ledgerFixture('identity-center-three-generations') })[`keys-${ACCOUNT_A}-us-east-1`]!;
     const data = resourcesOf(stack, 'terraform_data');
     expect(Object.keys(data)).toEqual(['identity_center_identity_center_encryption']);
     const desired = {
       instance_arn: IDENTITY_CENTER.instanceArn,
       region: 'us-east-1',
       key_type: 'CUSTOMER_MANAGED_KEY',
-      kms_key_arn: '${aws_kms_key.identity_center_key_gen1.arn}',
+      kms_key_arn: '${aws_kms_key.identity_center_key_gen3.arn}',
     };
     const resource = data.identity_center_identity_center_encryption!;
     expect(resource.triggers_replace).toEqual(desired);
@@ -186,7 +202,7 @@ describe('IdentityCenterEncryption', () => {
     expect(resource.provisioner).toEqual([
       {
         'local-exec': {
-          command: `${HELPER.join(' ')} --instance-arn ${IDENTITY_CENTER.instanceArn} --key-type CUSTOMER_MANAGED_KEY --kms-key-arn '\${aws_kms_key.identity_center_key_gen1.arn}' --region us-east-1`,
+          command: `${HELPER.join(' ')} --instance-arn ${IDENTITY_CENTER.instanceArn} --key-type CUSTOMER_MANAGED_KEY --kms-key-arn '\${aws_kms_key.identity_center_key_gen3.arn}' --region us-east-1`,
         },
       },
     ]);
@@ -237,21 +253,26 @@ describe('monitoring', () => {
   const rules = Object.values(resourcesOf(stack, 'aws_cloudwatch_event_rule'));
   const patternOf = (suffix: string) => JSON.parse(rules.find((r) => r.name.endsWith(suffix))!.event_pattern);
 
-  test('THEN a rule on ScheduleKeyDeletion / DisableKey / PutKeyPolicy for this stack\'s keys', () => {
+  test('THEN a rule on ScheduleKeyDeletion / DisableKey / PutKeyPolicy matching every key of the account and Region by ARN prefix', () => {
     const pattern = patternOf('-key-changes');
     expect(pattern.source).toEqual(['aws.kms']);
     expect(pattern.detail.eventName).toEqual(['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy']);
-    expect(pattern.detail.resources.ARN).toEqual(
-      expect.arrayContaining(['${aws_kms_key.identity_center_key_gen3.arn}', '${aws_kms_key.shared_secrets_key_gen1.arn}']),
-    );
+    expect(pattern.detail.resources.ARN).toEqual([{ prefix: `arn:aws:kms:us-east-1:${ACCOUNT_A}:key/` }]);
   });
 
-  test('THEN a rule on any use of a key pending deletion, including the removed generation, receiving read-only events', () => {
+  test('THEN a rule on any use of a key pending deletion or disabled (the removed generation included, by prefix), receiving read-only events', () => {
     const rule = rules.find((r) => r.name.endsWith('-pending-deletion-use'))!;
     const pattern = JSON.parse(rule.event_pattern);
     expect(pattern.detail.errorCode).toEqual(['KMSInvalidStateException']);
-    expect(pattern.detail.resources.ARN).toContain('arn:aws:kms:us-east-1:111111111111:key/11111111-1111-4111-8111-111111111111');
+    expect(pattern.detail.resources.ARN).toEqual([{ prefix: `arn:aws:kms:us-east-1:${ACCOUNT_A}:key/` }]);
     expect(rule.state).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+  });
+
+  test('THEN the patterns do not change when the ledger gains or loses generations (a rotation never diffs the rules)', () => {
+    const after = synthAll(config([ic, other], { monitoring: { enabled: true, snsTopicName: 'key-events', emailSubscriptions: ['sec@example.com', 'oncall@example.com'], configRules: true } }), {
+      'identity-center': { ...ledgerFixture('identity-center-three-generations'), generations: ledgerFixture('identity-center-three-generations').generations.slice(1) },
+    })[`keys-${ACCOUNT_A}-us-east-1`]!;
+    expect(resourcesOf(after, 'aws_cloudwatch_event_rule')).toEqual(resourcesOf(stack, 'aws_cloudwatch_event_rule'));
   });
 
   test('THEN every rule targets the topic', () => {

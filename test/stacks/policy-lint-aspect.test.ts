@@ -7,15 +7,17 @@ import type { KeyPolicyDocument } from '../../pipeline/policy/builder';
 import { ManagedKey } from '../../stacks/managed-key';
 import { PolicyLintAspect } from '../../stacks/policy-lint-aspect';
 import { App, Aspects, AwsProvider, TerraformStack, Testing } from '../../stacks/cdktf';
-import { config, IDENTITY_CENTER, keyring, synthAll } from './helpers';
+import { config, IDENTITY_CENTER, keyring, ledgerFixture, synthAll } from './helpers';
 
 const ic = keyring({ name: 'identity-center', identityCenter: IDENTITY_CENTER, keyUsers: [] });
+/** Generation 1 on record, so the stack declares a key (an attached key ring without one declares none). */
+const ledger = ledgerFixture('identity-center-three-generations');
 
 /** A stack holding one ManagedKey with the given policy document, linted like the real stacks. */
 function stackWithPolicy(policyDocument: KeyPolicyDocument): TerraformStack {
   const stack = new TerraformStack(Testing.app(), 'keys-111111111111-us-east-1');
   new AwsProvider(stack, 'aws', { region: 'us-east-1' });
-  new ManagedKey(stack, ic.name, { keyring: ic, policyDocument });
+  new ManagedKey(stack, ic.name, { keyring: ic, ledger, policyDocument });
   Aspects.of(stack).add(new PolicyLintAspect());
   return stack;
 }
@@ -33,7 +35,7 @@ describe('PolicyLintAspect', () => {
     };
     const synth = () => Testing.synth(stackWithPolicy(bad));
     expect(synth).toThrow(PolicyLintError);
-    expect(synth).toThrow(/stack keys-111111111111-us-east-1, aws_kms_key\.identity_center_key_gen1: statement "OpenToEveryone" breaks rule wildcard-principal-without-conditions/);
+    expect(synth).toThrow(/stack keys-111111111111-us-east-1, aws_kms_key\.identity_center_key_gen2, aws_kms_key\.identity_center_key_gen3: statement "OpenToEveryone" breaks rule wildcard-principal-without-conditions/);
   });
 
   test('GIVEN an attached key ring whose policy lacks the Identity Center statements THEN synth fails naming the missing Sid', () => {

@@ -16,10 +16,13 @@ export const run: CommandRun<{ out?: string }> = async (ctx, options) => {
     ...(ctx.global.stateDir === undefined ? {} : { stateDirOverride: path.resolve(ctx.cwd, ctx.global.stateDir) }),
   });
   if (ctx.global.json) {
-    ctx.io.out(JSON.stringify({ outdir: result.outdir, stacks: result.stacks }));
+    ctx.io.out(JSON.stringify({ outdir: result.outdir, stacks: result.stacks, awaitingPipeline: result.awaitingPipeline }));
   } else {
     ctx.io.out(`synthesized ${result.stacks.length} stack(s) into ${result.outdir}:`);
     for (const stack of result.stacks) ctx.io.out(`  ${stack}  (${path.join(result.outdir, 'stacks', stack, 'cdk.tf.json')})`);
+    for (const name of result.awaitingPipeline) {
+      ctx.io.err(`note: key ring ${name} is attached to Identity Center and has no generation yet, so the stacks declare nothing for it; its first key comes from the pipeline: \`rotate start ${name} --kind migrate-to-cmk\` (or \`--kind adopt\` for a key and alias that already exist)`);
+    }
   }
   return ExitCode.ok;
 };

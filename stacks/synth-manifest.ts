@@ -1,0 +1,57 @@
+/**
+ * Builds the synth manifest (pipeline/gitops/synth-manifest.ts) of a key stack from what the
+ * stack declared, and writes it next to the stack's cdk.tf.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ledgerDigest, SYNTH_MANIFEST_FILE, SYNTH_MANIFEST_FORMAT, type SynthManifest, type SynthManifestKeyring } from '../pipeline/gitops/synth-manifest';
+import type { KeyStack } from './key-stack';
+import type { ManagedKey } from './managed-key';
+import { aliasLogicalId, generationAddress, identityCenterLogicalId } from './naming';
+
+export function synthManifestOf(stack: KeyStack): SynthManifest {
+  return {
+    format: SYNTH_MANIFEST_FORMAT,
+    version: 1,
+    stack: stack.node.id,
+    account: stack.account,
+    region: stack.region,
+    keyrings: stack.managedKeys.map((mk) => keyringEntry(stack, mk)),
+  };
+}
+
+function keyringEntry(stack: KeyStack, mk: ManagedKey): SynthManifestKeyring {
+  const { keyring, ledger } = mk;
+  const hasGenerations = (ledger?.generations.length ?? 0) > 0;
+  const declared = new Map(mk.declarations.map((d) => [d.generation, d.kind]));
+  const ic = stack.identityCenter.find((c) => c.keyring === keyring.name);
+  return {
+    name: keyring.name,
+    alias: keyring.alias,
+    ledger: ledger ? { version: ledger.version, digest: ledgerDigest(ledger) } : null,
+    greenfield: !hasGenerations && mk.declarations.length > 0,
+    awaitingPipeline: !hasGenerations && mk.declarations.length === 0,
+    greenfieldAddress: !hasGenerations && mk.declarations.length > 0 ? generationAddress(keyring.name, 1) : null,
+    generations: [...(ledger?.generations ?? [])]
+      .sort((a, b) => a.generation - b.generation)
+      .map((g) => ({
+        generation: g.generation,
+        state: g.state,
+        keyArn: g.keyArn,
+        address: generationAddress(keyring.name, g.generation),
+        declaredAs: declared.get(g.generation) ?? 'none',
+      })),
+    aliasAddress: mk.alias ? `aws_kms_alias.${aliasLogicalId(keyring.name)}` : null,
+    identityCenter:
+      ic && keyring.identityCenter && ledger?.identityCenter
+        ? { address: `terraform_data.${identityCenterLogicalId(keyring.name)}`, instanceArn: keyring.identityCenter.instanceArn, target: ledger.identityCenter }
+        : null,
+  };
+}
+
+/** Writes `<outdir>/stacks/<stack>/keyrotor-synth.json`. */
+export function writeSynthManifest(outdir: string, stack: KeyStack): string {
+  const file = path.join(outdir, 'stacks', stack.node.id, SYNTH_MANIFEST_FILE);
+  fs.writeFileSync(file, `${JSON.stringify(synthManifestOf(stack), null, 2)}\n`);
+  return file;
+}
