@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { digestOf } from '../canonical-json';
 import { KeyrotorError } from '../errors';
+import { parseJsonDocument } from './json-document';
 import type { Ledger } from '../ledger/types';
 
 export const SYNTH_MANIFEST_FILE = 'keyrotor-synth.json';
@@ -50,9 +51,17 @@ const manifestKeyring = z.strictObject({
   /** Address of generation 1 in a greenfield key ring (the one key Terraform may create). */
   greenfieldAddress: z.string().min(1).nullable(),
   generations: z.array(manifestGeneration),
-  aliasAddress: z.string().min(1).nullable(),
-  /** The declared Identity Center setting (only ever the ledger's recorded target). */
-  identityCenter: z.strictObject({ address: z.string().min(1), instanceArn: z.string().min(1), target: identityCenterTarget }).nullable(),
+  /** `aws_kms_alias.<keyring>_alias`, declared or not. */
+  aliasAddress: z.string().min(1),
+  /** The stack declares the alias (on the ledger's active generation, or on generation 1 when greenfield). */
+  aliasDeclared: z.boolean(),
+  /**
+   * For a key ring attached to Identity Center: the `terraform_data` address and the target the
+   * stack declares there — only ever the ledger's recorded target; null target: nothing declared.
+   */
+  identityCenter: z
+    .strictObject({ address: z.string().min(1), instanceArn: z.string().min(1), target: identityCenterTarget.nullable() })
+    .nullable(),
 });
 
 export const synthManifestSchema = z.strictObject({
@@ -90,18 +99,7 @@ export function readSynthManifest(file: string): SynthManifest {
   } catch (error) {
     throw new SynthManifestError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); is this a stack directory written by \`rotate synth\`?`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new SynthManifestError(file, `is not JSON (${(error as Error).message})`);
-  }
-  const parsed = synthManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SynthManifestError(file, `is not a keyrotor synth manifest: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseJsonDocument(text, synthManifestSchema, 'a keyrotor synth manifest', (problem) => new SynthManifestError(file, problem));
 }
 
 /**

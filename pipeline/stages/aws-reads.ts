@@ -11,13 +11,13 @@ import { callAws } from '../aws/call';
 import { mapAwsError } from '../aws/map-error';
 import type { StageContext } from '../engine/types';
 
-export async function describeKey(ctx: StageContext, keyId: string): Promise<KeyMetadata> {
+export async function describeKey(ctx: Pick<StageContext, 'clients'>, keyId: string): Promise<KeyMetadata> {
   const out = await callAws('kms:DescribeKey', { target: keyId }, () => ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId })));
   return out.KeyMetadata!;
 }
 
 /** The key ARN the alias points to, or undefined when the alias does not exist. */
-export async function aliasTarget(ctx: StageContext, alias: string): Promise<string | undefined> {
+export async function aliasTarget(ctx: Pick<StageContext, 'clients'>, alias: string): Promise<string | undefined> {
   try {
     const out = await ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: alias }));
     return out.KeyMetadata?.Arn;
@@ -35,7 +35,7 @@ export type InstanceEncryption = {
   readonly reason: string | undefined;
 };
 
-export async function describeInstanceEncryption(ctx: StageContext, instanceArn: string): Promise<InstanceEncryption> {
+export async function describeInstanceEncryption(ctx: Pick<StageContext, 'clients'>, instanceArn: string): Promise<InstanceEncryption> {
   const out: DescribeInstanceCommandOutput = await callAws('sso:DescribeInstance', { target: instanceArn }, () =>
     ctx.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: instanceArn })),
   );

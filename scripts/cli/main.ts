@@ -30,6 +30,8 @@ const commands: Record<string, Loader> = {
   replan: async () => import('./commands/replan'),
   gate: async () => import('./commands/gate'),
   'audit-verify': async () => import('./commands/audit-verify'),
+  drift: async () => import('./commands/drift'),
+  'plan-guard': async () => import('./commands/plan-guard'),
   emulator: async () => import('./commands/emulator'),
   demo: async () => import('./commands/demo'),
 };
@@ -90,7 +92,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         endpoint: (g.endpoint as string | undefined) ?? undefined,
         stateDir: (g.stateDir as string | undefined) ?? env.KEYROTOR_STATE_DIR,
       };
-      const args = received.slice(0, -2).filter((a) => a !== undefined).map(String);
+      const args = received.slice(0, -2).flat().filter((a) => a !== undefined).map(String); // variadic arguments arrive as one array
       const mod = await commands[name]!();
       exitCode = await mod.run({ io, global, env, cwd }, opts, args);
     };
@@ -155,6 +157,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   program.command('audit').description('the hash-chained audit log')
     .command('verify').description('verify the audit chain; exit 1 if an entry was edited, reordered or removed')
     .action(action('audit-verify'));
+  program.command('drift [keyrings...]').description('compare live AWS with the config and the latest ledger; exit 1 on drift')
+    .option('--synth-dir <dir>', 'also check that the stacks in DIR were synthesized from the latest ledgers')
+    .option('--deploy-gate', 'count only drift a deploy must not run over (pipeline-owned, stale synth)', false)
+    .option('--read-only', 'do not move generations past their deletion date to deleted', false)
+    .action(action('drift'));
+  program.command('plan-guard <stack-dir> [plan-json]').description('refuse a Terraform plan (terraform show -json) that changes what the pipeline owns')
+    .action(action('plan-guard'));
   program.command('emulator').description('serve the local AWS emulator (a test double) until stopped')
     .option('-p, --port <n>', 'port on 127.0.0.1 (0 = any free port)', '4566')
     .option('--seed <file>', 'organization seed JSON (accounts, instances, users)')

@@ -1,0 +1,252 @@
+/**
+ * One key ring against AWS: every generation's key state, the alias target, Identity Center's
+ * encryption configuration and status, each live generation's key policy (against the policy
+ * builder, Identity Center statements included) and rotation settings. Reads only; the ledger
+ * updates it finds due are returned for the caller to write.
+ */
+import type { KeyMetadata } from '@aws-sdk/client-kms';
+import type { AwsClients } from '../aws/clients';
+import type { KeyRingConfig } from '../config/types';
+import type { Generation, Ledger } from '../ledger/types';
+import { buildKeyPolicy } from '../policy/builder';
+import { identityCenterGaps } from '../policy/identity-center';
+import type { KeyPolicyDocument } from '../policy/types';
+import { aliasTarget, describeInstanceEncryption } from '../stages/aws-reads';
+import { expectedKeyState, isDueForDeleted } from './expected-state';
+import { describeKeyIfExists, keyPolicy, rotationStatus } from './live-reads';
+import { describePolicyDifferences, diffKeyPolicy } from './policy-diff';
+import type { DriftFinding, DriftKind } from './types';
+
+export interface KeyringCheck {
+  readonly checked: readonly string[];
+  readonly findings: readonly DriftFinding[];
+  readonly notes: readonly string[];
+  /** Generations whose deletion date passed and whose key KMS no longer has. */
+  readonly dueForDeleted: readonly Generation[];
+}
+
+/** Which kinds a deploy must not run over (see DriftFinding.blocksDeploy). */
+const BLOCKS_DEPLOY: ReadonlySet<DriftKind> = new Set(['key-state', 'key-missing', 'key-not-deleted', 'alias-target', 'identity-center', 'stale-synth']);
+const TERRAFORM_OWNED: ReadonlySet<DriftKind> = new Set(['key-policy', 'identity-center-policy', 'rotation', 'key-spec']);
+
+export function finding(kind: DriftKind, fields: Omit<DriftFinding, 'kind' | 'owner' | 'blocksDeploy'>): DriftFinding {
+  return { kind, owner: TERRAFORM_OWNED.has(kind) ? 'terraform' : 'pipeline', blocksDeploy: BLOCKS_DEPLOY.has(kind), ...fields };
+}
+
+const RECONCILE = (keyring: string) =>
+  `find out who changed it (CloudTrail) — if a rotation is in flight, let it finish or \`rotate rollback\` it and merge its state PR; otherwise restore AWS to the ledger, or record the change through a reviewed run (\`rotate status\` lists ${keyring}'s runs)`;
+const DEPLOY_FIXES = 'a deploy (terraform apply) of the current config converges it; run `rotate lint` first if the config changed';
+
+export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, ledger: Ledger | undefined, now: Date): Promise<KeyringCheck> {
+  const findings: DriftFinding[] = [];
+  const checked: string[] = [];
+  const notes: string[] = [];
+  const dueForDeleted: Generation[] = [];
+  const generations = [...(ledger?.generations ?? [])].sort((a, b) => a.generation - b.generation);
+
+  if (generations.length === 0) {
+    notes.push(
+      keyring.identityCenter
+        ? `no generation in the ledger: the stacks declare nothing for this attached key ring until \`rotate start ${keyring.name} --kind migrate-to-cmk\` (or \`--kind adopt\`)`
+        : `no generation in the ledger: generation 1 is Terraform's (greenfield); \`rotate start ${keyring.name} --kind adopt\` brings it under the pipeline`,
+    );
+    return { checked, findings, notes, dueForDeleted };
+  }
+
+  const expectedPolicy = buildKeyPolicy(keyring);
+  const live = new Map<number, KeyMetadata | undefined>();
+  for (const g of generations) {
+    const key = await describeKeyIfExists(clients, g.keyArn);
+    live.set(g.generation, key);
+    checkKeyState(keyring, g, key, now, findings, dueForDeleted);
+    if (key && (key.KeyState === 'Enabled' || key.KeyState === 'Disabled') && g.state !== 'deleted') {
+      checkKeySpec(keyring, g, key, findings);
+      await checkPolicy(clients, keyring, g, expectedPolicy, findings);
+      await checkRotation(clients, keyring, g, findings);
+    }
+  }
+  checked.push(`key state of generation${generations.length === 1 ? '' : 's'} ${generations.map((g) => g.generation).join(', ')}`, 'key policies and rotation of the live generations');
+
+  await checkAlias(clients, keyring, generations, findings);
+  checked.push(`alias ${keyring.alias}`);
+
+  if (keyring.identityCenter) {
+    await checkIdentityCenter(clients, keyring, ledger!, findings);
+    checked.push(`Identity Center ${keyring.identityCenter.instanceArn}`);
+  }
+  return { checked, findings, notes, dueForDeleted };
+}
+
+function checkKeyState(keyring: KeyRingConfig, g: Generation, key: KeyMetadata | undefined, now: Date, findings: DriftFinding[], due: Generation[]): void {
+  const expected = expectedKeyState(g);
+  const actual = key?.KeyState ?? 'absent';
+  const base = { keyring: keyring.name, generation: g.generation, subject: g.keyArn };
+  if (isDueForDeleted(g, key?.KeyState, now)) {
+    due.push(g);
+    return;
+  }
+  if (expected === actual) {
+    if (expected === 'PendingDeletion' && g.deletionDate && key?.DeletionDate && Math.abs(key.DeletionDate.getTime() - Date.parse(g.deletionDate)) > 60_000) {
+      findings.push(finding('deletion-date', {
+        ...base,
+        expected: g.deletionDate,
+        actual: key.DeletionDate.toISOString(),
+        message: `generation ${g.generation} is pending deletion on ${key.DeletionDate.toISOString()}, but the ledger says ${g.deletionDate} (cancelled and rescheduled outside the pipeline?)`,
+        nextStep: RECONCILE(keyring.name),
+      }));
+    }
+    return;
+  }
+  if (actual === 'absent') {
+    findings.push(finding('key-missing', {
+      ...base,
+      expected,
+      actual,
+      message: `generation ${g.generation} (${g.state} in the ledger) does not exist in KMS${g.deletionDate ? ` although its deletion date ${g.deletionDate} has not passed` : ''}`,
+      nextStep: `check the key ARN and the credentials' account; ${RECONCILE(keyring.name)}`,
+    }));
+    return;
+  }
+  if (expected === 'absent') {
+    findings.push(finding('key-not-deleted', {
+      ...base,
+      expected,
+      actual,
+      message: `generation ${g.generation} is deleted in the ledger but KMS has it ${actual} (was its deletion cancelled?)`,
+      nextStep: `a deleted generation cannot come back through the lifecycle: if KMS still has the key on purpose, restore its ledger entry from version control (the state/ history); otherwise ${RECONCILE(keyring.name)}`,
+    }));
+    return;
+  }
+  findings.push(finding('key-state', {
+    ...base,
+    expected,
+    actual,
+    message: `generation ${g.generation} is ${actual} in KMS, but the ledger has it ${g.state} (so it should be ${expected})`,
+    nextStep: RECONCILE(keyring.name),
+  }));
+}
+
+function checkKeySpec(keyring: KeyRingConfig, g: Generation, key: KeyMetadata, findings: DriftFinding[]): void {
+  const problems: string[] = [];
+  if (key.KeyManager !== 'CUSTOMER') problems.push(`KeyManager ${key.KeyManager}`);
+  if (key.KeySpec !== 'SYMMETRIC_DEFAULT') problems.push(`KeySpec ${key.KeySpec}`);
+  if (key.KeyUsage !== 'ENCRYPT_DECRYPT') problems.push(`KeyUsage ${key.KeyUsage}`);
+  if ((key.Description ?? '') !== keyring.description) problems.push(`description ${JSON.stringify(key.Description ?? '')}`);
+  if (problems.length === 0) return;
+  findings.push(finding('key-spec', {
+    keyring: keyring.name,
+    generation: g.generation,
+    subject: g.keyArn,
+    expected: `CUSTOMER SYMMETRIC_DEFAULT ENCRYPT_DECRYPT, description ${JSON.stringify(keyring.description)}`,
+    actual: problems.join(', '),
+    message: `generation ${g.generation} differs from the config: ${problems.join(', ')}`,
+    nextStep: DEPLOY_FIXES,
+  }));
+}
+
+async function checkPolicy(clients: AwsClients, keyring: KeyRingConfig, g: Generation, expected: KeyPolicyDocument, findings: DriftFinding[]): Promise<void> {
+  const text = await keyPolicy(clients, g.keyArn);
+  let live: KeyPolicyDocument;
+  try {
+    live = JSON.parse(text) as KeyPolicyDocument;
+  } catch {
+    live = { Version: '2012-10-17', Statement: [] };
+  }
+  const differences = diffKeyPolicy(expected, live);
+  if (differences.length === 0) return;
+  const gaps = keyring.identityCenter ? identityCenterGaps(live, { account: keyring.account, includeOrganizationStatements: true }) : [];
+  findings.push(finding(gaps.length > 0 ? 'identity-center-policy' : 'key-policy', {
+    keyring: keyring.name,
+    generation: g.generation,
+    subject: g.keyArn,
+    expected: 'the policy builder\'s document for this key ring',
+    actual: describePolicyDifferences(differences),
+    message:
+      gaps.length > 0
+        ? `the key policy of generation ${g.generation} lacks what Identity Center needs (${gaps.map((x) => x.missing).join('; ')}); Identity Center never re-checks a policy after the switch, so sign-in breaks when it next uses the key`
+        : `the key policy of generation ${g.generation} is not the builder's: ${describePolicyDifferences(differences)}`,
+    nextStep: `${DEPLOY_FIXES} (the apply puts the builder's policy back); find who ran PutKeyPolicy in CloudTrail`,
+  }));
+}
+
+async function checkRotation(clients: AwsClients, keyring: KeyRingConfig, g: Generation, findings: DriftFinding[]): Promise<void> {
+  const status = await rotationStatus(clients, g.keyArn);
+  const want = keyring.rotation.automaticRotationPeriodDays;
+  if (status.enabled && (status.periodDays === undefined || status.periodDays === want)) return;
+  const actual = status.enabled ? `every ${status.periodDays} days` : 'off';
+  findings.push(finding('rotation', {
+    keyring: keyring.name,
+    generation: g.generation,
+    subject: g.keyArn,
+    expected: `every ${want} days`,
+    actual,
+    message: `automatic rotation of generation ${g.generation} is ${actual}; the config says every ${want} days`,
+    nextStep: DEPLOY_FIXES,
+  }));
+}
+
+async function checkAlias(clients: AwsClients, keyring: KeyRingConfig, generations: readonly Generation[], findings: DriftFinding[]): Promise<void> {
+  const target = await aliasTarget({ clients }, keyring.alias);
+  const active = generations.find((g) => g.state === 'active');
+  if (target === active?.keyArn) return;
+  const targetGeneration = generations.find((g) => g.keyArn === target);
+  const describe = (arn: string | undefined, g: Generation | undefined) => (arn === undefined ? 'nothing (no alias)' : g ? `generation ${g.generation} (${arn}, ${g.state})` : `${arn} (not in the ledger)`);
+  findings.push(finding('alias-target', {
+    keyring: keyring.name,
+    subject: keyring.alias,
+    expected: active?.keyArn ?? 'no alias (no active generation)',
+    actual: target ?? 'no alias',
+    message: `alias ${keyring.alias} points to ${describe(target, targetGeneration)}, but the ledger's active generation is ${active ? describe(active.keyArn, active) : 'none'}`,
+    nextStep: RECONCILE(keyring.name),
+  }));
+}
+
+async function checkIdentityCenter(clients: AwsClients, keyring: KeyRingConfig, ledger: Ledger, findings: DriftFinding[]): Promise<void> {
+  const instanceArn = keyring.identityCenter!.instanceArn;
+  const recorded = ledger.identityCenter;
+  const instance = await describeInstanceEncryption({ clients }, instanceArn);
+  const actualTarget = instance.keyType === 'CUSTOMER_MANAGED_KEY' ? `CUSTOMER_MANAGED_KEY ${instance.kmsKeyArn}` : `${instance.keyType ?? 'unknown key type'}`;
+  const status = `${instance.status ?? '?'} / encryption ${instance.encryptionStatus ?? '?'}${instance.reason ? ` (${instance.reason})` : ''}`;
+  if (!recorded) {
+    findings.push(finding('identity-center-unrecorded', {
+      keyring: keyring.name,
+      subject: instanceArn,
+      expected: 'a recorded Identity Center target',
+      actual: actualTarget,
+      message: `the ledger of ${keyring.name} has generations but records no Identity Center target; the instance uses ${actualTarget}`,
+      nextStep: `record it through the pipeline (a \`migrate-to-cmk\` run switches and records; \`adopt\` records an existing setting on a key ring without generations)`,
+    }));
+    return;
+  }
+  const expectedTarget = recorded.keyType === 'CUSTOMER_MANAGED_KEY' ? `CUSTOMER_MANAGED_KEY ${recorded.kmsKeyArn}` : recorded.keyType;
+  const healthy = instance.status === 'ACTIVE' && instance.encryptionStatus === 'ENABLED';
+  if (expectedTarget !== actualTarget || !healthy) {
+    const generation = ledger.generations.find((g) => g.keyArn === instance.kmsKeyArn);
+    findings.push(finding('identity-center', {
+      keyring: keyring.name,
+      subject: instanceArn,
+      expected: `${expectedTarget}, ACTIVE / encryption ENABLED`,
+      actual: `${actualTarget}, ${status}`,
+      message:
+        expectedTarget !== actualTarget
+          ? `Identity Center encrypts with ${actualTarget}${generation ? ` (generation ${generation.generation}, ${generation.state})` : instance.kmsKeyArn ? ' (not in the ledger)' : ''}, but the ledger records ${expectedTarget}`
+          : `Identity Center is ${status}, not ACTIVE / ENABLED`,
+      nextStep: healthy ? RECONCILE(keyring.name) : 'wait for a switch in progress to finish (UPDATING), or read EncryptionStatusReason and fix the key (UPDATE_FAILED); then run `rotate drift` again',
+    }));
+  }
+  // Whatever the ledger says, the key Identity Center uses right now must let it in.
+  if (instance.keyType === 'CUSTOMER_MANAGED_KEY' && instance.kmsKeyArn && !ledger.generations.some((g) => g.keyArn === instance.kmsKeyArn)) {
+    const text = await keyPolicy(clients, instance.kmsKeyArn);
+    const gaps = identityCenterGaps(JSON.parse(text) as KeyPolicyDocument, { account: keyring.account });
+    if (gaps.length > 0) {
+      findings.push(finding('identity-center-policy', {
+        keyring: keyring.name,
+        subject: instance.kmsKeyArn,
+        expected: 'the Identity Center service statements',
+        actual: gaps.map((g) => g.missing).join('; '),
+        message: `the key Identity Center uses (${instance.kmsKeyArn}, not in the ledger) lacks what Identity Center needs: ${gaps.map((g) => g.missing).join('; ')}`,
+        nextStep: 'restore the key policy now (Identity Center never re-checks it), then reconcile the ledger',
+      }));
+    }
+  }
+}
