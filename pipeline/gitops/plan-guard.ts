@@ -146,14 +146,11 @@ function checkKey(rc: PlanResourceChange, kind: ChangeKind, index: Index, findin
     if (!known && index.greenfieldAddresses.has(rc.address)) return; // generation 1 of a greenfield key ring
     if (known) {
       const { generation } = known;
-      const gone = generation.state === 'pending-deletion' || generation.state === 'deleted' || generation.state === 'abandoned';
       refuse(
         'key-created-at-known-generation',
         `the plan would create a new key at the address of generation ${generation.generation} (${generation.keyArn}), which the ledger has as ${generation.state}. ` +
-          (gone
-            ? 'The provider reads a key pending deletion as gone, so this is what a deploy plans when the ledger it used is older than the ScheduleKeyDeletion'
-            : 'Terraform lost the key from its state or cannot read it (pending deletion?); a new key here would never be the one the pipeline verified'),
-        gone ? STALE_LEDGER : 'find out what happened to the key (`rotate drift`), then restore the state or the ledger',
+          'Terraform\'s refresh found no usable key there: the provider reads a key pending deletion as gone, so this is what a deploy plans when ScheduleKeyDeletion ran after the ledger it used (the state PR not merged yet) — or when the key was deleted outside the pipeline',
+        `${STALE_LEDGER}; if no rotation is in flight, run \`rotate drift ${known.keyring.name}\` to see what happened to the key`,
       );
       return;
     }
