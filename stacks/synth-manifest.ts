@@ -41,11 +41,16 @@ function keyringEntry(stack: KeyStack, mk: ManagedKey): SynthManifestKeyring {
         address: generationAddress(keyring.name, g.generation),
         declaredAs: declared.get(g.generation) ?? 'none',
       })),
-    aliasAddress: mk.alias ? `aws_kms_alias.${aliasLogicalId(keyring.name)}` : null,
-    identityCenter:
-      ic && keyring.identityCenter && ledger?.identityCenter
-        ? { address: `terraform_data.${identityCenterLogicalId(keyring.name)}`, instanceArn: keyring.identityCenter.instanceArn, target: ledger.identityCenter }
-        : null,
+    aliasAddress: `aws_kms_alias.${aliasLogicalId(keyring.name)}`,
+    aliasDeclared: mk.alias !== undefined,
+    identityCenter: keyring.identityCenter
+      ? {
+          address: `terraform_data.${identityCenterLogicalId(keyring.name)}`,
+          instanceArn: keyring.identityCenter.instanceArn,
+          // What the stack declares is the ledger's recorded target (see KeyStack); here as a literal ARN.
+          target: ic && ledger?.identityCenter ? ledger.identityCenter : null,
+        }
+      : null,
   };
 }
 

@@ -120,6 +120,7 @@ describe('the synth manifest', () => {
           { generation: 3, state: 'active', keyArn: ledger.generations[2]!.keyArn, address: 'aws_kms_key.identity_center_key_gen3', declaredAs: 'key' },
         ],
         aliasAddress: 'aws_kms_alias.identity_center_alias',
+        aliasDeclared: true,
         identityCenter: { address: 'terraform_data.identity_center_identity_center_encryption', instanceArn: IDENTITY_CENTER.instanceArn, target: ledger.identityCenter },
       },
     ]);
@@ -129,8 +130,23 @@ describe('the synth manifest', () => {
     const outdir = await synthInProject([]);
     const manifests = readSynthManifests(outdir);
     const byName = Object.fromEntries(manifests.flatMap((m) => m.keyrings).map((k) => [k.name, k]));
-    expect(byName['identity-center']).toMatchObject({ ledger: null, greenfield: false, awaitingPipeline: true, greenfieldAddress: null, aliasAddress: null, identityCenter: null });
-    expect(byName['org-audit-logs']).toMatchObject({ ledger: null, greenfield: true, awaitingPipeline: false, greenfieldAddress: 'aws_kms_key.org_audit_logs_key_gen1', aliasAddress: 'aws_kms_alias.org_audit_logs_alias' });
+    expect(byName['identity-center']).toMatchObject({
+      ledger: null,
+      greenfield: false,
+      awaitingPipeline: true,
+      greenfieldAddress: null,
+      aliasDeclared: false,
+      identityCenter: { address: 'terraform_data.identity_center_identity_center_encryption', instanceArn: IDENTITY_CENTER.instanceArn, target: null },
+    });
+    expect(byName['org-audit-logs']).toMatchObject({
+      ledger: null,
+      greenfield: true,
+      awaitingPipeline: false,
+      greenfieldAddress: 'aws_kms_key.org_audit_logs_key_gen1',
+      aliasAddress: 'aws_kms_alias.org_audit_logs_alias',
+      aliasDeclared: true,
+      identityCenter: null,
+    });
   });
 
   test('GIVEN a stack directory THEN readSynthManifests reads just that one; GIVEN a directory with none THEN it says what it expected', async () => {
