@@ -16,7 +16,12 @@ export interface BuildAppOptions {
  * rings, in a stable order (account, then Region). Shared by main.ts, `rotate synth` and tests.
  */
 export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, options: BuildAppOptions = {}): App {
-  const app = new App(options.outdir === undefined ? {} : { outdir: options.outdir });
+  // skipValidation: cdktf's validations would run the synth machine's `terraform version` (for
+  // import blocks and terraform_data), failing wherever no Terraform is installed — the deploy's
+  // synth job, a laptop — and checking the wrong binary anyway. The stacks declare what they need
+  // in `required_version` (stacks/terraform-version.ts), which the Terraform that plans enforces.
+  // (The other cdktf validation, a provider per stack, holds by construction: every stack declares one.)
+  const app = new App({ skipValidation: true, ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
   for (const group of groupByAccountAndRegion(config.keyrings)) {
     new KeyStack(app, {
       account: group.account,

@@ -1,0 +1,68 @@
+/**
+ * A repository snapshot for the workflow tests: the project's .github/, .ci/, bin/, package files
+ * and compiled dist/ (copied: the Identity Center helper is found relative to the project root,
+ * which must be the snapshot), node_modules linked, and a demo key-ring config whose Identity
+ * Center key ring has been migrated to a customer managed key against the emulator.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Emulator } from '../../../emulator';
+import { main } from '../../../scripts/cli/main';
+import type { CliIo } from '../../../scripts/cli/context';
+import { createDemoWorkspace, type DemoWorkspaceOptions } from '../../../scripts/demo/workspace';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** The workflows run the compiled CLI: refuse to test a dist/ older than the sources it comes from. */
+export function assertDistFresh(): void {
+  const newest = (dir: string, ext: string): { file: string; mtime: number } => {
+    let best = { file: '', mtime: 0 };
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const found = e.isDirectory() ? newest(p, ext) : e.name.endsWith(ext) ? { file: p, mtime: fs.statSync(p).mtimeMs } : best;
+      if (found.mtime > best.mtime) best = found;
+    }
+    return best;
+  };
+  const main = path.join(REPO_ROOT, 'dist', 'scripts', 'cli', 'main.js');
+  if (!fs.existsSync(main)) throw new Error('dist/ is missing: run `npm run build` (npm ci runs it through `prepare`)');
+  const built = fs.statSync(main).mtimeMs;
+  for (const dir of ['pipeline', 'stacks', 'scripts', 'emulator']) {
+    const source = newest(path.join(REPO_ROOT, dir), '.ts');
+    if (source.mtime > built) throw new Error(`dist/ is older than ${path.relative(REPO_ROOT, source.file)}: run \`npm run build\` before the workflow tests`);
+  }
+}
+
+export async function cli(repo: string, emulator: Emulator, ...args: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (out += `${t}\n`), interactive: false, readLine: async () => undefined };
+  const env = { KEYROTOR_OPERATOR: 'operator@example.com', AWS_ACCESS_KEY_ID: 'AKIAWORKFLOWTEST', AWS_SECRET_ACCESS_KEY: 'x' };
+  const code = await main(['node', 'rotate', '--config', path.join(repo, 'keyrings.json'), '--endpoint', emulator.endpoint, ...args], { io, env, cwd: repo });
+  return { code, out };
+}
+
+export function runIdIn(text: string): string {
+  const id = /identity-center-\d{8}T\d{6}Z-[0-9a-f]{6}/.exec(text)?.[0];
+  if (!id) throw new Error(`no run id in: ${text}`);
+  return id;
+}
+
+/** A fresh snapshot with the Identity Center key ring migrated to a CMK (generation 1 active). */
+export async function migratedRepo(emulator: Emulator, options: DemoWorkspaceOptions = {}): Promise<string> {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-repo-'));
+  for (const p of ['.github', '.ci', 'bin', 'dist', 'package.json', 'package-lock.json']) fs.cpSync(path.join(REPO_ROOT, p), path.join(repo, p), { recursive: true });
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(repo, 'node_modules'));
+  await createDemoWorkspace(repo, options);
+  const started = await cli(repo, emulator, 'start', 'identity-center', '--kind', 'migrate-to-cmk');
+  const advanced = await cli(repo, emulator, 'advance', runIdIn(started.out));
+  if (advanced.code !== 0) throw new Error(`migrate-to-cmk failed: ${advanced.out}`);
+  return repo;
+}
+
+/** A copy of a snapshot (e.g. to make "the latest main" differ from the commit being deployed). */
+export function copyRepo(repo: string): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-repo-'));
+  fs.cpSync(repo, copy, { recursive: true, verbatimSymlinks: true });
+  return copy;
+}
