@@ -91,7 +91,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
       out('\n== 3. what the stacks declare now (synthesized from the ledger)');
       const { synthesizeStacks } = await import('../../stacks/synthesize');
-      const synth = await synthesizeStacks(config, { outdir: path.join(dir, 'cdktf.out') });
+      const { HELPER_SCRIPT, projectRoot } = await import('../../stacks/identity-center-encryption');
+      // The demo's stack is only shown, never applied elsewhere, and lives outside the project: an
+      // absolute helper path is fine here (real synth output reaches the helper by a relative one).
+      const synth = await synthesizeStacks(config, {
+        outdir: path.join(dir, 'cdktf.out'),
+        identityCenterHelperCommand: ['node', path.join(projectRoot(), ...HELPER_SCRIPT)],
+      });
       const { summarizeSynthesizedStack } = await import('./stack-summary');
       const stackSummary = await summarizeSynthesizedStack(synth.outdir, synth.stacks[0]!);
       out(stackSummary);
