@@ -115,7 +115,7 @@ describe('deploy.yml when the ledger and AWS disagree', () => {
 
   test('GIVEN main moved on (a rotation\'s state PR merged after this commit) THEN the drift gate refuses the stale synth', async () => {
     const latest = copyRepo(repo);
-    const started = await cli(latest, emulator, 'start', 'identity-center');
+    const started = await cli(latest, emulator, 'start', 'identity-center', '--signing-key', path.join(latest, 'approvers', 'operator_ed25519'));
     await cli(latest, emulator, 'advance', runIdIn(started.out), '--stage-limit', '2'); // the ledger gains generation 2 on "main"
     const run = await deploy({ latestMain: latest });
     const gate = run.step('plan', 'Ledger is the latest and AWS matches it');

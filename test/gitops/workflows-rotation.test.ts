@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { UpdateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startEmulator, type Emulator } from '../../emulator';
 import { runWorkflow, type RunWorkflowOptions, type WorkflowRun } from './workflow-runner/runner';
-import { assertDistFresh, cli, copyRepo, migratedRepo, runIdIn } from './workflow-runner/repo-fixture';
+import { assertDistFresh, cli, copyRepo, migratedRepo, runIdIn, WORKFLOW_RUN_ID } from './workflow-runner/repo-fixture';
 
 const LOCK = 'keyrotor-keys-111111111111-us-east-1';
 /** Each organization (emulator) can be migrated once; tests that need a fresh one take their own. */
@@ -38,6 +38,7 @@ function dispatch(repo: string, inputs: Record<string, string | boolean>, overri
     inputs,
     vars: { AWS_REGION: 'us-east-1', AWS_ROTATION_ROLE_ARN: 'arn:aws:iam::111111111111:role/rotation', AWS_DELETION_ROLE_ARN: 'arn:aws:iam::111111111111:role/deletion' },
     aws: aws(),
+    runId: WORKFLOW_RUN_ID,
     ...overrides,
   });
 }
@@ -82,7 +83,7 @@ describe('a rotation driven by dispatches (soak of 24 hours)', () => {
   test('GIVEN start THEN the inputs job names the key ring\'s stack lock, the operator job holds it, runs `rotate start`, and opens one state PR', async () => {
     const run = await dispatch(repo, { action: 'start', keyring: 'identity-center', kind: 'rotate' });
     expect(failures(run)).toEqual([]);
-    expect(run.job('resolve').outputs).toEqual({ session: expect.stringMatching(/^gh-octo-operator-\d+$/), lock: LOCK });
+    expect(run.job('resolve').outputs).toEqual({ session: `gh-octo-operator-${WORKFLOW_RUN_ID}`, lock: LOCK });
     expect(run.job('operator').concurrency).toBe(LOCK);
     expect(run.job('operator').environment).toBe('rotation');
     expect(run.concurrency).toBe('keyrotor-state');
@@ -151,7 +152,7 @@ describe('inputs', () => {
 });
 
 describe('approvals as files, then the deletion job', () => {
-  test('GIVEN a run at its gate WHEN two approvers sign with --out on their own machines THEN only the files are written there, and the deletion job counts them, schedules the deletion and opens the state PR', async () => {
+  test('GIVEN a run at its gate WHEN two approvers sign on their own machines THEN only the files are written there; once merged an advance passes the gate, and only the deletion job schedules the deletion', async () => {
     let repo = await freshOrg({ minimumSoakHours: 0 });
     const start = await dispatch(repo, { action: 'start', keyring: 'identity-center', kind: 'rotate' });
     const runId = runIdIn(start.step('operator', 'rotate').stdout + start.step('operator', 'rotate').stderr);
@@ -160,21 +161,32 @@ describe('approvals as files, then the deletion job', () => {
     expect(failures(advance)).toEqual([]);
     repo = merged(repo, advance, 'operator');
 
+    const early = await dispatch(repo, { action: 'advance', run_id: runId });
+    expect(early.step('operator', 'Anything to do').outputs).toEqual({ waiting: 'true' }); // no quorum yet: nothing to do
+    expect(early.step('operator', 'Anything to do').stderr).toContain('waits for approvals');
+    expect(early.pullRequests).toEqual([]);
+
     // Each approver works in their own clone; nothing but the approval file may change there.
-    fs.mkdirSync(path.join(repo, 'approvals'));
     for (const n of [1, 2]) {
       const clone = copyRepo(repo);
       const before = stateHash(clone);
-      const signed = await cli(clone, emulator, 'approve', runId, '--signing-key', path.join(clone, 'approvers', `approver${n}_ed25519`), '--yes', '--out', `approvals/${runId}-approver${n}.json`);
+      const signed = await cli(clone, emulator, 'approve', runId, '--signing-key', path.join(clone, 'approvers', `approver${n}_ed25519`), '--yes');
       expect(signed.code).toBe(0);
-      expect(signed.out).toContain('(only there: commit it in a pull request)');
+      expect(signed.out).toMatch(/written to \S+approvals\/identity-center-\S+\.json: hand it in/);
       expect(stateHash(clone)).toBe(before);
-      fs.copyFileSync(path.join(clone, 'approvals', `${runId}-approver${n}.json`), path.join(repo, 'approvals', `${runId}-approver${n}.json`));
+      fs.cpSync(path.join(clone, 'approvals'), path.join(repo, 'approvals'), { recursive: true }); // the approver's PR, merged
     }
 
-    const waits = await dispatch(repo, { action: 'advance', run_id: runId });
-    expect(waits.step('operator', 'Anything to do').outputs).toEqual({ waiting: 'true' }); // the operator job never counts approvals
-    expect(waits.pullRequests).toEqual([]);
+    // With the quorum merged, an advance passes the gate and stops where only `rotate delete` goes on.
+    const gate = await dispatch(repo, { action: 'advance', run_id: runId });
+    expect(failures(gate)).toEqual([]);
+    expect(gate.step('operator', 'Anything to do').outputs).toEqual({ waiting: 'false' });
+    expect(gate.pullRequests).toHaveLength(1);
+    repo = merged(repo, gate, 'operator');
+    const poll = await dispatch(repo, { action: 'advance', run_id: runId });
+    expect(poll.step('operator', 'Anything to do').outputs).toEqual({ waiting: 'true' });
+    expect(poll.step('operator', 'Anything to do').stderr).toContain('dispatch approve-gate-and-delete');
+    expect(poll.pullRequests).toEqual([]);
 
     const deletion = await dispatch(repo, { action: 'approve-gate-and-delete', run_id: runId });
     expect(failures(deletion)).toEqual([]);

@@ -48,12 +48,25 @@ export function runIdIn(text: string): string {
   return id;
 }
 
-/** A fresh snapshot with the Identity Center key ring migrated to a CMK (generation 1 active). */
+/** The GitHub login the workflow tests dispatch as, and the run id the runner gives them. */
+export const DISPATCHER = 'octo-operator';
+export const WORKFLOW_RUN_ID = '4242';
+
+/**
+ * A fresh snapshot with the Identity Center key ring migrated to a CMK (generation 1 active). The
+ * config maps the dispatcher's GitHub login to the operator (`people`), and the emulator answers
+ * the workflow's credentials as the pipeline role's session `gh-<login>-<run id>`, which is how a
+ * run started from CI is tied to the person who dispatched it.
+ */
 export async function migratedRepo(emulator: Emulator, options: DemoWorkspaceOptions = {}): Promise<string> {
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-repo-'));
   for (const p of ['.github', '.ci', 'bin', 'dist', 'package.json', 'package-lock.json']) fs.cpSync(path.join(REPO_ROOT, p), path.join(repo, p), { recursive: true });
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(repo, 'node_modules'));
-  await createDemoWorkspace(repo, options);
+  const ws = await createDemoWorkspace(repo, options);
+  const config = JSON.parse(fs.readFileSync(ws.configPath, 'utf8'));
+  config.people = [{ name: 'operator', signers: [ws.operator], aws: [], github: [DISPATCHER] }];
+  fs.writeFileSync(ws.configPath, `${JSON.stringify(config, null, 2)}\n`);
+  emulator.addPrincipal('AKIAWORKFLOWTEST', `arn:aws:sts::${config.keyrings[0].account}:assumed-role/keyrotor-pipeline/gh-${DISPATCHER}-${WORKFLOW_RUN_ID}`);
   const started = await cli(repo, emulator, 'start', 'identity-center', '--kind', 'migrate-to-cmk');
   const advanced = await cli(repo, emulator, 'advance', runIdIn(started.out));
   if (advanced.code !== 0) throw new Error(`migrate-to-cmk failed: ${advanced.out}`);

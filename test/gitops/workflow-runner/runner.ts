@@ -81,6 +81,8 @@ export interface RunWorkflowOptions {
   /** Extra environment for the stubs (STUB_*). */
   readonly stubEnv?: Readonly<Record<string, string>>;
   readonly pullRequest?: Readonly<Record<string, Value>>;
+  /** GITHUB_RUN_ID (default random): the rotation workflow names its AWS role session after it. */
+  readonly runId?: string;
 }
 
 interface Job {
@@ -115,7 +117,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const artifacts = path.join(root, 'artifacts');
   const stubLog = path.join(root, 'stub-calls.jsonl');
   fs.writeFileSync(stubLog, '');
-  const runId = String(1000 + Math.floor(Math.random() * 9000));
+  const runId = options.runId ?? String(1000 + Math.floor(Math.random() * 9000));
   const ref = options.ref ?? 'refs/heads/main';
 
   // workflow_dispatch defaults, as GitHub fills them in.
