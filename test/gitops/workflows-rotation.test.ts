@@ -136,6 +136,8 @@ describe('inputs', () => {
     [{ action: 'start', keyring: 'Bad_Name' }, 'keyring: lowercase letters, digits and -'],
     [{ action: 'cancel-deletion', keyring: 'identity-center' }, 'cancel-deletion needs keyring and generation'],
     [{ action: 'advance', run_id: 'x; rm -rf /' }, 'run_id: a run id as `rotate start` prints it'],
+    [{ action: 'start', keyring: 'no-such-ring' }, 'key ring no-such-ring is not in'],
+    [{ action: 'advance', run_id: 'identity-center-20261201T000000Z-abcdef' }, 'run identity-center-20261201T000000Z-abcdef is not in'],
   ])('GIVEN %j THEN the inputs job fails with "%s" and no job touches AWS', async (inputs, message) => {
     const repo = await freshOrg();
     const run = await dispatch(repo, inputs);
