@@ -82,18 +82,31 @@ export function shellQuote(arg: string): string {
  * another (Atlantis, Spacelift, the deploy workflow's separate jobs) finds the helper as long as
  * the synth output stays inside the project and `npm ci` has built dist/.
  *
- * Synthesizing outside the project would need a path through the synth machine's directories,
- * so it is refused, naming the directories.
+ * A stack directory outside the project has no such path: the absolute path is used, which is
+ * only fit for output that is never applied elsewhere (an in-memory synth, the demo). Output for
+ * Terraform goes through synthesizeStacks, which refuses it (assertPortableOutput).
  */
 export function portableHelperCommand(stackDir: string, root: string = projectRoot()): string[] {
-  const fromRoot = path.relative(root, stackDir);
-  if (fromRoot === '' || fromRoot.startsWith('..') || path.isAbsolute(fromRoot)) {
-    throw new ConfigError(stackDir, [
-      `the synth output ${stackDir} is outside the project ${root}: the Identity Center helper is run from the project's dist/ by a path relative to the stack, so the output must stay inside the project`,
-    ], 'synthesize into the project (the default `cdktf.out`), e.g. `rotate synth` from the project root');
-  }
+  if (!isInside(root, stackDir)) return ['node', path.join(root, ...HELPER_SCRIPT)];
   const toRoot = path.relative(stackDir, root).split(path.sep).join('/');
   return ['node', `\${path.module}/${toRoot}/${HELPER_SCRIPT.join('/')}`];
+}
+
+function isInside(root: string, dir: string): boolean {
+  const fromRoot = path.relative(root, dir);
+  return fromRoot !== '' && !fromRoot.startsWith('..') && !path.isAbsolute(fromRoot);
+}
+
+/**
+ * Refuses synth output for Terraform that would carry a path of this machine: an Identity Center
+ * setting's helper command in a stack written outside the project (see portableHelperCommand).
+ */
+export function assertPortableOutput(outdir: string, stacksWithHelper: readonly string[], root: string = projectRoot()): void {
+  const outside = stacksWithHelper.map((stack) => path.join(path.resolve(outdir), 'stacks', stack)).filter((dir) => !isInside(root, dir));
+  if (outside.length === 0) return;
+  throw new ConfigError(outside[0]!, [
+    `the synth output ${outside[0]} is outside the project ${root}: the Identity Center helper is run from the project's dist/ by a path relative to the stack, so the output must stay inside the project`,
+  ], 'synthesize into the project (the default `cdktf.out`), e.g. `rotate synth` from the project root');
 }
 
 /** Where cdktf writes the stack holding `construct`: `<app outdir>/stacks/<stack>`. */

@@ -4,6 +4,7 @@ import { openStateStore } from '../pipeline/state/open';
 import type { StateStore } from '../pipeline/state/types';
 import { buildApp, keyStacksOf, pipelineStackOf, type BuildAppOptions } from './app';
 import { writeSynthManifest } from './synth-manifest';
+import { assertPortableOutput } from './identity-center-encryption';
 
 export interface SynthesizeOptions extends BuildAppOptions {
   /** File-store directory to read ledgers from, whatever the config says (--state-dir, $KEYROTOR_STATE_DIR). */
@@ -41,8 +42,11 @@ export async function synthesizeStacks(config: Config, options: SynthesizeOption
     await store.close();
   }
   const app = buildApp(config, ledgers, options);
-  app.synth();
   const keyStacks = keyStacksOf(app);
+  if (options.identityCenterHelperCommand === undefined) {
+    assertPortableOutput(app.outdir, keyStacks.filter((s) => s.identityCenter.length > 0).map((s) => s.node.id));
+  }
+  app.synth();
   const awaitingPipeline: string[] = [];
   for (const stack of keyStacks) {
     writeSynthManifest(app.outdir, stack);

@@ -162,3 +162,17 @@ describe('the synth manifest', () => {
     expect(() => readSynthManifest(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not a keyrotor synth manifest: version`));
   });
 });
+
+describe('the helper path outside the project', () => {
+  test('GIVEN a stack directory outside the project THEN the construct falls back to the absolute path (in-memory use only), and synthesizeStacks refuses to write such output', async () => {
+    const { portableHelperCommand } = await import('../../stacks/identity-center-encryption');
+    expect(portableHelperCommand('/elsewhere/cdktf.out/stacks/x', repoRoot)).toEqual(['node', path.join(repoRoot, 'dist', 'scripts', 'identity-center-helper.js')]);
+    expect(portableHelperCommand(path.join(repoRoot, 'cdktf.out', 'stacks', 'x'), repoRoot)).toEqual(['node', '${path.module}/../../../dist/scripts/identity-center-helper.js']);
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-outside-'));
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-synth-state-'));
+    fs.mkdirSync(path.join(stateDir, 'ledgers'));
+    fs.writeFileSync(path.join(stateDir, 'ledgers', 'identity-center.json'), JSON.stringify(ledgerFixture('identity-center-three-generations')));
+    await expect(synthesizeStacks(config([ic]), { outdir: outside, stateDirOverride: stateDir })).rejects.toThrow(/is outside the project/);
+    expect(fs.existsSync(path.join(outside, 'stacks', STACK, 'cdk.tf.json'))).toBe(false);
+  });
+});
