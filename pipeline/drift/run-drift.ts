@@ -137,9 +137,9 @@ async function checkOne(deps: DriftDeps, keyring: KeyRingConfig, now: Date, read
 }
 
 /**
- * pending-deletion → deleted for `due`, on the freshest ledger (a conditional write; one retry when
- * another writer got there first), then one audit entry. Idempotent: a generation already
- * `deleted` is left alone.
+ * pending-deletion → deleted for `due`, on the freshest ledger: an audit entry written ahead, then a
+ * conditional write (one retry when another writer got there first). Idempotent: a generation
+ * already `deleted` is left alone.
  */
 async function markDeleted(deps: DriftDeps, keyring: KeyRingConfig, due: readonly Generation[], now: Date, readOnly: boolean): Promise<LedgerUpdate[]> {
   const reason = (g: Generation) => `deletion date ${g.deletionDate} has passed and KMS no longer has the key`;
@@ -155,10 +155,12 @@ async function markDeleted(deps: DriftDeps, keyring: KeyRingConfig, due: readonl
     }
     if (next === current) return planned.map((u) => ({ ...u, written: true })); // another writer already did it
     try {
-      const saved = await deps.store.putLedger({ ...next, version: current.version, updatedAt: at });
+      // Written ahead: the chain records the change before the ledger makes it, so a crash between
+      // the two can never leave a ledger change the chain does not know (a lost race leaves an
+      // intent whose version the ledger never reached; the ledger stays the truth).
       await deps.store.appendAudit({
         actor: await deps.actor(keyring),
-        action: 'ledger.update',
+        action: 'ledger.intent',
         keyring: keyring.name,
         at,
         detail: {
@@ -166,9 +168,11 @@ async function markDeleted(deps: DriftDeps, keyring: KeyRingConfig, due: readonl
           generations: due.map((g) => `${g.generation}:deleted`).join(','),
           keyArns: due.map((g) => g.keyArn).join(','),
           reason: 'deletion date passed and KMS no longer has the key',
-          ledgerVersion: saved.version,
+          ledgerVersion: current.version + 1,
         },
       });
+      await deps.store.putLedger({ ...next, version: current.version, updatedAt: at });
+      await deps.store.sync();
       return planned.map((u) => ({ ...u, written: true }));
     } catch (error) {
       if (!(error instanceof StateError) || attempt >= 2) throw error;

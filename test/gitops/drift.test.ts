@@ -194,7 +194,7 @@ describe('GIVEN a generation pending deletion', () => {
     expect(after.version).toBe(before.version + 1);
     expect(after.generations.find((g) => g.generation === 1)!.state).toBe('deleted');
     const audit = await h.store.readAudit();
-    expect(audit[audit.length - 1]).toMatchObject({ action: 'ledger.update', actor: 'drift-check@example.com', keyring: 'identity-center', detail: expect.objectContaining({ by: 'rotate drift', generations: '1:deleted' }) });
+    expect(audit[audit.length - 1]).toMatchObject({ action: 'ledger.intent', actor: 'drift-check@example.com', keyring: 'identity-center', detail: expect.objectContaining({ by: 'rotate drift', generations: '1:deleted' }) });
     expect((await h.store.verifyAudit()).ok).toBe(true);
 
     const again = await drift();
