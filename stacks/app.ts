@@ -22,7 +22,8 @@ export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, o
   // in `required_version` (stacks/terraform-version.ts), which the Terraform that plans enforces.
   // (The other cdktf validation, a provider per stack, holds by construction: every stack declares one.)
   const app = new App({ skipValidation: true, ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
-  for (const group of groupByAccountAndRegion(config.keyrings)) {
+  const groups = groupByAccountAndRegion(config.keyrings);
+  for (const group of groups) {
     new KeyStack(app, {
       account: group.account,
       region: group.region,
@@ -31,6 +32,8 @@ export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, o
       backend: config.backend,
       monitoring: config.monitoring,
       identityCenterHelperCommand: options.identityCenterHelperCommand,
+      // Multi-Region key rings: replica Regions that have a stack of their own are monitored by it.
+      regionsWithOwnStack: groups.filter((g) => g.account === group.account && g.region !== group.region).map((g) => g.region),
     });
   }
   // Team mode only: a config without `pipeline` synthesizes exactly the key stacks, as before.

@@ -37,3 +37,5 @@ export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 export { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+export { KmsReplicaKey } from '@cdktf/provider-aws/lib/kms-replica-key';
+export type { AwsProviderConfig } from '@cdktf/provider-aws/lib/provider';

@@ -9,6 +9,9 @@ import { KeyEventMonitoring } from './monitoring';
 import { identityCenterLogicalId, stackNameFor } from './naming';
 import { PolicyLintAspect } from './policy-lint-aspect';
 import { REQUIRED_TERRAFORM_VERSION } from './terraform-version';
+import { RegionalProviders } from './regional-providers';
+import { ReplicaKeys } from './replica-keys';
+import { ReplicaMonitoring } from './replica-monitoring';
 
 export interface KeyStackProps {
   readonly account: string;
@@ -21,6 +24,11 @@ export interface KeyStackProps {
   readonly monitoring: MonitoringConfig;
   /** argv prefix of the Identity Center helper. Default: see IdentityCenterEncryptionProps. */
   readonly identityCenterHelperCommand?: readonly string[];
+  /**
+   * Other Regions of this account that have a key stack of their own: its monitoring already
+   * watches every key there, so this stack's replicas in them need none of their own. Default none.
+   */
+  readonly regionsWithOwnStack?: readonly string[];
 }
 
 /** One Terraform stack per account+Region: provider, backend, key rings, monitoring, policy lint. */
@@ -30,6 +38,8 @@ export class KeyStack extends TerraformStack {
   readonly managedKeys: readonly ManagedKey[];
   readonly identityCenter: readonly IdentityCenterEncryption[];
   readonly monitoring?: KeyEventMonitoring;
+  /** Replicas of the multi-Region key rings (one entry per key ring, empty for single-Region ones). */
+  readonly replicaKeys: readonly ReplicaKeys[];
 
   constructor(scope: Construct, props: KeyStackProps) {
     const name = stackNameFor(props.account, props.region);
@@ -37,19 +47,25 @@ export class KeyStack extends TerraformStack {
     this.account = props.account;
     this.region = props.region;
 
-    new AwsProvider(this, 'aws', {
+    const providerConfig = {
       region: props.region,
       // A stack applied with the wrong credentials fails instead of creating keys in another account.
       allowedAccountIds: [props.account],
       defaultTags: [{ tags: { ...KEYROTOR_PROVIDER_DEFAULT_TAGS } }],
-    });
+    };
+    new AwsProvider(this, 'aws', providerConfig);
+    // Replica Regions get aliased copies of the same provider configuration (regional-providers.ts).
+    const regionalProviders = new RegionalProviders(this, providerConfig);
     declareBackend(this, name, props.backend);
     this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
 
     const identityCenter: IdentityCenterEncryption[] = [];
+    const replicaKeys: ReplicaKeys[] = [];
     this.managedKeys = props.keyrings.map((keyring) => {
       const ledger = props.ledgers.get(keyring.name);
       const managedKey = new ManagedKey(this, keyring.name, { keyring, ledger });
+      const replicas = new ReplicaKeys(this, `${keyring.name}_replicas`, { managedKey, ledger, providers: regionalProviders });
+      replicaKeys.push(replicas);
       const target = identityCenterTarget(managedKey, ledger);
       if (keyring.identityCenter && target) {
         const ic = new IdentityCenterEncryption(this, `${keyring.name}-identity-center`, {
@@ -60,6 +76,8 @@ export class KeyStack extends TerraformStack {
           helperCommand: props.identityCenterHelperCommand,
         });
         ic.resource.overrideLogicalId(identityCenterLogicalId(keyring.name));
+        // A multi-Region Identity Center refuses a key without a ready replica in each of its Regions.
+        if (replicas.switchPrerequisites.length > 0) ic.resource.dependsOn = replicas.switchPrerequisites.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`);
         identityCenter.push(ic);
       }
       return managedKey;
@@ -68,7 +86,11 @@ export class KeyStack extends TerraformStack {
 
     if (props.monitoring.enabled) {
       this.monitoring = new KeyEventMonitoring(this, 'monitoring', { config: props.monitoring, account: props.account, region: props.region });
+      // Replica Regions without a key stack of their own get the same monitoring, through their provider.
+      const replicaRegions = [...new Set(replicaKeys.flatMap((r) => r.regions))].filter((r) => !(props.regionsWithOwnStack ?? []).includes(r));
+      new ReplicaMonitoring(this, 'replica-monitoring', { config: props.monitoring, account: props.account, stackRegion: props.region, regions: replicaRegions, providers: regionalProviders });
     }
+    this.replicaKeys = replicaKeys;
 
     Aspects.of(this).add(new PolicyLintAspect());
   }

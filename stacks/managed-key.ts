@@ -6,6 +6,7 @@ import { activeDeclaration, planGenerations, type DeclaredKey, type GenerationDe
 import { generationTags, RUN_ID_TAG } from '../pipeline/key-tags';
 import { aliasLogicalId, generationAddress, generationConstructId, generationLogicalId } from './naming';
 import { RemovedBlock } from './removed-block';
+import { isMultiRegionGeneration } from './replica-plan';
 
 /** Key spec and usage Identity Center requires (and the only kind keyrotor manages). */
 export const KEY_SPEC = 'SYMMETRIC_DEFAULT';
@@ -117,6 +118,8 @@ export class ManagedKey extends Construct {
       description,
       customerMasterKeySpec: KEY_SPEC,
       keyUsage: KEY_USAGE,
+      // !! REPLACEMENT if it ever changed: decided per generation (replica-plan.ts), never flipped.
+      ...(isMultiRegionGeneration(declaration, keyring) ? { multiRegion: true } : {}),
       enableKeyRotation: true,
       rotationPeriodInDays: keyring.rotation.automaticRotationPeriodDays,
       deletionWindowInDays: keyring.rotation.deletionWindowDays,

@@ -7,6 +7,7 @@ import type { Config, KeyRingConfig, PipelineInfraConfig } from './types';
 import { accountOfArn } from './patterns';
 import { formatPath, showValue } from './issues';
 import { GITHUB_OIDC_PROVIDER_ARN_PATTERN } from './schema';
+import { multiRegionIssues } from './multi-region';
 
 type Rule = (config: Config) => string[];
 
@@ -209,7 +210,7 @@ const peopleAreDistinct: Rule = ({ people = [] }) => {
   return out;
 };
 
-const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct];
+const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct, multiRegionIssues];
 
 /** Every cross-field problem of a validated config (empty when it holds together). */
 export function crossFieldIssues(config: Config): string[] {

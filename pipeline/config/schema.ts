@@ -37,12 +37,14 @@ import {
   SSO_INSTANCE_ARN,
   type FormatRule,
 } from './patterns';
+import { identityCenterRegionsShape, multiRegionSchema } from './multi-region';
 
 export const ROTATION_DEFAULTS: RotationSettings = {
   deletionWindowDays: 30,
   minimumSoakHours: 24,
   disableOldKeyDuringSoak: false,
   automaticRotationPeriodDays: 365,
+  onDemandRotationReserve: 5,
 };
 
 /** `allowedSignersFile` is relative to the config file's directory until resolved. */
@@ -91,6 +93,7 @@ export const rotationSchema = z.strictObject({
   minimumSoakHours: z.number().min(0).optional(),
   disableOldKeyDuringSoak: z.boolean().optional(),
   automaticRotationPeriodDays: z.int().min(90).max(2560).optional(),
+  onDemandRotationReserve: z.int().min(0).max(24).optional(),
 });
 
 export const approvalsSchema = z.strictObject({
@@ -124,7 +127,8 @@ const keyRingSchema = z.strictObject({
   keyAdministrators: z.array(roleArn).min(1, { error: 'needs at least one administrator role ARN' }),
   keyUsers: z.array(roleArn).default([]),
   pipelineRole: roleArn.optional(),
-  identityCenter: identityCenterSchema.optional(),
+  identityCenter: identityCenterSchema.extend(identityCenterRegionsShape).optional(),
+  multiRegion: multiRegionSchema.optional(),
   rotation: rotationSchema.default({}),
   approvals: approvalsSchema.default({}),
   checks: z.array(checkSchema).default([]),
@@ -284,13 +288,14 @@ function resolveKeyRing(
   defaults: RawConfig['defaults'],
   inBaseDir: (p: string) => string,
 ): KeyRingConfig {
-  const { description, pipelineRole, identityCenter, rotation, approvals, ...rest } = keyring;
+  const { description, pipelineRole, identityCenter, multiRegion, rotation, approvals, ...rest } = keyring;
   const approvalPolicy: ApprovalPolicy = { ...APPROVAL_DEFAULTS, ...dropUndefined(defaults.approvals), ...dropUndefined(approvals) };
   return {
     ...rest,
     description: description ?? `${keyring.alias} (key ring ${keyring.name}, managed by keyrotor)`,
     ...(pipelineRole === undefined ? {} : { pipelineRole }),
     ...(identityCenter === undefined ? {} : { identityCenter }),
+    ...(multiRegion === undefined ? {} : { multiRegion }),
     rotation: { ...ROTATION_DEFAULTS, ...dropUndefined(defaults.rotation), ...dropUndefined(rotation) },
     approvals: { ...approvalPolicy, allowedSignersFile: inBaseDir(approvalPolicy.allowedSignersFile) },
   };

@@ -119,6 +119,8 @@ export interface KeyRingConfig {
   readonly pipelineRole?: string;
   /** Set when Identity Center encrypts with this key ring's active key. */
   readonly identityCenter?: IdentityCenterAttachment;
+  /** Set when the key ring's keys are multi-Region keys (primary in `region`); see multi-region.ts. */
+  readonly multiRegion?: MultiRegionConfig;
   readonly rotation: RotationSettings;
   readonly approvals: ApprovalPolicy;
   /** Extra integration checks run by the `integration-checks` stage. */
@@ -136,6 +138,20 @@ export interface IdentityCenterAttachment {
   readonly delegatedAdminAccounts: readonly string[];
   /** Add per-instance encryption-context equality conditions. Default true. */
   readonly scopeToInstance: boolean;
+  /**
+   * Regions Identity Center was replicated to besides its primary Region (the key ring's region).
+   * Each needs a replica of the key there, so they must be `multiRegion.replicaRegions`. Default none.
+   */
+  readonly additionalRegions?: readonly string[];
+}
+
+export interface MultiRegionConfig {
+  /**
+   * Regions that get a replica of every generation (ReplicateKey), with the same policy, tags and
+   * description, and the alias. Not the key ring's own region. Default none (a multi-Region key
+   * without replicas yet).
+   */
+  readonly replicaRegions: readonly string[];
 }
 
 export interface RotationSettings {
@@ -147,6 +163,11 @@ export interface RotationSettings {
   readonly disableOldKeyDuringSoak: boolean;
   /** KMS automatic rotation period, 90–2560. Default 365. */
   readonly automaticRotationPeriodDays: number;
+  /**
+   * On-demand rotations (RotateKeyOnDemand, at most 25 per key for its lifetime) a `rotate-material`
+   * run must leave unused, 0–24. Default 5 (the loader always sets it; optional for configs built in code).
+   */
+  readonly onDemandRotationReserve?: number;
 }
 
 export interface ApprovalPolicy {

@@ -37,9 +37,33 @@ export interface Generation {
   readonly runId?: string;
   readonly createdAt: string;
   readonly stateChangedAt: string;
-  /** ISO date; set when state is `pending-deletion`. */
+  /**
+   * ISO date; set when state is `pending-deletion`. For a multi-Region primary whose replicas are
+   * still pending deletion (KMS: PendingReplicaDeletion) it is the earliest date KMS can delete it:
+   * the latest replica's deletion date plus the primary's window, which starts only once its last
+   * replica is deleted.
+   */
+  readonly deletionDate?: string;
+  /**
+   * A multi-Region generation's replicas (the generation itself is the primary, in the key ring's
+   * Region). Absent for single-Region keys.
+   */
+  readonly replicas?: readonly ReplicaKey[];
+}
+
+/** One Region's replica of a multi-Region generation (same key id, its own ARN, state and policy). */
+export interface ReplicaKey {
+  readonly region: string;
+  readonly keyArn: string;
+  /**
+   * `live`: exists and follows the generation's enablement (enabled or disabled with it);
+   * `pending-deletion`: ScheduleKeyDeletion was sent in its Region (`deletionDate`); `deleted`: gone.
+   */
+  readonly state: ReplicaState;
   readonly deletionDate?: string;
 }
+
+export type ReplicaState = 'live' | 'pending-deletion' | 'deleted';
 
 /** What Identity Center should encrypt with. */
 export type IdentityCenterTarget =

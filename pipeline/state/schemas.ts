@@ -22,6 +22,18 @@ const jsonRecord = z.record(z.string(), z.unknown());
 
 export const GENERATION_STATES = ['candidate', 'active', 'retiring', 'disabled', 'pending-deletion', 'deleted', 'abandoned'] as const;
 
+const replicaSchema = z
+  .strictObject({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS Region code'),
+    keyArn,
+    state: z.enum(['live', 'pending-deletion', 'deleted']),
+    deletionDate: isoDate.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.keyArn.split(':')[3] !== r.region) ctx.addIssue({ code: 'custom', path: ['keyArn'], message: `replica ${r.keyArn} is not in its Region ${r.region}` });
+    if (r.state === 'pending-deletion' && r.deletionDate === undefined) ctx.addIssue({ code: 'custom', path: ['deletionDate'], message: 'a replica pending deletion needs its deletionDate (from ScheduleKeyDeletion)' });
+  });
+
 const generationSchema = z
   .strictObject({
     generation: z.number().int().min(1),
@@ -33,6 +45,7 @@ const generationSchema = z
     createdAt: isoDate,
     stateChangedAt: isoDate,
     deletionDate: isoDate.optional(),
+    replicas: z.array(replicaSchema).optional(),
   })
   .superRefine((g, ctx) => {
     if (g.state === 'pending-deletion' && g.deletionDate === undefined) {
@@ -41,6 +54,10 @@ const generationSchema = z
     if (!g.keyArn.endsWith(`/${g.keyId}`)) {
       ctx.addIssue({ code: 'custom', path: ['keyId'], message: `keyId ${g.keyId} is not the id in keyArn ${g.keyArn}` });
     }
+    (g.replicas ?? []).forEach((r, i) => {
+      if (!g.keyId.startsWith('mrk-')) ctx.addIssue({ code: 'custom', path: ['replicas'], message: `generation ${g.generation} (${g.keyId}) is not a multi-Region key, so it has no replicas` });
+      else if (!r.keyArn.endsWith(`/${g.keyId}`)) ctx.addIssue({ code: 'custom', path: ['replicas', i, 'keyArn'], message: `replica ${r.keyArn} is not a replica of ${g.keyId}` });
+    });
   });
 
 const identityCenterTargetSchema = z.discriminatedUnion('keyType', [

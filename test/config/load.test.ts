@@ -44,7 +44,7 @@ describe('defaults', () => {
     const config = parse({ backend: { bucket: 'example-keyrotor-tfstate', region: 'us-east-1' }, keyrings: [validConfig().keyrings[1]] });
     const keyring = config.keyrings[0]!;
     expect(keyring.rotation).toEqual(ROTATION_DEFAULTS);
-    expect(keyring.rotation).toEqual({ deletionWindowDays: 30, minimumSoakHours: 24, disableOldKeyDuringSoak: false, automaticRotationPeriodDays: 365 });
+    expect(keyring.rotation).toEqual({ deletionWindowDays: 30, minimumSoakHours: 24, disableOldKeyDuringSoak: false, automaticRotationPeriodDays: 365, onDemandRotationReserve: 5 });
     expect(keyring.approvals).toEqual({ quorum: 2, lifetimeHours: 72, allowedSignersFile: '/srv/keyrotor/approvers/allowed_signers' });
     expect(keyring.checks).toEqual([]);
     expect(keyring.tags).toEqual({});
