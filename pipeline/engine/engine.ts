@@ -35,6 +35,11 @@ export interface EngineDeps {
   readonly store: StateStore;
   /** AWS clients for a key ring's account and Region. */
   readonly clientsFor: (keyring: KeyRingConfig) => AwsClients;
+  /**
+   * AWS clients for a key ring's account in another Region (the replica Regions of a multi-Region
+   * key ring, `ctx.clientsIn`). Absent: single-Region key rings only.
+   */
+  readonly clientsForRegion?: (keyring: KeyRingConfig, region: string) => AwsClients;
   /** Operator identity (recorded as initiator and actor). */
   readonly actor: string;
   /**
@@ -359,6 +364,7 @@ export class Engine {
       keyring,
       index,
       options: this.deps.options ?? {},
+      ...(this.deps.clientsForRegion ? { clientsForRegion: this.deps.clientsForRegion } : {}),
       sleep: this.sleep,
       onMessage: (message) => this.emit({ type: 'message', stage: stage(), message }),
       onCall: (event) => this.emit({ type: 'call', stage: stage(), ...event }),

@@ -10,6 +10,9 @@ import { digestOf } from '../canonical-json';
 import { KeyrotorError } from '../errors';
 import { barFor, type BarInputs } from '../approvals/bar';
 import { stagesFor, type StartableKind } from './stage-lists';
+import { ROTATION_DEFAULTS } from '../config/schema';
+
+const DEFAULT_ON_DEMAND_ROTATION_RESERVE = ROTATION_DEFAULTS.onDemandRotationReserve ?? 5;
 import type { RunTarget } from './targets';
 
 export function newRunId(keyring: string, now: Date): string {
@@ -50,6 +53,15 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
       nextStep: `add keyrings[].identityCenter for ${keyring.name}, or use \`--kind rotate\``,
     });
   }
+  const materialKeyArn = kind === 'rotate-material' ? activeKeyArn(ledger) : undefined;
+  if (kind === 'rotate-material' && !materialKeyArn) {
+    throw new KeyrotorError(`key ring ${keyring.name} has no active generation in its ledger, so there is no key whose material could rotate`, {
+      fault: 'operator',
+      nextStep: `record the key the alias uses with \`rotate start ${keyring.name} --kind adopt\`, or create one with \`rotate start ${keyring.name} --kind migrate-to-cmk\``,
+    });
+  }
+  // Kinds that create a key replicate it to the Regions the config names at start.
+  const createsKey = kind === 'rotate' || kind === 'migrate-to-cmk';
   const needsApprovals = kindNeedsApprovals(kind);
   if (needsApprovals && !bar) {
     throw new KeyrotorError(`a ${kind} run deletes a key through the approval gate, so its plan must record the approval bar (allowed_signers contents); none was given`, {
@@ -70,6 +82,8 @@ export function buildPlan(kind: StartableKind, keyring: KeyRingConfig, ledger: L
     ...(needsApprovals && bar ? { disableOldKeyDuringSoak: keyring.rotation.disableOldKeyDuringSoak, approvals: barFor(keyring, bar) } : {}),
     stages: stagesFor(kind).map((s) => s.name),
     ...(kind === 'cancel-deletion' ? { enableAfterCancel: target?.enable ?? false } : {}),
+    ...(createsKey && keyring.multiRegion ? { replicaRegions: [...keyring.multiRegion.replicaRegions] } : {}),
+    ...(materialKeyArn ? { newKeyArn: materialKeyArn, onDemandRotationReserve: keyring.rotation.onDemandRotationReserve ?? DEFAULT_ON_DEMAND_ROTATION_RESERVE } : {}),
   };
 }
 

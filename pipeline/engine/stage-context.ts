@@ -8,6 +8,8 @@ import { callAws } from '../aws/call';
 import { digestOf } from '../canonical-json';
 import { evidenceAuditDetail } from '../approvals/chain';
 import type { Ledger } from '../ledger/types';
+import type { AwsClients } from '../aws/clients';
+import { KeyrotorError } from '../errors';
 import type { MutationOutcome, MutationRecord, Run, StageRecord } from '../state/types';
 import { SimulatedCrash } from './crash';
 import type { EngineOptions, StageContext } from './types';
@@ -18,6 +20,8 @@ export interface StageContextDeps {
   readonly keyring: KeyRingConfig;
   readonly index: number;
   readonly options: EngineOptions;
+  /** Clients for the key ring's account in another Region (multi-Region key rings); see EngineDeps. */
+  readonly clientsForRegion?: (keyring: KeyRingConfig, region: string) => AwsClients;
   readonly sleep: (ms: number) => Promise<void>;
   readonly onMessage: (message: string) => void;
   readonly onCall: (event: { operation: string; target: string; phase: 'intent' | 'ok' | 'failed'; note?: string }) => void;
@@ -41,10 +45,18 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
     await writer.saveStage(index, { mutations });
   };
 
+  const clients = writer.clientsFor(keyring);
   return {
     config: writer.config,
     keyring,
-    clients: writer.clientsFor(keyring),
+    clients,
+    clientsIn: (region) => {
+      if (region === keyring.region) return clients;
+      if (!deps.clientsForRegion) {
+        throw new KeyrotorError(`key ring ${keyring.name} needs AWS clients in ${region}, but this engine was given none for other Regions`, { fault: 'internal', nextStep: 'pass EngineDeps.clientsForRegion (the CLI session does); report this as a bug' });
+      }
+      return deps.clientsForRegion(keyring, region);
+    },
     store: writer.store,
     actor: writer.actor,
     options: deps.options,

@@ -24,6 +24,7 @@ const scheduleDeletion = entry('schedule-deletion', 're-check the old key is unu
 const retireAlias = entry('retire-alias', 'DeleteAlias (the key ring is being retired); the key becomes retiring', true, async () => (await import('../stages/retire-alias')).retireAlias);
 const adoptKey = entry('adopt-key', 'record the key the alias points to as generation 1 (and what Identity Center uses)', false, async () => (await import('../stages/adopt-key')).adoptKey);
 const cancelKeyDeletion = entry('cancel-key-deletion', 'CancelKeyDeletion (key stays Disabled), then EnableKey if --enable', false, async () => (await import('../stages/cancel-key-deletion')).cancelKeyDeletion);
+const rotateKeyMaterial = entry('rotate-key-material', 'RotateKeyOnDemand on the active key unless its on-demand budget would fall below the reserve; wait until ListKeyRotations shows the rotation', false, async () => (await import('../stages/rotate-key-material')).rotateKeyMaterial);
 const collectEvidence = entry('collect-evidence', 'DescribeKey and GetKeyLastUsage of the key to retire, recorded as the evidence approvers sign', false, async () => (await import('../stages/collect-evidence')).collectEvidence);
 
 const STAGES: Record<StartableKind, readonly StageCatalogEntry[]> = {
@@ -35,6 +36,8 @@ const STAGES: Record<StartableKind, readonly StageCatalogEntry[]> = {
   'cancel-deletion': [preflight, cancelKeyDeletion],
   // A generation a run left behind (abandoned by a rollback, or retiring): deleted through the gate.
   'retire-key': [preflight, collectEvidence, approvalGate, scheduleDeletion],
+  // New key material in the same key: nothing is switched or deleted, so no soak and no approval.
+  'rotate-material': [preflight, rotateKeyMaterial, integrationChecks],
 };
 
 /** Stages whose effect cannot be undone by rollback, and which run only when asked explicitly. */

@@ -37,6 +37,12 @@ export interface StageContext {
   readonly config: Config;
   readonly keyring: KeyRingConfig;
   readonly clients: AwsClients;
+  /**
+   * Clients for the key ring's account in `region` (a multi-Region key ring's replica Regions);
+   * `clients` for the key ring's own Region. Throws an internal error when the engine was given no
+   * way to reach other Regions (EngineDeps.clientsForRegion).
+   */
+  clientsIn(region: string): AwsClients;
   readonly store: StateStore;
   /** Who is acting (recorded in the audit log). */
   readonly actor: string;

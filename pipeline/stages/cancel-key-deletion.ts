@@ -4,10 +4,20 @@
  */
 import { CancelKeyDeletionCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { StageError } from '../errors';
-import type { StageDefinition, StageOutcome } from '../engine/types';
+import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
 import { oldKeyOf } from './shared';
+import { cancelReplicaDeletions, currentReplicas, enableReplicas, type ReplicaRef } from './multi-region/replica-states';
+import { setReplicaStates } from './multi-region/ledger-replicas';
+import { generationOf } from './multi-region/regions';
+
+/** Every replica of the generation: those the ledger records (even deleted ones, to record them gone) and those KMS lists. */
+async function replicasToRestore(ctx: StageContext, keyArn: string): Promise<ReplicaRef[]> {
+  const recorded = (generationOf(await ctx.ledger(), keyArn)?.replicas ?? []).filter((r) => r.state !== 'deleted').map((r) => ({ region: r.region, keyArn: r.keyArn }));
+  const live = await currentReplicas(ctx, keyArn);
+  return [...recorded, ...live.filter((l) => !recorded.some((r) => r.region === l.region))];
+}
 
 const NAME = 'cancel-key-deletion';
 
@@ -18,17 +28,34 @@ export const cancelKeyDeletion: StageDefinition = {
     const keyArn = oldKeyOf(ctx, NAME);
     let key = await describeKey(ctx, keyArn);
     const did: string[] = [];
-    if (key.KeyState === 'PendingDeletion') {
+    // A multi-Region primary waiting on its replicas (PendingReplicaDeletion) is cancelled the same way.
+    if (key.KeyState === 'PendingDeletion' || key.KeyState === 'PendingReplicaDeletion') {
       await ctx.mutate('kms:CancelKeyDeletion', keyArn, () => ctx.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: keyArn })));
       did.push('cancelled the deletion (key is Disabled)');
       key = await describeKey(ctx, keyArn);
     }
+    // Then each Region's replica: its deletion was scheduled on its own, so it is cancelled on its own.
+    const replicas = await cancelReplicaDeletions(ctx, await replicasToRestore(ctx, keyArn));
+    const cancelledIn = replicas.filter((r) => r.outcome === 'cancelled').map((r) => r.region);
+    const gone = replicas.filter((r) => r.outcome === 'gone').map((r) => r.region);
+    if (cancelledIn.length > 0) did.push(`cancelled the replicas' deletion in ${cancelledIn.join(', ')}`);
+    if (gone.length > 0) did.push(`the replicas in ${gone.join(', ')} were already deleted`);
     if (plan.enableAfterCancel && key.KeyState === 'Disabled') {
       await ctx.mutate('kms:EnableKey', keyArn, () => ctx.clients.kms.send(new EnableKeyCommand({ KeyId: keyArn })));
       did.push('enabled the key');
     }
+    if (plan.enableAfterCancel) {
+      const enabledIn = await enableReplicas(ctx, replicas.filter((r) => r.outcome !== 'gone'));
+      if (enabledIn.length > 0) did.push(`enabled the replicas in ${enabledIn.join(', ')}`);
+    }
     const state = plan.enableAfterCancel ? 'retiring' : 'disabled';
-    await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn, state }], ctx.now().toISOString(), ctx.run().id));
+    await ctx.updateLedger((l) =>
+      setReplicaStates(
+        setGenerationStates(l, [{ keyArn, state }], ctx.now().toISOString(), ctx.run().id),
+        keyArn,
+        replicas.map((r) => ({ region: r.region, keyArn: r.keyArn, state: r.outcome === 'gone' ? ('deleted' as const) : ('live' as const) })),
+      ),
+    );
     return { status: 'done', summary: `${keyArn}: ${did.length > 0 ? did.join(', ') : 'already cancelled'}; ledger → ${state}` };
   },
   async verify(ctx) {

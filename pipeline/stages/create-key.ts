@@ -15,6 +15,9 @@ import type { StageContext, StageDefinition, StageOutcome } from '../engine/type
 import { addGeneration, generationByArn, nextGenerationNumber, setGenerationStates } from './ledger-edits';
 import { aliasTarget, describeKey, describeInstanceEncryption, keyIdOf } from './aws-reads';
 import { mutationDone, mutationFact, newKeyOf, outputsOf } from './shared';
+import { assertInstanceRegionsReplicated, replicateNewKey } from './multi-region/replicate';
+import { currentReplicas, disableNewReplicas } from './multi-region/replica-states';
+import { addReplicas } from './multi-region/ledger-replicas';
 
 const NAME = 'create-key';
 
@@ -40,7 +43,11 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   // engine recorded (a crash can fall between the two writes), or the engine's reconciliation
   // found it by its run tag. Otherwise no CreateKey was ever sent: intents are written first.
   let keyArn = outputsOf(ctx, NAME, outputsSchema).newKeyArn ?? mutationFact(ctx, 'kms:CreateKey', 'keyArn');
+  // Multi-Region key rings: a multi-Region primary, replicated to the plan's Regions (which must
+  // cover every Region Identity Center serves, read live right before the key is made).
+  const multiRegion = ctx.run().plan.replicaRegions !== undefined;
   if (!keyArn) {
+    if (multiRegion) await assertInstanceRegionsReplicated(ctx, NAME);
     const generation = outputsOf(ctx, NAME, outputsSchema).generation ?? nextGenerationNumber(ledger);
     await ctx.saveOutputs({ generation });
     const tags = createKeyTags(keyring, generation, runId);
@@ -54,6 +61,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
             Description: keyring.description, // exactly what the stacks declare: adoption shows no diff
             KeySpec: 'SYMMETRIC_DEFAULT',
             KeyUsage: 'ENCRYPT_DECRYPT',
+            ...(multiRegion ? { MultiRegion: true } : {}),
             Tags: Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
           }),
         ),
@@ -73,21 +81,27 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   }
 
   const generation = outputsOf(ctx, NAME, outputsSchema).generation ?? nextGenerationNumber(await ctx.ledger());
+  const replicas = await replicateNewKey(ctx, NAME, keyArn, generation);
   const at = ctx.now().toISOString();
   await ctx.updateLedger((l) =>
-    addGeneration(l, {
-      generation,
-      keyId: keyIdOf(keyArn),
+    addReplicas(
+      addGeneration(l, {
+        generation,
+        keyId: keyIdOf(keyArn),
+        keyArn,
+        state: 'candidate',
+        origin: 'pipeline',
+        runId,
+        createdAt: at,
+        stateChangedAt: at,
+      }),
       keyArn,
-      state: 'candidate',
-      origin: 'pipeline',
-      runId,
-      createdAt: at,
-      stateChangedAt: at,
-    }),
+      replicas,
+    ),
   );
   await ctx.updateRun((r) => (r.plan.newKeyArn === keyArn ? r : { ...r, plan: { ...r.plan, newKeyArn: keyArn } }));
-  return { status: 'done', summary: `created generation ${generation}: ${keyArn} (automatic rotation every ${keyring.rotation.automaticRotationPeriodDays} days)`, outputs: { newKeyArn: keyArn } };
+  const replicated = replicas.length > 0 ? `; replicas in ${replicas.map((r) => r.region).join(', ')}, each with the key ring's policy` : '';
+  return { status: 'done', summary: `created generation ${generation}: ${keyArn} (automatic rotation every ${keyring.rotation.automaticRotationPeriodDays} days)${replicated}`, outputs: { newKeyArn: keyArn } };
 }
 
 async function verify(ctx: StageContext): Promise<void> {
@@ -109,6 +123,8 @@ async function undo(ctx: StageContext): Promise<string> {
   if (users.length > 0) {
     throw new StageError(NAME, `will not disable ${keyArn}: still used by ${users.join(' and ')}`, { fault: 'operator', nextStep: `run \`rotate rollback ${ctx.run().id}\` again once the later stages are undone` });
   }
+  // Replicas first (each in its Region), then the primary: a replica's state is its own.
+  await disableNewReplicas(ctx, NAME, await currentReplicas(ctx, keyArn));
   const key = await describeKey(ctx, keyArn);
   if (key.KeyState === 'Enabled') {
     await ctx.mutate('kms:DisableKey', keyArn, () => ctx.clients.kms.send(new DisableKeyCommand({ KeyId: keyArn })));

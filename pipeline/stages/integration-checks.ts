@@ -14,24 +14,14 @@ import { lastUseMeaning } from '../approvals/evidence';
 import { describeInstanceEncryption, keyLastUsage } from './aws-reads';
 import { roundTrip } from './verify-key';
 import { newKeyOf } from './shared';
+import { attempt, type CheckResult } from './check-result';
+import { regionalIntegrationChecks, replicaLastUses } from './multi-region/regional-checks';
 
 const NAME = 'integration-checks';
 /** Check output kept as evidence is capped so a chatty command cannot bloat the run record. */
 const MAX_OUTPUT_CHARS = 4000;
 
-export interface CheckResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-async function attempt(name: string, fn: () => Promise<string>): Promise<CheckResult> {
-  try {
-    return { name, ok: true, detail: await fn() };
-  } catch (error) {
-    return { name, ok: false, detail: error instanceof Error ? error.message : String(error) };
-  }
-}
+export type { CheckResult } from './check-result';
 
 async function runCommand(ctx: StageContext, check: CheckCommand): Promise<CheckResult> {
   const plan = ctx.run().plan;
@@ -87,14 +77,18 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
       return `ListUsers on ${identityStoreId} returned ${users.Users?.length ?? 0} user(s)`;
     }));
   }
+  // Multi-Region key rings: the alias round trip and the Identity Store read in every Region.
+  results.push(...(await regionalIntegrationChecks(ctx, NAME)));
   for (const check of keyring.checks) results.push(await runCommand(ctx, check));
 
   const oldKeyLastUsage = plan.oldKeyArn ? await keyLastUsage(ctx, plan.oldKeyArn) : undefined;
   const checkedAt = ctx.now().toISOString();
   // What the reading proves and what it does not travels with it: approvers sign both.
   const oldKeyLastUseMeaning = plan.oldKeyArn && oldKeyLastUsage ? lastUseMeaning(plan.oldKeyArn, oldKeyLastUsage, checkedAt) : undefined;
+  // AWS tracks a multi-Region key's last use per Region: each replica's reading is evidence too.
+  const replicaUses = plan.oldKeyArn ? await replicaLastUses(ctx, plan.oldKeyArn, checkedAt) : undefined;
 
-  const evidence = { checkedAt, checks: results, oldKeyArn: plan.oldKeyArn, newKeyArn: plan.newKeyArn, oldKeyLastUsage, oldKeyLastUseMeaning };
+  const evidence = { checkedAt, checks: results, oldKeyArn: plan.oldKeyArn, newKeyArn: plan.newKeyArn, oldKeyLastUsage, oldKeyLastUseMeaning, ...(replicaUses ?? {}) };
   await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {

@@ -12,6 +12,10 @@ import { resolveTarget } from '../engine/targets';
 import type { Ledger } from '../ledger/types';
 import { aliasTarget, describeInstanceEncryption, describeKey } from './aws-reads';
 import { oldKeyOf } from './shared';
+import { assertInstanceRegionsReplicated } from './multi-region/replicate';
+import { assertRegionalAliasesAsRecorded } from './multi-region/regional-aliases';
+import { identityCenterAdditionalRegions } from './multi-region/regions';
+import { materialRotationPreflight } from './rotate-key-material';
 
 const NAME = 'preflight';
 
@@ -34,7 +38,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
   if (plan.kind === 'cancel-deletion') {
     const key = await describeKey(ctx, oldKeyOf(ctx, NAME));
-    if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'Disabled' && key.KeyState !== 'Enabled') {
+    if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'PendingReplicaDeletion' && key.KeyState !== 'Disabled' && key.KeyState !== 'Enabled') {
       fail(ctx, `key ${plan.oldKeyArn} is ${key.KeyState}; only a key pending deletion can have its deletion cancelled`, 'check the key ARN with `rotate status`');
     }
     return { status: 'done', summary: `${facts.join('; ')}; key ${key.KeyId} is ${key.KeyState}`, outputs: { callerArn: caller.Arn } };
@@ -75,13 +79,39 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     if (plan.kind === 'migrate-to-cmk' && instance.keyType === 'CUSTOMER_MANAGED_KEY') {
       fail(ctx, `Identity Center already encrypts with customer managed key ${instance.kmsKeyArn}`, `adopt it with \`rotate start ${keyring.name} --kind adopt\`, then rotate`);
     }
-    if ((plan.kind === 'rotate' || plan.kind === 'migrate-to-aws-owned') && instance.kmsKeyArn !== expected) {
+    if ((plan.kind === 'rotate' || plan.kind === 'migrate-to-aws-owned' || plan.kind === 'rotate-material') && instance.kmsKeyArn !== expected) {
       fail(ctx, `Identity Center encrypts with ${instance.kmsKeyArn ?? 'an AWS owned key'} but the ledger's active key is ${expected}`,
         'reconcile the ledger with the instance (a reviewed change) before rotating');
     }
     facts.push(`Identity Center ${instance.status}/${instance.encryptionStatus} on ${instance.kmsKeyArn ?? 'AWS owned key'}`);
   }
+  facts.push(...(await multiRegionPreflight(ctx)));
+  if (plan.kind === 'rotate-material') facts.push(await materialRotationPreflight(ctx, NAME));
   return { status: 'done', summary: facts.join('; '), outputs: { callerArn: caller.Arn, aliasTarget: target, identityCenterKeyArn } };
+}
+
+/**
+ * Multi-Region key rings (and only they: the single-Region path makes no extra call): a run that
+ * creates a key must replicate it to every Region Identity Center serves (read live), and the
+ * alias in each replica Region must be where the ledger says the run starts from. An instance in
+ * several Regions cannot move to an AWS owned key.
+ */
+async function multiRegionPreflight(ctx: StageContext): Promise<string[]> {
+  const plan = ctx.run().plan;
+  const ic = ctx.keyring.identityCenter;
+  if (plan.replicaRegions !== undefined) {
+    const served = await assertInstanceRegionsReplicated(ctx, NAME);
+    const aliases = await assertRegionalAliasesAsRecorded(ctx, NAME, plan.replicaRegions);
+    return [`replicas planned in ${plan.replicaRegions.join(', ') || 'no Region'}${ic ? `; Identity Center also serves ${served.join(', ') || 'no other Region'}` : ''}`, ...aliases];
+  }
+  if (plan.kind === 'migrate-to-aws-owned' && ic && (ctx.keyring.multiRegion || (ic.additionalRegions ?? []).length > 0)) {
+    const regions = await identityCenterAdditionalRegions(ctx, ic.instanceArn);
+    if (regions.length > 0) {
+      fail(ctx, `Identity Center ${ic.instanceArn} serves ${regions.map((r) => r.region).join(', ')} besides ${ctx.keyring.region}; an instance in several Regions needs a multi-Region customer managed key, so it cannot move to an AWS owned key`,
+        'remove the additional Regions from Identity Center first (RemoveRegion), or keep the customer managed key');
+    }
+  }
+  return [];
 }
 
 /**
@@ -94,6 +124,9 @@ function assertPlanMatchesLedger(ctx: StageContext, ledger: Ledger, activeKeyArn
   const restart = `start a new run, which plans from the current ledger: \`rotate start ${ctx.keyring.name}${plan.kind === 'rotate' ? '' : ` --kind ${plan.kind}`}\``;
   if ((plan.kind === 'rotate' || plan.kind === 'migrate-to-aws-owned') && plan.oldKeyArn !== activeKeyArn) {
     fail(ctx, `the plan retires ${plan.oldKeyArn} but the ledger's active generation is now ${activeKeyArn ?? 'none'}: the key ring changed since run ${ctx.run().id} was planned`, restart);
+  }
+  if (plan.kind === 'rotate-material' && plan.newKeyArn !== activeKeyArn) {
+    fail(ctx, `the plan rotates the material of ${plan.newKeyArn} but the ledger's active generation is now ${activeKeyArn ?? 'none'}: the key ring changed since run ${ctx.run().id} was planned`, restart);
   }
   if (plan.kind === 'cancel-deletion' || plan.kind === 'retire-key') {
     try {

@@ -7,6 +7,8 @@ import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { aliasTarget } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
+import { pointRegionalAliasesAtNewKey, pointRegionalAliasesBack, verifyRegionalAliases } from './multi-region/regional-aliases';
+import { runReplicaRegions } from './multi-region/regions';
 
 const NAME = 'promote-alias';
 
@@ -23,6 +25,9 @@ export async function pointAliasAtNewKey(ctx: StageContext): Promise<string> {
     await ctx.mutate('kms:UpdateAlias', alias, () => ctx.clients.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: newKeyArn })), { from: target, to: newKeyArn! });
     did = `alias ${alias}: ${target} → ${newKeyArn}`;
   }
+  // Multi-Region key rings: the alias in every replica Region moves to the new key's replica there.
+  const regional = await pointRegionalAliasesAtNewKey(ctx, runReplicaRegions(ctx));
+  if (regional.length > 0) did = `${did}; ${regional.join('; ')}`;
   await ctx.updateLedger((l) =>
     setGenerationStates(l, [{ keyArn: newKeyArn, state: 'active' }, ...(oldKeyArn && oldKeyArn !== newKeyArn ? [{ keyArn: oldKeyArn, state: 'retiring' as const }] : [])], ctx.now().toISOString(), ctx.run().id),
   );
@@ -44,6 +49,8 @@ export async function pointAliasBack(ctx: StageContext): Promise<string> {
     await ctx.mutate('kms:DeleteAlias', alias, () => ctx.clients.kms.send(new DeleteAliasCommand({ AliasName: alias })));
     did = `removed alias ${alias} (it did not exist before the run)`;
   }
+  const regional = await pointRegionalAliasesBack(ctx, runReplicaRegions(ctx));
+  if (regional.length > 0) did = `${did}; ${regional.join('; ')}`;
   await ctx.updateLedger((l) =>
     setGenerationStates(l, [...(oldKeyArn ? [{ keyArn: oldKeyArn, state: 'active' as const }] : []), { keyArn: newKeyArn, state: 'candidate' }], ctx.now().toISOString(), ctx.run().id),
   );
@@ -62,6 +69,7 @@ export const promoteAlias: StageDefinition = {
         nextStep: `run \`rotate advance ${ctx.run().id}\` again (UpdateAlias is idempotent)`,
       });
     }
+    await verifyRegionalAliases(ctx, NAME, runReplicaRegions(ctx));
   },
   undo: pointAliasBack,
 };

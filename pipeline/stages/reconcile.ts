@@ -10,6 +10,8 @@ import { KeyrotorError } from '../errors';
 import type { StageContext } from '../engine/types';
 import type { MutationRecord } from '../state/types';
 import { aliasTarget, describeInstanceEncryption, describeKey, findKeyByRunTag } from './aws-reads';
+import { inRegion, regionOfMutation } from './multi-region/regions';
+import { replicaExists, rotationStarted } from './multi-region/reconcile-readers';
 
 export interface Reconciliation {
   /** Whether the mutation took effect. */
@@ -57,8 +59,11 @@ const READERS: Readonly<Record<string, Reader>> = {
   'kms:DeleteAlias': aliasIs(() => undefined),
   'kms:DisableKey': stateIs((s) => s === 'Disabled' || s === 'PendingDeletion', 'expected Disabled'),
   'kms:EnableKey': stateIs((s) => s === 'Enabled', 'expected Enabled'),
-  'kms:ScheduleKeyDeletion': stateIs((s) => s === 'PendingDeletion', 'expected PendingDeletion'),
-  'kms:CancelKeyDeletion': stateIs((s) => s !== undefined && s !== 'PendingDeletion', 'expected no longer PendingDeletion'),
+  // A multi-Region primary scheduled while it has replicas waits in PendingReplicaDeletion.
+  'kms:ScheduleKeyDeletion': stateIs((s) => s === 'PendingDeletion' || s === 'PendingReplicaDeletion', 'expected PendingDeletion or PendingReplicaDeletion'),
+  'kms:CancelKeyDeletion': stateIs((s) => s !== undefined && s !== 'PendingDeletion' && s !== 'PendingReplicaDeletion', 'expected no longer pending deletion'),
+  'kms:ReplicateKey': replicaExists,
+  'kms:RotateKeyOnDemand': rotationStarted,
   'sso:UpdateInstance': async (ctx, m) => {
     const state = await describeInstanceEncryption(ctx, m.target);
     const wantedType = m.detail?.keyType;
@@ -79,5 +84,6 @@ export async function reconcileMutation(ctx: StageContext, mutation: MutationRec
       nextStep: 'check AWS by hand (CloudTrail shows whether the call was made), then report this as a bug',
     });
   }
-  return reader(ctx, mutation);
+  // Each mutation is read back in the Region it was sent to (a replica's, for multi-Region key rings).
+  return reader(inRegion(ctx, regionOfMutation(ctx, mutation)), mutation);
 }

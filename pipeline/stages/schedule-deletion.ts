@@ -7,51 +7,27 @@
  * Already pending deletion → nothing to do.
  */
 import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { digestOf } from '../canonical-json';
 import { StageError } from '../errors';
 import { assertQuorum } from '../approvals/gate';
-import { freshUseProblem, lastUseMeaning, type LastUseReading } from '../approvals/evidence';
+import type { LastUseReading } from '../approvals/evidence';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
-import { describeKey, keyLastUsage } from './aws-reads';
+import { describeKey } from './aws-reads';
+import { assertNotUsedSinceSigned } from './last-use-guard';
+import { currentReplicas, scheduleReplicaDeletions } from './multi-region/replica-states';
+import { assertReplicasNotUsedSinceEvidence } from './multi-region/regional-checks';
+import { projectedPrimaryDeletionDate, setReplicaStates } from './multi-region/ledger-replicas';
 import { gateInputFor, recordCounted } from './approval-gate';
 import { setGenerationStates } from './ledger-edits';
 import { assertKeyUnused, mutationDone } from './shared';
 
 const NAME = 'schedule-deletion';
 
-/**
- * Reads the old key's last use again and refuses when it moved past the signed evidence or cannot
- * be read. A use is written into the run's evidence (the digest changes, so every approval goes
- * stale): approvers then see and sign what happened, after the consumer is found.
- */
+/** The old key's fresh last use against the signed one (last-use-guard.ts), in the key ring's Region. */
 async function assertNotUsedSinceEvidence(ctx: StageContext, oldKeyArn: string): Promise<void> {
-  const run = ctx.run();
-  const signed = (run.evidence as { oldKeyLastUsage?: LastUseReading } | undefined)?.oldKeyLastUsage;
-  const fresh = (await keyLastUsage(ctx, oldKeyArn)) as LastUseReading;
-  const problem = freshUseProblem(signed, fresh);
-  if (!problem) return;
-  if (problem.kind === 'unreadable') {
-    throw new StageError(NAME, `refusing to schedule deletion of ${oldKeyArn}: ${problem.reason}`, {
-      fault: 'aws',
-      retryable: true,
-      nextStep: `check that the pipeline role may call kms:GetKeyLastUsage on the key, then run \`rotate advance ${run.id}\` again`,
-    });
-  }
-  const readAt = ctx.now().toISOString();
-  const evidence = {
-    ...(run.evidence ?? {}),
-    oldKeyLastUsage: fresh,
-    oldKeyLastUseMeaning: lastUseMeaning(oldKeyArn, fresh, readAt),
-    lastUseRereadAt: readAt,
-    lastUseRereadBecause: problem.reason,
-  };
-  await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
-  throw new StageError(NAME, `refusing to schedule deletion of ${oldKeyArn}: ${problem.reason}`, {
-    fault: 'operator',
-    nextStep:
-      `find what still uses the key (CloudTrail, the event named above) and move it to the new key; the run's evidence now records this reading, ` +
-      `so every earlier approval is stale: approvers review it and sign again (\`rotate approve ${run.id}\`), then \`rotate advance ${run.id}\`; ` +
-      `or keep the key: \`rotate rollback ${run.id}\``,
+  await assertNotUsedSinceSigned(ctx, NAME, {
+    keyArn: oldKeyArn,
+    signed: (ctx.run().evidence as { oldKeyLastUsage?: LastUseReading } | undefined)?.oldKeyLastUsage,
+    record: (evidence, fresh, meaning) => ({ ...evidence, oldKeyLastUsage: fresh, oldKeyLastUseMeaning: meaning }),
   });
 }
 
@@ -59,17 +35,27 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   const run = ctx.run();
   const oldKeyArn = run.plan.oldKeyArn;
   if (!oldKeyArn) return { status: 'skipped', summary: 'no customer managed key to retire' };
+  // The window approvers signed (recorded in the plan at start), never the current config's.
+  const window = run.plan.deletionWindowDays;
   // Already sent (or found sent by reconciliation): read the date KMS set instead of asking twice.
   const sent = mutationDone(ctx, 'kms:ScheduleKeyDeletion', oldKeyArn);
+  // A multi-Region key's replicas go first, every one KMS lists (not only those the ledger knows):
+  // KMS keeps a primary with replicas in PendingReplicaDeletion until each replica is deleted.
+  const replicas = await currentReplicas(ctx, oldKeyArn);
+  const started = sent || replicas.some((r) => mutationDone(ctx, 'kms:ScheduleKeyDeletion', r.keyArn));
   let deletionDate = sent ? (await describeKey(ctx, oldKeyArn)).DeletionDate?.toISOString() : undefined;
-  if (!sent) {
+  if (!started) {
     await assertKeyUnused(ctx, NAME, oldKeyArn, 'schedule deletion of');
     const gateInput = await gateInputFor(ctx);
     const gate = await assertQuorum(run, gateInput);
     await assertNotUsedSinceEvidence(ctx, oldKeyArn);
+    await assertReplicasNotUsedSinceEvidence(ctx, NAME, replicas);
     await recordCounted(ctx, gateInput, gate);
-    // The window approvers signed (recorded in the plan at start), never the current config's.
-    const window = run.plan.deletionWindowDays;
+  }
+  const scheduledReplicas = await scheduleReplicaDeletions(ctx, NAME, replicas, window);
+  if (!sent) {
+    // Resumed after some replicas were scheduled: the check-then-act for the primary runs again.
+    if (started) await assertKeyUnused(ctx, NAME, oldKeyArn, 'schedule deletion of');
     const out = await ctx.mutate(
       'kms:ScheduleKeyDeletion',
       oldKeyArn,
@@ -79,11 +65,26 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     );
     deletionDate = out.DeletionDate?.toISOString();
   }
-  await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'pending-deletion', deletionDate }], ctx.now().toISOString(), run.id));
+  // A primary waiting on its replicas has no DeletionDate yet: the ledger records when it can go at the earliest.
+  const waitsForReplicas = deletionDate === undefined && scheduledReplicas.length > 0;
+  if (waitsForReplicas) deletionDate = projectedPrimaryDeletionDate(scheduledReplicas.map((r) => r.deletionDate), window);
+  await ctx.updateLedger((l) =>
+    setReplicaStates(
+      setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'pending-deletion', deletionDate }], ctx.now().toISOString(), run.id),
+      oldKeyArn,
+      scheduledReplicas.map((r) => ({ region: r.region, keyArn: r.keyArn, state: 'pending-deletion' as const, ...(r.deletionDate ? { deletionDate: r.deletionDate } : {}) })),
+    ),
+  );
+  const undo = `undo with \`rotate cancel-deletion ${run.keyring} --key ${oldKeyArn}\` before then`;
+  if (scheduledReplicas.length === 0) return { status: 'done', summary: `old key ${oldKeyArn} pending deletion until ${deletionDate}; ${undo}`, outputs: { deletionDate } };
+  const replicaText = scheduledReplicas.map((r) => `${r.region} until ${r.deletionDate}`).join(', ');
+  const primaryText = waitsForReplicas
+    ? `primary PendingReplicaDeletion: KMS starts its ${window}-day window when its last replica is deleted, so not before ${deletionDate}`
+    : `primary pending deletion until ${deletionDate}`;
   return {
     status: 'done',
-    summary: `old key ${oldKeyArn} pending deletion until ${deletionDate}; undo with \`rotate cancel-deletion ${run.keyring} --key ${oldKeyArn}\` before then`,
-    outputs: { deletionDate },
+    summary: `old key ${oldKeyArn}: replicas pending deletion (${replicaText}); ${primaryText}; ${undo} (it cancels every Region)`,
+    outputs: { deletionDate, replicaDeletionDates: Object.fromEntries(scheduledReplicas.map((r) => [r.region, r.deletionDate ?? 'unknown'])) },
   };
 }
 
@@ -94,7 +95,8 @@ export const scheduleDeletion: StageDefinition = {
     const oldKeyArn = ctx.run().plan.oldKeyArn;
     if (!oldKeyArn) return;
     const key = await describeKey(ctx, oldKeyArn);
-    if (key.KeyState !== 'PendingDeletion') {
+    // PendingReplicaDeletion: a multi-Region primary scheduled while its replicas are still pending deletion.
+    if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'PendingReplicaDeletion') {
       throw new StageError(NAME, `old key ${oldKeyArn} is ${key.KeyState}, expected PendingDeletion`, { fault: 'aws', retryable: true, nextStep: `run \`rotate advance ${ctx.run().id}\` again` });
     }
   },

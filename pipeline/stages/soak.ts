@@ -9,6 +9,13 @@ import type { StageContext, StageDefinition, StageOutcome } from '../engine/type
 import { describeKey } from './aws-reads';
 import { setGenerationStates } from './ledger-edits';
 import { assertKeyUnused, mutationDone } from './shared';
+import { disableReplicas, enableReplicas } from './multi-region/replica-states';
+import { generationOf, liveReplicas } from './multi-region/regions';
+
+/** The old key's replicas the ledger records (a multi-Region key's state is per Region, so each is disabled too). */
+async function oldReplicas(ctx: StageContext, oldKeyArn: string): Promise<Array<{ region: string; keyArn: string }>> {
+  return liveReplicas(generationOf(await ctx.ledger(), oldKeyArn)).map((r) => ({ region: r.region, keyArn: r.keyArn }));
+}
 
 const NAME = 'soak';
 
@@ -37,6 +44,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
       await assertKeyUnused(ctx, NAME, oldKeyArn, 'disable');
       await ctx.mutate('kms:DisableKey', oldKeyArn, () => ctx.clients.kms.send(new DisableKeyCommand({ KeyId: oldKeyArn })));
     }
+    await disableReplicas(ctx, NAME, await oldReplicas(ctx, oldKeyArn));
     await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'disabled' }], ctx.now().toISOString(), ctx.run().id));
     await ctx.saveOutputs({ oldKeyDisabled: true });
   }
@@ -58,12 +66,13 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 async function undo(ctx: StageContext): Promise<string> {
   const oldKeyArn = ctx.run().plan.oldKeyArn;
   if (!oldKeyArn || !ctx.record().outputs?.oldKeyDisabled) return 'the old key was not disabled';
+  const enabledIn = await enableReplicas(ctx, await oldReplicas(ctx, oldKeyArn));
   const key = await describeKey(ctx, oldKeyArn);
   if (key.KeyState === 'Disabled') {
     await ctx.mutate('kms:EnableKey', oldKeyArn, () => ctx.clients.kms.send(new EnableKeyCommand({ KeyId: oldKeyArn })));
   }
   await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'retiring' }], ctx.now().toISOString(), ctx.run().id));
-  return `re-enabled old key ${oldKeyArn}`;
+  return `re-enabled old key ${oldKeyArn}${enabledIn.length > 0 ? ` and its replicas in ${enabledIn.join(', ')}` : ''}`;
 }
 
 export const soak: StageDefinition = {

@@ -15,6 +15,18 @@ import { IdentityCenterEncryptionError } from '../identity-center/errors';
 import { describeInstanceEncryption, isAliasArn, type InstanceEncryption } from './aws-reads';
 import { setIdentityCenterTarget } from './ledger-edits';
 import { pointAliasAtNewKey, pointAliasBack } from './promote-alias';
+import { assertReplicasReadyForSwitch } from './multi-region/replica-checks';
+import { isMultiRegionKeyArn } from './multi-region/regions';
+
+/**
+ * A multi-Region Identity Center needs a ready replica of the target key in every Region it serves
+ * (read live): checked right before the switch, so a Region's users are never locked out.
+ */
+async function assertTargetServesEveryRegion(ctx: StageContext, stage: string, target: IdentityCenterTarget): Promise<void> {
+  if (target.keyType !== 'CUSTOMER_MANAGED_KEY' || !(ctx.keyring.multiRegion || isMultiRegionKeyArn(target.kmsKeyArn))) return;
+  const regions = await assertReplicasReadyForSwitch(ctx, stage, target.kmsKeyArn);
+  if (regions.length > 0) ctx.progress(`replicas of ${target.kmsKeyArn} ready in ${regions.join(', ')}`);
+}
 
 interface SwitchSpec {
   readonly name: string;
@@ -81,6 +93,7 @@ function makeSwitchStage(spec: SwitchSpec): StageDefinition {
         ctx.progress(await pointAliasAtNewKey(ctx));
         await ctx.saveOutputs({ aliasRolledBack: false });
       }
+      await assertTargetServesEveryRegion(ctx, spec.name, desired);
       const state = await ensureEncryption(ctx, spec.name, desired);
       if (state.updateFailedReason !== undefined) {
         let aliasNote = '';
@@ -111,6 +124,7 @@ function makeSwitchStage(spec: SwitchSpec): StageDefinition {
     async undo(ctx) {
       if (!ctx.keyring.identityCenter) return 'not attached to Identity Center';
       const previous = spec.previous(ctx);
+      await assertTargetServesEveryRegion(ctx, spec.name, previous);
       const state = await ensureEncryption(ctx, spec.name, previous);
       if (state.updateFailedReason !== undefined) {
         throw new StageError(spec.name, `Identity Center could not switch back to ${describeTarget(previous)} (UPDATE_FAILED: ${state.updateFailedReason})`, {

@@ -10,6 +10,8 @@ import { missingIdentityCenterStatements } from '../policy/identity-center';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
 import { newKeyOf } from './shared';
+import { verifyReplicas } from './multi-region/replica-checks';
+import { runReplicaRegions } from './multi-region/regions';
 
 const NAME = 'verify-key';
 
@@ -38,9 +40,16 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   if (key.KeyManager !== 'CUSTOMER') problems.push(`key manager is ${key.KeyManager}, expected CUSTOMER`);
   const [, , , region, account] = keyArn.split(':');
   if (account !== keyring.account || region !== keyring.region) problems.push(`key is in ${account}/${region}, the key ring (and its Identity Center instance) is in ${keyring.account}/${keyring.region}`);
-  if (keyring.identityCenter) {
+  // Multi-Region key rings: a PRIMARY whose every replica is checked below against its policy.
+  const regions = runReplicaRegions(ctx);
+  if (regions.length > 0 && key.MultiRegionConfiguration?.MultiRegionKeyType !== 'PRIMARY') problems.push(`key is ${key.MultiRegion ? key.MultiRegionConfiguration?.MultiRegionKeyType : 'single-Region'}, the key ring needs a multi-Region primary`);
+  let policyText = '{}';
+  if (keyring.identityCenter || regions.length > 0) {
     const policy = await callAws('kms:GetKeyPolicy', { target: keyArn }, () => ctx.clients.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })));
-    const missing = missingIdentityCenterStatements(policy.Policy ?? '{}', { account: keyring.account, includeOrganizationStatements: true });
+    policyText = policy.Policy ?? '{}';
+  }
+  if (keyring.identityCenter) {
+    const missing = missingIdentityCenterStatements(policyText, { account: keyring.account, includeOrganizationStatements: true });
     if (missing.length > 0) problems.push(`key policy lacks the Identity Center statements: ${missing.join('; ')}`);
   }
   if (problems.length > 0) {
@@ -50,7 +59,8 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     });
   }
   await roundTrip(ctx, keyArn, keyArn, NAME);
-  return { status: 'done', summary: `${keyArn}: Enabled SYMMETRIC_DEFAULT CUSTOMER key in ${account}/${region}${keyring.identityCenter ? ', Identity Center statements present' : ''}, round trip ok` };
+  const replicas = await verifyReplicas(ctx, NAME, keyArn, policyText, regions);
+  return { status: 'done', summary: `${keyArn}: Enabled SYMMETRIC_DEFAULT CUSTOMER key in ${account}/${region}${keyring.identityCenter ? ', Identity Center statements present' : ''}, round trip ok${replicas.map((r) => `; ${r}`).join('')}` };
 }
 
 export const verifyKey: StageDefinition = {

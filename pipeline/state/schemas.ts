@@ -98,7 +98,7 @@ export const ledgerSchema = z
 
 // ---- runs ------------------------------------------------------------------------------------
 
-export const RUN_KINDS = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'rollback', 'cancel-deletion', 'adopt', 'retire-key'] as const;
+export const RUN_KINDS = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'rollback', 'cancel-deletion', 'adopt', 'retire-key', 'rotate-material'] as const;
 export const RUN_STATUSES = ['open', 'waiting', 'failed', 'completed', 'rolled-back', 'cancelled'] as const;
 export const STAGE_STATUSES = ['pending', 'running', 'waiting', 'done', 'failed', 'undone', 'skipped'] as const;
 
@@ -164,6 +164,8 @@ const planBase = {
   disableOldKeyDuringSoak: z.boolean().optional(),
   /** Kinds that delete through the approval gate record the bar their approvers sign for. */
   approvals: approvalBarSchema.optional(),
+  /** Multi-Region key rings, kinds that create a key: the Regions the new key is replicated to. */
+  replicaRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS Region code')).optional(),
 };
 
 /** Kinds that retire a key name it; kinds that only create or record one must not. */
@@ -174,6 +176,8 @@ export const runPlanSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('adopt'), ...planBase }),
   z.strictObject({ kind: z.literal('cancel-deletion'), ...planBase, oldKeyArn: keyArn, enableAfterCancel: z.boolean() }),
   z.strictObject({ kind: z.literal('retire-key'), ...planBase, oldKeyArn: keyArn }),
+  // In-place rotation: the key stays (newKeyArn is the active key, which gets new material).
+  z.strictObject({ kind: z.literal('rotate-material'), ...planBase, newKeyArn: keyArn, onDemandRotationReserve: z.number().int().min(0).max(24) }),
 ]);
 
 const storedApprovalSchema = z.strictObject({

@@ -5,7 +5,7 @@
  */
 import type { Ledger } from '../ledger/types';
 
-export type RunKind = 'rotate' | 'migrate-to-cmk' | 'migrate-to-aws-owned' | 'rollback' | 'cancel-deletion' | 'adopt' | 'retire-key';
+export type RunKind = 'rotate' | 'migrate-to-cmk' | 'migrate-to-aws-owned' | 'rollback' | 'cancel-deletion' | 'adopt' | 'retire-key' | 'rotate-material';
 
 export type RunStatus =
   | 'open' // stages remain
@@ -78,6 +78,13 @@ export interface RunPlan {
   readonly stages: readonly string[];
   /** cancel-deletion only: EnableKey after CancelKeyDeletion (otherwise the key stays Disabled). */
   readonly enableAfterCancel?: boolean;
+  /**
+   * Multi-Region key rings, kinds that create a key (rotate, migrate-to-cmk): the Regions the new
+   * key is replicated to, from the config at start. Absent for single-Region key rings.
+   */
+  readonly replicaRegions?: readonly string[];
+  /** rotate-material only: on-demand rotations the run must leave unused (the config's reserve at start). */
+  readonly onDemandRotationReserve?: number;
 }
 
 /** What a run's approvals must meet, as recorded in its plan at start. */

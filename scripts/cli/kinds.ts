@@ -3,7 +3,7 @@ import { KeyrotorError } from '../../pipeline/errors';
 import type { StartableKind } from '../../pipeline/engine/stage-lists';
 
 /** Kinds `rotate start` and `rotate plan` accept (cancel-deletion has its own command). */
-export const START_KINDS = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt', 'retire-key'] as const;
+export const START_KINDS = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt', 'retire-key', 'rotate-material'] as const;
 
 export function parseKind(kind: string | undefined): StartableKind {
   const value = kind ?? 'rotate';

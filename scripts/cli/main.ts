@@ -102,7 +102,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .action(action('synth'));
   program.command('lint').description('validate the config and lint every key policy; exit 1 on findings')
     .action(action('lint'));
-  const kinds = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt', 'retire-key'];
+  const kinds = ['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'adopt', 'retire-key', 'rotate-material'];
   program.command('plan <keyring>').description('show the stages a run would take, without changing anything')
     .addOption(new Option('-k, --kind <kind>', 'run kind').choices(kinds).default('rotate'))
     .option('--key <arn>', 'the key to retire (--kind retire-key)')

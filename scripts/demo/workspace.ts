@@ -38,6 +38,10 @@ export interface DemoWorkspaceOptions {
   readonly checks?: readonly { name: string; command: string[] }[];
   /** Copy the operator's and approvers' keys (and allowed_signers) of this workspace instead of generating new ones. */
   readonly keysFrom?: DemoWorkspace;
+  /** Make the key ring multi-Region with replicas in these Regions (`multiRegion.replicaRegions`). Default single-Region. */
+  readonly replicaRegions?: readonly string[];
+  /** Identity Center's additional Regions the config declares (`identityCenter.additionalRegions`). Default none. */
+  readonly identityCenterRegions?: readonly string[];
 }
 
 const OPERATOR = 'operator@example.com';
@@ -77,7 +81,9 @@ export async function createDemoWorkspace(dir: string, options: DemoWorkspaceOpt
           instanceArn: instance.instanceArn,
           identityStoreArn: `arn:aws:identitystore::${account}:identitystore/${instance.identityStoreId}`,
           organizationId: DEFAULT_SEED.organizationId,
+          ...(options.identityCenterRegions ? { additionalRegions: [...options.identityCenterRegions] } : {}),
         },
+        ...(options.replicaRegions ? { multiRegion: { replicaRegions: [...options.replicaRegions] } } : {}),
         rotation: {
           deletionWindowDays: 30,
           minimumSoakHours: options.minimumSoakHours ?? 0,

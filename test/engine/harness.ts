@@ -24,6 +24,8 @@ export interface Harness {
   readonly keyring: KeyRingConfig;
   readonly store: FileStateStore;
   readonly clients: AwsClients;
+  /** Clients of the same caller in another Region (a multi-Region key ring's replica Regions). */
+  clientsIn(region: string): AwsClients;
   /** A fresh engine (a new "process") sharing the store and clients. */
   engine(overrides?: Partial<EngineDeps> & { options?: EngineOptions }): Engine;
   /** Both demo approvers sign the run as it is now (approval files in the workspace's approvals/, which the engine's gate reads). */
@@ -47,11 +49,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const quotas = options.quotas ?? true;
   const emulator = await startEmulator({ port: 0, updateDelayMs: 20, ...(quotas ? {} : { quotas: false }), ...options.emulator });
   const ws = await createDemoWorkspace(dir, options.workspace);
-  const config = loadConfig(ws.configPath);
   const env = { AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
-  const clients = createAwsClients({ region: config.keyrings[0]!.region, endpoint: emulator.endpoint, env, maxAttempts: 3, ...(quotas ? {} : { rateLimiter: unlimitedRateLimiter }) });
-  return assemble(emulator, ws, clients, async () => {
-    clients.destroy();
+  const clientsIn = regionalClients((region) => createAwsClients({ region, endpoint: emulator.endpoint, env, maxAttempts: 3, ...(quotas ? {} : { rateLimiter: unlimitedRateLimiter }) }));
+  return assemble(emulator, ws, clientsIn, async () => {
+    clientsIn.destroyAll();
     await emulator.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -76,11 +77,23 @@ export async function cloneHarness(base: Harness, snapshot: EmulatorSnapshot): P
     operatorKeyPath: moved(base.ws.operatorKeyPath),
     approvers: base.ws.approvers.map((a) => ({ ...a, privateKeyPath: moved(a.privateKeyPath) })),
   };
-  return assemble(base.emulator, ws, base.clients, () => rm(dir, { recursive: true, force: true }));
+  return assemble(base.emulator, ws, Object.assign((region: string) => base.clientsIn(region), { destroyAll: () => undefined }), () => rm(dir, { recursive: true, force: true }));
 }
 
-function assemble(emulator: Emulator, ws: DemoWorkspace, clients: AwsClients, close: () => Promise<void>): Harness {
+/** One client set per Region, made on first use. */
+function regionalClients(make: (region: string) => AwsClients): ((region: string) => AwsClients) & { destroyAll(): void } {
+  const made = new Map<string, AwsClients>();
+  const get = (region: string): AwsClients => {
+    let found = made.get(region);
+    if (!found) made.set(region, (found = make(region)));
+    return found;
+  };
+  return Object.assign(get, { destroyAll: () => made.forEach((c) => c.destroy()) });
+}
+
+function assemble(emulator: Emulator, ws: DemoWorkspace, clientsIn: (region: string) => AwsClients, close: () => Promise<void>): Harness {
   const config = loadConfig(ws.configPath);
+  const clients = clientsIn(config.keyrings[0]!.region);
   const keyring = config.keyrings[0]!;
   const store = new FileStateStore(ws.stateDir);
   const clock = { now: new Date() };
@@ -94,12 +107,14 @@ function assemble(emulator: Emulator, ws: DemoWorkspace, clients: AwsClients, cl
     keyring,
     store,
     clients,
+    clientsIn,
     clock,
     engine: (overrides = {}) =>
       new Engine({
         config,
         store,
         clientsFor: () => clients,
+        clientsForRegion: (_keyring, region) => clientsIn(region),
         actor: ws.operator,
         // Runs start signed with the operator's key (listed in allowed_signers), as `rotate start --signing-key` does.
         identifyInitiator: operatorSignsStarts(ws, config),

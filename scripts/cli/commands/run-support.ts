@@ -42,6 +42,7 @@ export async function engineFor(ctx: CliContext, session: Session, keyring: KeyR
     config: session.config,
     store: session.store,
     clientsFor: session.clientsFor,
+    clientsForRegion: session.clientsForRegion,
     actor,
     identifyInitiator: initiatorResolver({
       keyring,

@@ -1,0 +1,186 @@
+/**
+ * `rotate` on a multi-Region key ring (issue 12), end to end against the emulator: a two-Region
+ * Identity Center, a multi-Region primary in us-east-1 with a replica in eu-west-1. The
+ * organization is prepared once (migrate-to-cmk, then Identity Center replicated to eu-west-1) and
+ * each scenario starts from a copy of it.
+ */
+import { AddRegionCommand, DescribeInstanceCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
+import type { EmulatorSnapshot } from '../../emulator';
+import { loadConfig } from '../../pipeline/config/load';
+import type { Run } from '../../pipeline/state/types';
+import { writeFile } from 'node:fs/promises';
+
+const PRIMARY = 'us-east-1';
+const REPLICA = 'eu-west-1';
+const inRegion = (arn: string, region: string): string => arn.replace(`:${PRIMARY}:`, `:${region}:`);
+
+async function aliasIn(h: Harness, region: string): Promise<string | undefined> {
+  return (await h.clientsIn(region).kms.send(new DescribeKeyCommand({ KeyId: h.keyring.alias }))).KeyMetadata?.Arn;
+}
+
+async function instanceKey(h: Harness): Promise<string | undefined> {
+  const out = await h.clients.ssoAdmin.send(new DescribeInstanceCommand({ InstanceArn: h.keyring.identityCenter!.instanceArn }));
+  return out.EncryptionConfigurationDetails?.EncryptionStatus === 'ENABLED' ? out.EncryptionConfigurationDetails.KmsKeyArn : `not ENABLED: ${out.EncryptionConfigurationDetails?.EncryptionStatus}`;
+}
+
+/** The organization's administrator replicates Identity Center to `region` (outside keyrotor), and waits until it is ACTIVE. */
+async function replicateIdentityCenter(h: Harness, region: string): Promise<void> {
+  const InstanceArn = h.keyring.identityCenter!.instanceArn;
+  await h.clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn, RegionName: region }));
+  // The emulator moves ADDING → ACTIVE after regionDelayMs of real time.
+  while ((await h.clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn, RegionName: region }))).Status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
+}
+
+async function toGate(h: Harness): Promise<Run> {
+  const engine = h.engine();
+  return engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+}
+
+async function toCompletion(h: Harness, run: Run): Promise<Run> {
+  await h.approveAll(run.id);
+  const approved = await h.engine().advance(run.id);
+  return h.engine().advance(approved.id, { allowDeletion: true });
+}
+
+const EMULATOR = { quotas: false, emulator: { updateDelayMs: 5, regionDelayMs: 1, replicaDelayMs: 5, rotationDelayMs: 5 } } as const;
+
+let prepared: { base: Harness; snapshot: EmulatorSnapshot; oldKey: string };
+beforeAll(async () => {
+  const base = await createHarness({ ...EMULATOR, workspace: { checks: [], replicaRegions: [REPLICA], identityCenterRegions: [REPLICA] } });
+  const migration = await migrateToCmk(base);
+  await replicateIdentityCenter(base, REPLICA);
+  prepared = { base, snapshot: base.emulator.snapshot(), oldKey: migration.plan.newKeyArn! };
+}, 30_000);
+afterAll(() => prepared.base.close());
+
+describe('GIVEN migrate-to-cmk on a multi-Region key ring', () => {
+  it('THEN generation 1 is a multi-Region primary with a replica carrying the same policy, and the alias in both Regions', async () => {
+    const { base: h, oldKey } = prepared;
+    expect(oldKey).toMatch(/^arn:aws:kms:us-east-1:111111111111:key\/mrk-[0-9a-f]{32}$/);
+    const primary = h.emulator.describeKeyState(oldKey)!;
+    const replica = h.emulator.describeKeyState(inRegion(oldKey, REPLICA))!;
+    expect(primary.multiRegion).toEqual({ type: 'PRIMARY', primaryArn: oldKey, replicaArns: [inRegion(oldKey, REPLICA)] });
+    expect(replica.keyState).toBe('Enabled');
+    expect(replica.policy).toBe(primary.policy);
+    expect(await aliasIn(h, REPLICA)).toBe(inRegion(oldKey, REPLICA));
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    expect(ledger.generations[0]!.replicas).toEqual([{ region: REPLICA, keyArn: inRegion(oldKey, REPLICA), state: 'live' }]);
+  });
+});
+
+describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotated', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('THEN the new key is replicated, verified and aliased in every Region, the switch holds, the evidence has each Region\'s last use, and the replica is scheduled before the primary, which waits in PendingReplicaDeletion', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const oldKey = prepared.oldKey;
+    h.emulator.clearCallLog();
+    let run = await toGate(h);
+    expect(stageStatuses(run)['approval-gate']).toBe('waiting');
+    const newKey = run.plan.newKeyArn!;
+    expect(run.plan.replicaRegions).toEqual([REPLICA]);
+    expect(newKey).toMatch(/:key\/mrk-/);
+    expect(h.emulator.describeKeyState(inRegion(newKey, REPLICA))).toEqual(expect.objectContaining({ keyState: 'Enabled', policy: h.emulator.describeKeyState(newKey)!.policy }));
+    expect([await aliasIn(h, PRIMARY), await aliasIn(h, REPLICA)]).toEqual([newKey, inRegion(newKey, REPLICA)]);
+    expect(await instanceKey(h)).toBe(newKey);
+    // The soak disables the old key in every Region: a replica's state is its own.
+    expect([h.emulator.describeKeyState(oldKey)!.keyState, h.emulator.describeKeyState(inRegion(oldKey, REPLICA))!.keyState]).toEqual(['Disabled', 'Disabled']);
+    const checks = (run.evidence as { checks: Array<{ name: string; ok: boolean }> }).checks;
+    expect(checks.map((c) => [c.name, c.ok])).toEqual(
+      expect.arrayContaining([
+        ['alias round trip', true],
+        [`alias round trip in ${REPLICA}`, true],
+        ['identity store read', true],
+        [`identity store read in ${REPLICA}`, true],
+      ]),
+    );
+    expect(run.evidence).toEqual(expect.objectContaining({ oldKeyLastUsageByRegion: { [REPLICA]: expect.objectContaining({ KeyLastUsage: expect.objectContaining({ Operation: 'Decrypt' }) }) } }));
+    expect(run.stages.find((s) => s.name === 'verify-key')!.summary).toMatch(/replica in eu-west-1: Enabled, same policy, round trip ok/);
+
+    run = await toCompletion(h, run);
+    expect(run.status).toBe('completed');
+    expect(h.emulator.describeKeyState(inRegion(oldKey, REPLICA))!.keyState).toBe('PendingDeletion');
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('PendingReplicaDeletion');
+    const deletions = h.emulator.callLog().filter((c) => c.operation === 'ScheduleKeyDeletion').map((c) => [c.region, c.target]);
+    expect(deletions).toEqual([
+      [REPLICA, inRegion(oldKey, REPLICA)],
+      [PRIMARY, oldKey],
+    ]);
+    expect(h.emulator.callLog().filter((c) => c.operation === 'ReplicateKey').map((c) => [c.region, c.target])).toEqual([[PRIMARY, inRegion(newKey, REPLICA)]]);
+
+    // The ledger: the primary waits on its replica; its earliest deletion is the replica's date plus the window.
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    const [gen1, gen2] = ledger.generations;
+    const replicaDate = h.emulator.describeKeyState(inRegion(oldKey, REPLICA))!.deletionDate!;
+    expect(gen1).toEqual(expect.objectContaining({ state: 'pending-deletion', replicas: [{ region: REPLICA, keyArn: inRegion(oldKey, REPLICA), state: 'pending-deletion', deletionDate: replicaDate }] }));
+    expect(Date.parse(gen1!.deletionDate!) - Date.parse(replicaDate)).toBe(30 * 24 * 3600_000);
+    expect(gen2).toEqual(expect.objectContaining({ state: 'active', replicas: [{ region: REPLICA, keyArn: inRegion(newKey, REPLICA), state: 'live' }] }));
+    expect(run.stages.find((s) => s.name === 'schedule-deletion')!.summary).toMatch(/primary PendingReplicaDeletion: KMS starts its 30-day window when its last replica is deleted/);
+
+    // KMS follows PendingReplicaDeletion to the end: once the replica is gone, the primary's window runs to the date the ledger recorded.
+    h.emulator.advanceClock(Date.parse(replicaDate) - h.emulator.now().getTime() + 1000);
+    expect(h.emulator.describeKeyState(inRegion(oldKey, REPLICA))).toBeUndefined();
+    expect(h.emulator.describeKeyState(oldKey)).toEqual(expect.objectContaining({ keyState: 'PendingDeletion' }));
+    expect(Math.abs(Date.parse(h.emulator.describeKeyState(oldKey)!.deletionDate!) - Date.parse(gen1!.deletionDate!))).toBeLessThan(2000);
+  });
+
+  it('THEN cancel-deletion cancels the primary waiting on its replicas and the replica, in each Region, and --enable enables both', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const oldKey = prepared.oldKey;
+    await toCompletion(h, await toGate(h));
+    const engine = h.engine();
+    const cancel = await engine.advance((await engine.start(h.keyring.name, 'cancel-deletion', { generation: '1', enable: true })).id);
+    expect(cancel.status).toBe('completed');
+    expect([h.emulator.describeKeyState(oldKey)!.keyState, h.emulator.describeKeyState(inRegion(oldKey, REPLICA))!.keyState]).toEqual(['Enabled', 'Enabled']);
+    expect(cancel.stages[1]!.summary).toMatch(/cancelled the replicas' deletion in eu-west-1.*enabled the replicas in eu-west-1/);
+    const gen1 = (await h.store.getLedger(h.keyring.name))!.generations[0]!;
+    expect(gen1).toEqual(expect.objectContaining({ state: 'retiring', replicas: [{ region: REPLICA, keyArn: inRegion(oldKey, REPLICA), state: 'live' }] }));
+  });
+
+  it('THEN a rollback from the gate puts the alias back in every Region, Identity Center back, re-enables the old key everywhere and disables the new one everywhere', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const oldKey = prepared.oldKey;
+    const run = await toGate(h);
+    const newKey = run.plan.newKeyArn!;
+    const rolled = await h.engine().rollback(run.id);
+    expect(rolled.status).toBe('rolled-back');
+    expect([await aliasIn(h, PRIMARY), await aliasIn(h, REPLICA)]).toEqual([oldKey, inRegion(oldKey, REPLICA)]);
+    expect(await instanceKey(h)).toBe(oldKey);
+    const states = (arn: string) => [h.emulator.describeKeyState(arn)!.keyState, h.emulator.describeKeyState(inRegion(arn, REPLICA))!.keyState];
+    expect(states(oldKey)).toEqual(['Enabled', 'Enabled']);
+    expect(states(newKey)).toEqual(['Disabled', 'Disabled']);
+    expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => g.state)).toEqual(['active', 'abandoned']);
+  });
+
+  it('THEN the switch is refused while a Region lacks a ready replica, nothing is switched, and it goes ahead once the replica is ready', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id, { stageLimit: 4 });
+    expect(stageStatuses(run)['promote-alias']).toBe('done');
+    const replica = inRegion(run.plan.newKeyArn!, REPLICA);
+    await h.clientsIn(REPLICA).kms.send(new DisableKeyCommand({ KeyId: replica }));
+    await expect(h.engine().advance(run.id)).rejects.toThrow(`stage switch-identity-center: Identity Center was not switched to ${run.plan.newKeyArn}: not every Region it serves has a ready replica (eu-west-1: replica ${replica} is Disabled); nothing was changed`);
+    expect(await instanceKey(h)).toBe(prepared.oldKey);
+    expect(h.emulator.callLog().some((c) => c.operation === 'UpdateInstance')).toBe(false);
+    await h.clientsIn(REPLICA).kms.send(new EnableKeyCommand({ KeyId: replica }));
+    run = await h.engine().advance(run.id);
+    expect(stageStatuses(run)['switch-identity-center']).toBe('done');
+    expect(await instanceKey(h)).toBe(run.plan.newKeyArn);
+  });
+
+  it('THEN a run whose config does not replicate to a Region Identity Center serves is refused at preflight, naming the Region and the config fix', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const raw = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(h.ws.configPath, 'utf8')));
+    raw.keyrings[0].multiRegion.replicaRegions = ['ap-southeast-2'];
+    raw.keyrings[0].identityCenter.additionalRegions = [];
+    await writeFile(h.ws.configPath, JSON.stringify(raw));
+    const engine = h.engine({ config: loadConfig(h.ws.configPath) });
+    const started = await engine.start(h.keyring.name, 'rotate');
+    await expect(engine.advance(started.id)).rejects.toThrow(/Identity Center instance .* also serves eu-west-1 \(ACTIVE\), which this run does not replicate the new key to \(it replicates to ap-southeast-2\)/);
+    expect((await h.store.getRun(started.id))!.status).toBe('cancelled');
+    expect(h.emulator.callLog().filter((c) => c.mutating)).toEqual([]);
+  });
+});
