@@ -124,7 +124,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .action(action('advance'));
   program.command('replan <run>').description('re-bind an open run to the current config (quorum, signers, window, soak); earlier approvals become stale')
     .action(action('replan'));
-  program.command('status [run]').description('stages with times, what changed and what comes next (all open runs without RUN)')
+  program.command('status [run]').description('stages with times, what changed and what comes next (without RUN: open runs, generations, each active key\'s rotation history and on-demand budget)')
+    .option('--offline', 'without RUN: skip the live ListKeyRotations reads (state only)', false)
     .action(action('status'));
   program.command('rollback <run>').description('undo the completed stages of a run in reverse (before deletion)')
     .option('--dry-run', 'show the undo plan; change nothing', false)
