@@ -6,8 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../scripts/cli/main';
-import type { CliIo } from '../../scripts/cli/context';
+import { invokeRotate, type CliResult } from './invoke';
 import { startEmulator, type Emulator } from '../../emulator';
 import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 
@@ -15,13 +14,8 @@ let emulator: Emulator;
 let ws: DemoWorkspace;
 let dir: string;
 
-async function rotate(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false, readLine: async () => undefined };
-  const env = { KEYROTOR_OPERATOR: ws.operator, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
-  const code = await main(['node', 'rotate', '--config', ws.configPath, '--endpoint', emulator.endpoint, ...args], { io, env, cwd: dir });
-  return { code, out, err };
+function rotate(...args: string[]): Promise<CliResult> {
+  return invokeRotate(ws, emulator, dir, args);
 }
 
 const runId = (text: string): string => /run (identity-center-\S+)/.exec(text)![1]!;

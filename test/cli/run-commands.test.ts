@@ -5,29 +5,19 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../scripts/cli/main';
-import type { CliIo } from '../../scripts/cli/context';
+import { invokeRotate, type CliResult } from './invoke';
 import { startEmulator, type Emulator } from '../../emulator';
 import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 import type { Run } from '../../pipeline/state/types';
 
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
+type Result = CliResult;
 
 let emulator: Emulator;
 let ws: DemoWorkspace;
 let dir: string;
 
-async function rotate(...args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), interactive: false, readLine: async () => undefined };
-  const env = { KEYROTOR_OPERATOR: ws.operator, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
-  const code = await main(['node', 'rotate', '--config', ws.configPath, '--endpoint', emulator.endpoint, ...args], { io, env, cwd: dir });
-  return { code, out, err };
+function rotate(...args: string[]): Promise<Result> {
+  return invokeRotate(ws, emulator, dir, args);
 }
 
 function runIdFrom(result: Result): string {
