@@ -19,18 +19,8 @@ import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness 
 import type { EmulatorSnapshot } from '../../emulator';
 import { SimulatedCrash } from '../../pipeline/engine/engine';
 import type { CrashPoints } from '../../pipeline/engine/types';
+import { CrashAt, expectEveryCallAudited } from './crash-support';
 import type { Run } from '../../pipeline/state/types';
-
-class CrashAt implements CrashPoints {
-  count = 0;
-  readonly points: string[] = [];
-  constructor(private readonly at: number) {}
-  hit(point: string): void {
-    this.count += 1;
-    this.points.push(point);
-    if (this.count === this.at) throw new SimulatedCrash(point);
-  }
-}
 
 /** Identity Center on generation 1 (a completed migrate-to-cmk): where every rotation starts. */
 let migrated: { base: Harness; snapshot: EmulatorSnapshot; oldKey: string };
@@ -56,29 +46,6 @@ async function driveToCompletion(h: Harness, crash?: CrashPoints): Promise<Run> 
     if (gate?.status === 'waiting' && run.approvals.length === 0) await h.approveAll(run.id);
   }
   throw new Error('rotation did not converge in 14 steps');
-}
-
-const awsName = (service: string, operation: string): string => `${service === 'sso-admin' ? 'sso' : service}:${operation}`;
-
-/**
- * The write-ahead invariant: every mutating call the emulator answered has an `aws.intent` entry
- * for the same operation and target (CreateKey's target is only known after it answered), and
- * every intent ends in an outcome or a reconciliation entry.
- */
-async function expectEveryCallAudited(h: Harness, label: string): Promise<void> {
-  const audit = await h.store.readAudit();
-  const intents = audit.filter((e) => e.action === 'aws.intent').map((e) => ({ operation: String(e.detail?.operation), target: String(e.detail?.target) }));
-  const endings = audit.filter((e) => /^aws\.(ok|failed|reconciled-done|reconciled-not-done)$/.test(e.action)).map((e) => ({ operation: String(e.detail?.operation), target: String(e.detail?.target) }));
-  const calls = h.emulator.callLog().filter((c) => c.mutating).map((c) => ({ operation: awsName(c.service, c.operation), target: c.target ?? '' }));
-  const count = <T extends { operation: string; target: string }>(list: readonly T[], keyOf: (x: T) => string): Record<string, number> =>
-    list.reduce<Record<string, number>>((acc, x) => ({ ...acc, [keyOf(x)]: (acc[keyOf(x)] ?? 0) + 1 }), {});
-  const byTarget = (x: { operation: string; target: string }): string => (x.operation === 'kms:CreateKey' ? x.operation : `${x.operation} ${x.target}`);
-  const intentCounts = count(intents, byTarget);
-  const unaudited = Object.entries(count(calls, byTarget)).filter(([k, n]) => (intentCounts[k] ?? 0) < n);
-  expect({ label, unaudited }).toEqual({ label, unaudited: [] });
-  const endingCounts = count(endings, (x) => `${x.operation} ${x.target}`);
-  const unfinished = Object.entries(count(intents, (x) => `${x.operation} ${x.target}`)).filter(([k, n]) => (endingCounts[k] ?? 0) < n);
-  expect({ label, unfinished }).toEqual({ label, unfinished: [] });
 }
 
 async function expectConvergedEndState(h: Harness, oldKey: string, label: string): Promise<void> {
