@@ -1,20 +1,29 @@
 /**
- * The demo, end to end against the local emulator: an organization whose Identity Center uses an
- * AWS owned key is migrated to a customer managed key, then that key is rotated through every
- * stage, two ephemeral approvers sign, and the synthesized stack shows what Terraform now declares.
+ * The demo, end to end against the local emulator, on a two-Region organization: Identity Center
+ * on an AWS owned key is migrated to a multi-Region customer managed key (primary in us-east-1, a
+ * replica in eu-west-1), the organization's administrator replicates Identity Center to eu-west-1,
+ * the key's material is rotated in place (the routine path), then the key is rotated to a new key
+ * through every stage in both Regions with two ephemeral approvers signing, and the synthesized
+ * stack shows what Terraform now declares. The rotation's AWS calls are counted per Region against
+ * the minimum a correct rotation needs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AddRegionCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
 import { startEmulator, type CallLogEntry } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
 import { openStateStore } from '../../pipeline/state/open';
-import { createAwsClients } from '../../pipeline/aws';
+import { createAwsClients, type AwsClients } from '../../pipeline/aws';
 import { Engine, type ProgressEvent } from '../../pipeline/engine/engine';
 import type { Run } from '../../pipeline/state/types';
 import { approveToFile } from '../../pipeline/approvals/approve';
 import { createDemoWorkspace, operatorSignsStarts } from './workspace';
 import { renderRun } from '../cli/run-view';
+import { callBudgetByRegion, renderCallBudget, type RegionCallBudget } from './call-budget';
+
+export const DEMO_PRIMARY_REGION = 'us-east-1';
+export const DEMO_REPLICA_REGION = 'eu-west-1';
 
 export interface DemoOptions {
   readonly out: (line: string) => void;
@@ -24,9 +33,12 @@ export interface DemoOptions {
 
 export interface DemoResult {
   readonly migration: Run;
+  readonly materialRotation: Run;
   readonly rotation: Run;
   /** Emulator calls made by the rotation run alone, by operation. */
   readonly rotationCalls: Readonly<Record<string, number>>;
+  /** The rotation run's calls per Region against the minimum a correct rotation needs. */
+  readonly callBudget: readonly RegionCallBudget[];
   readonly stackSummary: string;
 }
 
@@ -42,15 +54,21 @@ export function countCalls(log: readonly CallLogEntry[]): Record<string, number>
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { out } = options;
   const dir = options.keepDir ? path.resolve(options.keepDir) : await mkdtemp(path.join(os.tmpdir(), 'keyrotor-demo-'));
-  const emulator = await startEmulator({ port: 0, updateDelayMs: 150 });
+  const emulator = await startEmulator({ port: 0, updateDelayMs: 150, regionDelayMs: 150 });
+  const regional = new Map<string, AwsClients>();
   try {
     out(`emulator (a local test double of KMS, SSO Admin, Identity Store, STS) on ${emulator.endpoint}`);
-    const ws = await createDemoWorkspace(dir);
-    out(`workspace ${dir}: config ${path.basename(ws.configPath)}, state in ${path.relative(dir, ws.stateDir)}/, operator ${ws.operator} (signs each start), approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
+    const ws = await createDemoWorkspace(dir, { replicaRegions: [DEMO_REPLICA_REGION], identityCenterRegions: [DEMO_REPLICA_REGION] });
+    out(`workspace ${dir}: config ${path.basename(ws.configPath)} (key ring ${ws.keyringName}: multi-Region, primary ${DEMO_PRIMARY_REGION}, replica ${DEMO_REPLICA_REGION}), state in ${path.relative(dir, ws.stateDir)}/, operator ${ws.operator} (signs each start), approvers ${ws.approvers.map((a) => a.identity).join(', ')}`);
     const config = loadConfig(ws.configPath);
     const store = await openStateStore(config.state);
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIADEMOOPERATOR', AWS_SECRET_ACCESS_KEY: 'demo' };
-    const clients = createAwsClients({ region: config.keyrings[0]!.region, endpoint: emulator.endpoint, env });
+    const clientsIn = (region: string): AwsClients => {
+      let clients = regional.get(region);
+      if (!clients) regional.set(region, (clients = createAwsClients({ region, endpoint: emulator.endpoint, env })));
+      return clients;
+    };
+    const clients = clientsIn(DEMO_PRIMARY_REGION);
     const progress = (event: ProgressEvent): void => {
       if (event.type === 'stage-end') out(`  ${event.status === 'done' ? '✔' : event.status === 'waiting' ? '⏸' : event.status === 'skipped' ? '–' : '✖'} ${event.stage}: ${event.summary}`);
       else if (event.type === 'message') out(`      ${event.message}`);
@@ -59,6 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       config,
       store,
       clientsFor: () => clients,
+      clientsForRegion: (_keyring, region) => clientsIn(region),
       actor: ws.operator,
       // The operator signs each start with their key, so the gate knows who must not approve.
       identifyInitiator: operatorSignsStarts(ws, config),
@@ -66,12 +85,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       options: { poll: { initialMs: 100, maxMs: 1000 } },
     });
     try {
-      out('\n== 1. migrate Identity Center from its AWS owned key to a customer managed key');
+      out('\n== 1. migrate Identity Center from its AWS owned key to a multi-Region customer managed key');
       let migration = await engine.start(ws.keyringName, 'migrate-to-cmk');
       migration = await engine.advance(migration.id);
       out(`  run ${migration.id}: ${migration.status}`);
 
-      out('\n== 2. rotate the customer managed key through every stage');
+      out(`\n== 2. the organization's administrator replicates Identity Center to ${DEMO_REPLICA_REGION} (AddRegion; it needs the key's replica there, which step 1 made)`);
+      await replicateIdentityCenter(clients, config.keyrings[0]!.identityCenter!.instanceArn, DEMO_REPLICA_REGION, out);
+
+      out('\n== 3. routine rotation: new key material in the same key (rotate-material; no switch, no deletion, no approval)');
+      let materialRotation = await engine.start(ws.keyringName, 'rotate-material');
+      materialRotation = await engine.advance(materialRotation.id);
+      out(`  run ${materialRotation.id}: ${materialRotation.status}`);
+
+      out(`\n== 4. a new key when warranted: rotate through every stage, in ${DEMO_PRIMARY_REGION} and ${DEMO_REPLICA_REGION}`);
       emulator.clearCallLog();
       let rotation = await engine.start(ws.keyringName, 'rotate');
       rotation = await engine.advance(rotation.id);
@@ -86,10 +113,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // What `rotate delete RUN --yes` does: the only way a routine advance goes on into the deletion.
       out(`  $ rotate delete ${rotation.id} --yes`);
       rotation = await engine.advance(rotation.id, { allowDeletion: true });
-      const rotationCalls = countCalls(emulator.callLog());
+      const log = emulator.callLog();
+      const rotationCalls = countCalls(log);
       out(`\n${renderRun(rotation)}`);
 
-      out('\n== 3. what the stacks declare now (synthesized from the ledger)');
+      out('\n== 5. what the stacks declare now (synthesized from the ledger)');
       const { synthesizeStacks } = await import('../../stacks/synthesize');
       const { HELPER_SCRIPT, projectRoot } = await import('../../stacks/identity-center-encryption');
       // The demo's stack is only shown, never applied elsewhere, and lives outside the project: an
@@ -102,15 +130,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const stackSummary = await summarizeSynthesizedStack(synth.outdir, synth.stacks[0]!);
       out(stackSummary);
 
-      out('\n== AWS calls made by the rotation run (emulator call log)');
-      for (const [op, n] of Object.entries(rotationCalls)) out(`  ${op.padEnd(34)} ${n}`);
-      out(`  ${'total'.padEnd(34)} ${Object.values(rotationCalls).reduce((a, b) => a + b, 0)}`);
-      return { migration, rotation, rotationCalls, stackSummary };
+      out('\n== AWS calls made by the rotation run, per Region (emulator call log), against the minimum a correct rotation needs');
+      const callBudget = callBudgetByRegion(log, { primary: DEMO_PRIMARY_REGION, replicas: [DEMO_REPLICA_REGION] });
+      for (const line of renderCallBudget(callBudget)) out(line);
+      return { migration, materialRotation, rotation, rotationCalls, callBudget, stackSummary };
     } finally {
       await store.close();
     }
   } finally {
+    for (const c of regional.values()) c.destroy();
     await emulator.stop();
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** AddRegion, then DescribeRegion until ACTIVE (the administrator's step, outside keyrotor). */
+async function replicateIdentityCenter(clients: AwsClients, instanceArn: string, region: string, out: (line: string) => void): Promise<void> {
+  await clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn: instanceArn, RegionName: region }));
+  for (;;) {
+    const status = (await clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region }))).Status;
+    if (status === 'ACTIVE') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  out(`  ✔ Identity Center ${instanceArn} now serves ${region} too (ACTIVE)`);
 }

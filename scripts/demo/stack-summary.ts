@@ -22,7 +22,11 @@ export async function summarizeSynthesizedStack(outdir: string, stack: string): 
     ].filter(Boolean);
     lines.push(`  aws_kms_key.${name}${flags.length ? ` (${flags.join(', ')})` : ''}`);
   }
-  for (const imp of doc.import ?? []) lines.push(`  import ${imp.to} ← ${imp.id}`);
+  for (const [name, replica] of Object.entries<Json>(doc.resource?.aws_kms_replica_key ?? {})) {
+    const flags = [`via provider ${replica.provider ?? 'aws'}`, replica.lifecycle?.prevent_destroy ? 'prevent_destroy' : undefined, replica.enabled === false ? 'disabled' : undefined].filter(Boolean);
+    lines.push(`  aws_kms_replica_key.${name} (${flags.join(', ')})`);
+  }
+  for (const imp of doc.import ?? []) lines.push(`  import ${imp.to} ← ${imp.id}${imp.provider ? ` (provider ${imp.provider})` : ''}`);
   for (const removed of doc.removed ?? []) lines.push(`  removed ${removed.from} (destroy = ${removed.lifecycle?.destroy})`);
   for (const [name, alias] of Object.entries<Json>(doc.resource?.aws_kms_alias ?? {})) lines.push(`  aws_kms_alias.${name}: ${alias.name} → ${alias.target_key_id}`);
   for (const [name, data] of Object.entries<Json>(doc.resource?.terraform_data ?? {})) {
