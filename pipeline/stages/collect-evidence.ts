@@ -8,6 +8,7 @@ import type { StageDefinition, StageOutcome } from '../engine/types';
 import { lastUseMeaning } from '../approvals/evidence';
 import { describeKey, keyLastUsage } from './aws-reads';
 import { oldKeyOf } from './shared';
+import { replicaLastUses } from './multi-region/regional-checks';
 
 export const collectEvidence: StageDefinition = {
   name: 'collect-evidence',
@@ -22,6 +23,8 @@ export const collectEvidence: StageDefinition = {
       oldKeyArn: keyArn,
       oldKeyLastUsage,
       oldKeyLastUseMeaning: lastUseMeaning(keyArn, oldKeyLastUsage, checkedAt),
+      // A multi-Region key's replicas each track their own last use: approvers see (and sign) every Region.
+      ...((await replicaLastUses(ctx, keyArn, checkedAt)) ?? {}),
     };
     await ctx.updateRun((r) => ({ ...r, evidence, evidenceDigest: digestOf(evidence) }));
     return { status: 'done', summary: `${keyArn} is ${key.KeyState}; last use recorded for the approvers` };

@@ -4,7 +4,7 @@
  * organization is prepared once (migrate-to-cmk, then Identity Center replicated to eu-west-1) and
  * each scenario starts from a copy of it.
  */
-import { AddRegionCommand, DescribeInstanceCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { AddRegionCommand, DescribeInstanceCommand, DescribeRegionCommand, RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import type { EmulatorSnapshot } from '../../emulator';
@@ -182,5 +182,39 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     await expect(engine.advance(started.id)).rejects.toThrow(/Identity Center instance .* also serves eu-west-1 \(ACTIVE\), which this run does not replicate the new key to \(it replicates to ap-southeast-2\)/);
     expect((await h.store.getRun(started.id))!.status).toBe('cancelled');
     expect(h.emulator.callLog().filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('THEN a generation abandoned by a rollback is retired through the gate with each Region\'s last use as evidence, the replica deleted first', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const run = await toGate(h);
+    await h.engine().rollback(run.id);
+    const abandoned = run.plan.newKeyArn!;
+    const engine = h.engine();
+    let retire = await engine.advance((await engine.start(h.keyring.name, 'retire-key', { generation: '2' })).id);
+    expect(retire.evidence).toEqual(expect.objectContaining({ oldKeyArn: abandoned, oldKeyLastUsageByRegion: { [REPLICA]: expect.objectContaining({ KeyId: expect.stringMatching(/^mrk-/) }) } }));
+    retire = await toCompletion(h, retire);
+    expect(retire.status).toBe('completed');
+    expect([h.emulator.describeKeyState(abandoned)!.keyState, h.emulator.describeKeyState(inRegion(abandoned, REPLICA))!.keyState]).toEqual(['PendingReplicaDeletion', 'PendingDeletion']);
+  });
+
+  it('THEN migrate-to-aws-owned is refused at preflight while Identity Center serves a second Region', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const engine = h.engine();
+    const started = await engine.start(h.keyring.name, 'migrate-to-aws-owned');
+    await expect(engine.advance(started.id)).rejects.toThrow(/serves eu-west-1 besides us-east-1; an instance in several Regions needs a multi-Region customer managed key, so it cannot move to an AWS owned key/);
+  });
+
+  it('THEN once Identity Center is back in one Region, migrate-to-aws-owned retires the alias in every Region and deletes the replica before the primary', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const InstanceArn = h.keyring.identityCenter!.instanceArn;
+    await h.clients.ssoAdmin.send(new RemoveRegionCommand({ InstanceArn, RegionName: REPLICA }));
+    while ((h.emulator.instanceRegions(InstanceArn) ?? []).length > 1) await new Promise((r) => setTimeout(r, 5));
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'migrate-to-aws-owned')).id);
+    expect(run.stages.find((s) => s.name === 'retire-alias')!.summary).toBe(`deleted alias ${h.keyring.alias}; removed alias ${h.keyring.alias} in ${REPLICA}`);
+    await expect(aliasIn(h, REPLICA)).rejects.toThrow(/not found|NotFound|does not exist/i);
+    run = await toCompletion(h, run);
+    expect(run.status).toBe('completed');
+    expect([h.emulator.describeKeyState(prepared.oldKey)!.keyState, h.emulator.describeKeyState(inRegion(prepared.oldKey, REPLICA))!.keyState]).toEqual(['PendingReplicaDeletion', 'PendingDeletion']);
   });
 });

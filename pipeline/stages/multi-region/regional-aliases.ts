@@ -87,3 +87,34 @@ export async function assertRegionalAliasesAsRecorded(ctx: StageContext, stage: 
   }
   return facts;
 }
+
+/**
+ * retire-alias in the replica Regions (migrate-to-aws-owned): the alias goes in every Region where
+ * it points to the retiring key's replica; one pointing anywhere else is refused, never removed.
+ */
+export async function retireRegionalAliases(ctx: StageContext, stage: string, replicas: ReadonlyArray<{ region: string; keyArn: string }>): Promise<string[]> {
+  const done: string[] = [];
+  for (const replica of replicas) {
+    const target = await aliasTarget(inRegion(ctx, replica.region), ctx.keyring.alias);
+    if (target !== undefined && target !== replica.keyArn) {
+      throw new StageError(stage, `alias ${ctx.keyring.alias} in ${replica.region} points to ${target}, not the retiring key's replica ${replica.keyArn}`, {
+        fault: 'operator',
+        nextStep: 'reconcile the alias and the ledger before retiring the key ring',
+      });
+    }
+    const did = await pointAlias(ctx, replica.region, undefined);
+    if (did) done.push(did.replace(' (it did not exist before the run)', ''));
+  }
+  return done;
+}
+
+/** Undo of retireRegionalAliases: the alias back on the replica in each Region where it is missing. */
+export async function restoreRegionalAliases(ctx: StageContext, replicas: ReadonlyArray<{ region: string; keyArn: string }>): Promise<string[]> {
+  const done: string[] = [];
+  for (const replica of replicas) {
+    if ((await aliasTarget(inRegion(ctx, replica.region), ctx.keyring.alias)) !== undefined) continue;
+    const did = await pointAlias(ctx, replica.region, replica.keyArn);
+    if (did) done.push(did);
+  }
+  return done;
+}
