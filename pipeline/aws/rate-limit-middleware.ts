@@ -16,14 +16,24 @@ export function operationOf(context: HandlerExecutionContext): string {
   return (context.commandName ?? 'Unknown').replace(/Command$/, '');
 }
 
+/**
+ * The quota a call draws from, when it is not its own operation's in the client's Region:
+ * ReplicateKey is sent to the primary's Region but counts against CreateKey's quota in the replica
+ * Region (KMS developer guide, "Request quotas").
+ */
+export function quotaScopeOf(service: string, operation: string, input: unknown, region: string): { readonly region: string; readonly operation: string } {
+  const replicaRegion = (input as { ReplicaRegion?: unknown } | undefined)?.ReplicaRegion;
+  if (service === 'kms' && operation === 'ReplicateKey' && typeof replicaRegion === 'string') return { region: replicaRegion, operation: 'CreateKey' };
+  return { region, operation };
+}
+
 export function rateLimitMiddleware(target: RateLimitTarget): FinalizeRequestMiddleware<object, object> {
   return <Output extends object>(next: FinalizeHandler<object, Output>, context: HandlerExecutionContext) =>
     async (args: FinalizeHandlerArguments<object>) => {
       await target.limiter.acquire({
         account: await target.account(),
-        region: target.region,
         service: target.service,
-        operation: operationOf(context),
+        ...quotaScopeOf(target.service, operationOf(context), args.input, target.region),
       });
       return next(args);
     };

@@ -1,4 +1,4 @@
-import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { UpdateInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { AwsCallError } from '../../pipeline/errors';
 import { callAws, createAwsClients, FullJitterBackoff, retryClassOf, type RateLimiter, type RateScope } from '../../pipeline/aws';
@@ -106,6 +106,13 @@ describe('KeyrotorRetryStrategy through the real KMS/SSO clients', () => {
     expect(out.$metadata.attempts).toBe(3);
     expect(http.requests.map((r) => r.target)).toEqual(Array(3).fill('SWBExternalService.UpdateInstance'));
     expect(limiter.acquired.map((s) => `${s.service}:${s.operation}`)).toEqual(Array(3).fill('sso-admin:UpdateInstance'));
+  });
+
+  test('GIVEN ReplicateKey, sent to the primary\'s Region THEN it takes its token from CreateKey\'s quota in the replica Region', async () => {
+    const { clients, limiter } = clientsAnswering([ok({ ReplicaKeyMetadata: { KeyId: 'mrk-1' } })]);
+    await clients.kms.send(new ReplicateKeyCommand({ KeyId: 'mrk-1', ReplicaRegion: 'eu-west-1' }));
+    await clients.kms.send(new DescribeKeyCommand({ KeyId: 'mrk-1' }));
+    expect(limiter.acquired.map((s) => `${s.region} ${s.operation}`)).toEqual(['eu-west-1 CreateKey', 'us-east-1 DescribeKey']);
   });
 
   test('GIVEN ThrottlingException then a 503 THEN the call recovers on the third attempt', async () => {
