@@ -49,9 +49,11 @@ export interface EvidenceSummary {
   readonly lastUseMeaning: readonly string[];
   /** Other top-level scalar facts, `name: value`. */
   readonly other: readonly string[];
+  /** A multi-Region key's replicas, each Region's own last use (KMS tracks them separately). */
+  readonly replicaLastUse: ReadonlyArray<{ readonly region: string; readonly lastUse: string; readonly meaning: readonly string[] }>;
 }
 
-const KNOWN = new Set(['checks', 'oldKeyLastUsage', 'oldKeyLastUseMeaning']);
+const KNOWN = new Set(['checks', 'oldKeyLastUsage', 'oldKeyLastUseMeaning', 'oldKeyLastUsageByRegion', 'oldKeyLastUseMeaningByRegion']);
 const MAX_DETAIL = 200;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -108,7 +110,7 @@ function readMeaning(raw: unknown): string[] {
 }
 
 export function summarizeEvidence(evidence: unknown): EvidenceSummary {
-  if (!isRecord(evidence)) return { checks: [], oldKeyLastUse: NOT_RECORDED, lastUseMeaning: [], other: [] };
+  if (!isRecord(evidence)) return { checks: [], oldKeyLastUse: NOT_RECORDED, lastUseMeaning: [], other: [], replicaLastUse: [] };
   const other = Object.entries(evidence)
     .filter(([k, v]) => !KNOWN.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
     .map(([k, v]) => `${k}: ${shorten(String(v))}`);
@@ -117,7 +119,16 @@ export function summarizeEvidence(evidence: unknown): EvidenceSummary {
     oldKeyLastUse: readLastUse(evidence.oldKeyLastUsage),
     lastUseMeaning: readMeaning(evidence.oldKeyLastUseMeaning),
     other,
+    replicaLastUse: readReplicaLastUse(evidence.oldKeyLastUsageByRegion, evidence.oldKeyLastUseMeaningByRegion),
   };
+}
+
+function readReplicaLastUse(readings: unknown, meanings: unknown): EvidenceSummary['replicaLastUse'] {
+  if (!isRecord(readings)) return [];
+  const byRegion = isRecord(meanings) ? meanings : {};
+  return Object.keys(readings)
+    .sort()
+    .map((region) => ({ region, lastUse: readLastUse(readings[region]), meaning: readMeaning(byRegion[region]) }));
 }
 
 // ---- what GetKeyLastUsage proves, and whether the key was used after the signed reading ----

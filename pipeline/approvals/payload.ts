@@ -151,6 +151,10 @@ export function describePayload(payload: ApprovalPayload, run?: Pick<Run, 'evide
     for (const check of summary.checks) lines.push(`  check ${check.name}: ${check.outcome}${check.detail ? ` — ${check.detail}` : ''}`);
     lines.push(`  the old key was last used: ${summary.oldKeyLastUse}`);
     for (const line of summary.lastUseMeaning) lines.push(`    ${line}`);
+    for (const replica of summary.replicaLastUse) {
+      lines.push(`  its replica in ${replica.region} (deleted too, first) was last used: ${replica.lastUse}`);
+      for (const line of replica.meaning) lines.push(`    ${line}`);
+    }
     for (const other of summary.other) lines.push(`  ${other}`);
   }
   return lines.join('\n');

@@ -11,6 +11,7 @@ import type { EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
 import type { Run } from '../../pipeline/state/types';
 import { writeFile } from 'node:fs/promises';
+import { buildPayload, describePayload } from '../../pipeline/approvals/payload';
 
 const PRIMARY = 'us-east-1';
 const REPLICA = 'eu-west-1';
@@ -99,6 +100,9 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     );
     expect(run.evidence).toEqual(expect.objectContaining({ oldKeyLastUsageByRegion: { [REPLICA]: expect.objectContaining({ KeyLastUsage: expect.objectContaining({ Operation: 'Decrypt' }) }) } }));
     expect(run.stages.find((s) => s.name === 'verify-key')!.summary).toMatch(/replica in eu-west-1: Enabled, same policy, round trip ok/);
+    // What an approver reads before signing names each Region's last use.
+    const words = describePayload(buildPayload({ run, approver: 'approver1@example.com', now: new Date(), lifetimeHours: 24, auditHead: (await h.store.auditHead())! }), run);
+    expect(words).toMatch(/its replica in eu-west-1 \(deleted too, first\) was last used: \d{4}-.* for Decrypt\n +this proves: the last successful cryptographic operation KMS recorded on this key in eu-west-1/);
 
     run = await toCompletion(h, run);
     expect(run.status).toBe('completed');
