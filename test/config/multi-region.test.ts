@@ -5,6 +5,10 @@
  */
 import { issuesOf, parse, validConfig } from '../fixtures/config/configs';
 import { keyRegions } from '../../pipeline/config/multi-region';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../scripts/cli/main';
 
 type Raw = ReturnType<typeof validConfig>;
 
@@ -94,4 +98,15 @@ describe('WHEN one multi-Region field is wrong THEN the loader names exactly tha
       'keyrings[0].multiRegion.replicaRegions[0]: "eu-west-1" would put alias alias/identity-center in eu-west-1, where keyrings[1] (payments) already uses it in account 111111111111; an alias names one key per account and Region',
     ]);
   });
+});
+
+it('GIVEN a multi-Region Identity Center on a single-Region key ring WHEN `rotate lint` runs THEN it exits 2 naming the field and the fix', async () => {
+  const raw = multiRegionConfig();
+  delete raw.keyrings[0].multiRegion;
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'keyrotor-lint-')), 'keyrings.json');
+  writeFileSync(file, JSON.stringify(raw));
+  let err = '';
+  const code = await main(['node', 'rotate', '--config', file, 'lint'], { io: { out: () => undefined, err: (t) => (err += t), interactive: false, readLine: async () => undefined }, env: {} });
+  expect(code).toBe(2);
+  expect(err).toMatch(/keyrings\[0\]\.identityCenter\.additionalRegions\[0\]: "eu-west-1" makes Identity Center multi-Region, but key ring identity-center has single-Region keys/);
 });
