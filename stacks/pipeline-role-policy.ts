@@ -20,6 +20,7 @@
  */
 import type { Config, KeyRingConfig, PipelineInfraConfig } from '../pipeline/config/types';
 import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from '../pipeline/key-tags';
+import { keyRegions } from '../pipeline/config/multi-region';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -46,14 +47,17 @@ export const PIPELINE_MANAGED_KEY_ACTIONS: readonly string[] = [
   'kms:Encrypt', // verify-key round trip
   'kms:GetKeyLastUsage', // integration-checks evidence for approvers
   'kms:GetKeyPolicy', // verify-key
-  'kms:GetKeyRotationStatus', // create-key resume
+  'kms:GetKeyRotationStatus', // create-key resume, rotate-material
+  'kms:ListKeyRotations', // rotate-material budget and wait, rotate status
+  'kms:ReplicateKey', // create-key of a multi-Region key ring (the replica also needs CreateKey in its Region)
+  'kms:RotateKeyOnDemand', // rotate-material
   'kms:ScheduleKeyDeletion', // schedule-deletion (after the approval gate)
   'kms:UpdateAlias', // promote-alias
 ];
 /** The alias side of the alias actions. */
 export const PIPELINE_ALIAS_ACTIONS: readonly string[] = ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'];
 /** preflight / switch-identity-center and the Identity Center helper. */
-export const PIPELINE_SSO_ACTIONS: readonly string[] = ['sso:DescribeInstance', 'sso:UpdateInstance'];
+export const PIPELINE_SSO_ACTIONS: readonly string[] = ['sso:DescribeInstance', 'sso:ListRegions', 'sso:UpdateInstance'];
 /** integration-checks: an Identity Store read proves the instance can still decrypt. */
 export const PIPELINE_IDENTITY_STORE_ACTIONS: readonly string[] = ['identitystore:ListUsers'];
 /** DynamoDbStateStore's item calls. Not CreateTable/DescribeTable: Terraform owns the table. */
@@ -145,7 +149,8 @@ export function stateTableOf(config: Pick<Config, 'state' | 'pipeline'>): StateT
 }
 
 function kmsStatements(account: string, keyrings: readonly KeyRingConfig[]): PolicyStatement[] {
-  const regions = distinctSorted(keyrings.map((k) => k.region));
+  // A multi-Region key ring's keys (and alias) live in its replica Regions too.
+  const regions = distinctSorted(keyrings.flatMap((k) => keyRegions(k)));
   const keysOfAccount = regions.map((region) => `arn:aws:kms:${region}:${account}:key/*`);
   const managed = { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE } };
   const requestTagged = { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE };
@@ -173,7 +178,7 @@ function kmsStatements(account: string, keyrings: readonly KeyRingConfig[]): Pol
       Effect: 'Allow',
       Action: PIPELINE_ALIAS_ACTIONS,
       // An alias ARN is arn:aws:kms:<region>:<account>:alias/<name> for the alias name alias/<name>.
-      Resource: distinctSorted(keyrings.map((k) => `arn:aws:kms:${k.region}:${account}:${k.alias}`)),
+      Resource: distinctSorted(keyrings.flatMap((k) => keyRegions(k).map((region) => `arn:aws:kms:${region}:${account}:${k.alias}`))),
     },
   ];
 }

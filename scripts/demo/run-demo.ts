@@ -10,8 +10,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddRegionCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
 import { startEmulator, type CallLogEntry } from '../../emulator';
+import { replicateIdentityCenter } from '../../emulator/organization-admin';
 import { loadConfig } from '../../pipeline/config/load';
 import { openStateStore } from '../../pipeline/state/open';
 import { createAwsClients, type AwsClients } from '../../pipeline/aws';
@@ -91,7 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out(`  run ${migration.id}: ${migration.status}`);
 
       out(`\n== 2. the organization's administrator replicates Identity Center to ${DEMO_REPLICA_REGION} (AddRegion; it needs the key's replica there, which step 1 made)`);
-      await replicateIdentityCenter(clients, config.keyrings[0]!.identityCenter!.instanceArn, DEMO_REPLICA_REGION, out);
+      await replicateIdentityCenter(clients.ssoAdmin, config.keyrings[0]!.identityCenter!.instanceArn, DEMO_REPLICA_REGION, 50);
+      out(`  ✔ Identity Center now serves ${DEMO_REPLICA_REGION} too (ACTIVE)`);
 
       out('\n== 3. routine rotation: new key material in the same key (rotate-material; no switch, no deletion, no approval)');
       let materialRotation = await engine.start(ws.keyringName, 'rotate-material');
@@ -142,15 +143,4 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await emulator.stop();
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** AddRegion, then DescribeRegion until ACTIVE (the administrator's step, outside keyrotor). */
-async function replicateIdentityCenter(clients: AwsClients, instanceArn: string, region: string, out: (line: string) => void): Promise<void> {
-  await clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn: instanceArn, RegionName: region }));
-  for (;;) {
-    const status = (await clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region }))).Status;
-    if (status === 'ACTIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  out(`  ✔ Identity Center ${instanceArn} now serves ${region} too (ACTIVE)`);
 }

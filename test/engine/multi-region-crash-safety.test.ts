@@ -7,7 +7,7 @@
  * right before the stage), crashes once, resumes, and must reach the same end state with each
  * mutation made once, and the write-ahead audit complete.
  */
-import { AddRegionCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { replicateIdentityCenter } from '../../emulator/organization-admin';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import { CrashAt, expectEveryCallAudited } from './crash-support';
@@ -41,9 +41,7 @@ const at: Record<string, Checkpoint> = {};
 beforeAll(async () => {
   base = await createHarness({ quotas: false, emulator: { updateDelayMs: 5, regionDelayMs: 1, replicaDelayMs: 5, rotationDelayMs: 5 }, workspace: { checks: [], replicaRegions: [REPLICA], identityCenterRegions: [REPLICA] } });
   oldKey = (await migrateToCmk(base)).plan.newKeyArn!;
-  const InstanceArn = base.keyring.identityCenter!.instanceArn;
-  await base.clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn, RegionName: REPLICA }));
-  while ((await base.clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn, RegionName: REPLICA }))).Status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
+  await replicateIdentityCenter(base.clients.ssoAdmin, base.keyring.identityCenter!.instanceArn, REPLICA);
   const engine = base.engine();
   runId = (await engine.start(base.keyring.name, 'rotate')).id;
   const step = (): Promise<Run> => base.engine().advance(runId, { stageLimit: 1 });

@@ -4,7 +4,8 @@
  * organization is prepared once (migrate-to-cmk, then Identity Center replicated to eu-west-1) and
  * each scenario starts from a copy of it.
  */
-import { AddRegionCommand, DescribeInstanceCommand, DescribeRegionCommand, RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
+import { DescribeInstanceCommand, RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
+import { replicateIdentityCenter } from '../../emulator/organization-admin';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import type { EmulatorSnapshot } from '../../emulator';
@@ -26,14 +27,6 @@ async function instanceKey(h: Harness): Promise<string | undefined> {
   return out.EncryptionConfigurationDetails?.EncryptionStatus === 'ENABLED' ? out.EncryptionConfigurationDetails.KmsKeyArn : `not ENABLED: ${out.EncryptionConfigurationDetails?.EncryptionStatus}`;
 }
 
-/** The organization's administrator replicates Identity Center to `region` (outside keyrotor), and waits until it is ACTIVE. */
-async function replicateIdentityCenter(h: Harness, region: string): Promise<void> {
-  const InstanceArn = h.keyring.identityCenter!.instanceArn;
-  await h.clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn, RegionName: region }));
-  // The emulator moves ADDING → ACTIVE after regionDelayMs of real time.
-  while ((await h.clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn, RegionName: region }))).Status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
-}
-
 async function toGate(h: Harness): Promise<Run> {
   const engine = h.engine();
   return engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
@@ -51,7 +44,7 @@ let prepared: { base: Harness; snapshot: EmulatorSnapshot; oldKey: string };
 beforeAll(async () => {
   const base = await createHarness({ ...EMULATOR, workspace: { checks: [], replicaRegions: [REPLICA], identityCenterRegions: [REPLICA] } });
   const migration = await migrateToCmk(base);
-  await replicateIdentityCenter(base, REPLICA);
+  await replicateIdentityCenter(base.clients.ssoAdmin, base.keyring.identityCenter!.instanceArn, REPLICA);
   prepared = { base, snapshot: base.emulator.snapshot(), oldKey: migration.plan.newKeyArn! };
 }, 30_000);
 afterAll(() => prepared.base.close());

@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { ListKeyRotationsCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
-import { AddRegionCommand, DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { replicateIdentityCenter } from '../../emulator/organization-admin';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import type { EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
@@ -94,9 +94,7 @@ describe('GIVEN a multi-Region key ring with Identity Center in two Regions', ()
   it('WHEN rotate-material runs THEN the primary rotates once, the rotation is listed in every Region, and the checks run in every Region', async () => {
     h = await createHarness({ ...EMULATOR, workspace: { checks: [], replicaRegions: ['eu-west-1'], identityCenterRegions: ['eu-west-1'] } });
     const key = (await migrateToCmk(h)).plan.newKeyArn!;
-    const InstanceArn = h.keyring.identityCenter!.instanceArn;
-    await h.clients.ssoAdmin.send(new AddRegionCommand({ InstanceArn, RegionName: 'eu-west-1' }));
-    while ((await h.clients.ssoAdmin.send(new DescribeRegionCommand({ InstanceArn, RegionName: 'eu-west-1' }))).Status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 5));
+    await replicateIdentityCenter(h.clients.ssoAdmin, h.keyring.identityCenter!.instanceArn, 'eu-west-1');
     h.emulator.clearCallLog();
     const engine = h.engine();
     const run = await engine.advance((await engine.start(h.keyring.name, 'rotate-material')).id);

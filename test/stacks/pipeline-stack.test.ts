@@ -271,8 +271,15 @@ describe('the inline policy', () => {
     expect(statement(policyB, 'ConfiguredAliases').Resource).toEqual([`arn:aws:kms:eu-west-1:${ACCOUNT_B}:alias/payments/data`]);
   });
 
+  test('GIVEN a multi-Region key ring THEN its keys and alias are covered in every replica Region too', () => {
+    const multi = { ...ic, multiRegion: { replicaRegions: ['ap-southeast-2'] } };
+    const doc = policyOf(synthPipeline(config([multi, audit, payments], { state: { type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' }, pipeline: PIPELINE })), ACCOUNT_A);
+    expect(statement(doc, 'ManageManagedKeys').Resource).toEqual(expect.arrayContaining([`arn:aws:kms:ap-southeast-2:${ACCOUNT_A}:key/*`, `arn:aws:kms:us-east-1:${ACCOUNT_A}:key/*`]));
+    expect(statement(doc, 'ConfiguredAliases').Resource).toEqual(expect.arrayContaining([`arn:aws:kms:ap-southeast-2:${ACCOUNT_A}:${ic.alias}`, `arn:aws:kms:us-east-1:${ACCOUNT_A}:${ic.alias}`]));
+  });
+
   test('THEN Identity Center actions name the attached instance, Identity Store reads its store, and an account without an attachment gets neither', () => {
-    expect(statement(policyA, 'IdentityCenterEncryption')).toMatchObject({ Action: ['sso:DescribeInstance', 'sso:UpdateInstance'], Resource: [IDENTITY_CENTER.instanceArn] });
+    expect(statement(policyA, 'IdentityCenterEncryption')).toMatchObject({ Action: ['sso:DescribeInstance', 'sso:ListRegions', 'sso:UpdateInstance'], Resource: [IDENTITY_CENTER.instanceArn] });
     expect(statement(policyA, 'IdentityStoreRead').Resource).toEqual([IDENTITY_CENTER.identityStoreArn, 'arn:aws:identitystore:::user/*']);
     expect([...allowedActions(policyB)].filter((a) => a.startsWith('sso') || a.startsWith('identitystore'))).toEqual([]);
   });
