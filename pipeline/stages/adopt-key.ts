@@ -9,6 +9,7 @@ import { StageError } from '../errors';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { describeInstanceEncryption, describeKey } from './aws-reads';
 import { addGeneration, setIdentityCenterTarget } from './ledger-edits';
+import { addReplicas } from './multi-region/ledger-replicas';
 
 const NAME = 'adopt-key';
 
@@ -27,8 +28,10 @@ export const adoptKey: StageDefinition = {
     // Generation 1 created by the stacks carries their tags and is already in Terraform state.
     const byStacks = tags.Tags?.some((t) => t.TagKey === 'keyrotor:keyring' && t.TagValue === keyring.name) ?? false;
     const at = ctx.now().toISOString();
+    // A multi-Region key comes with its replicas (DescribeKey lists them): the stacks import each.
+    const replicas = (key.MultiRegionConfiguration?.ReplicaKeys ?? []).flatMap((r) => (r.Arn && r.Region ? [{ region: r.Region, keyArn: r.Arn, state: 'live' as const }] : []));
     let ledger = await ctx.updateLedger((l) =>
-      addGeneration(l, {
+      addReplicas(addGeneration(l, {
         generation: 1,
         keyId: key.KeyId!,
         keyArn: key.Arn!,
@@ -37,7 +40,7 @@ export const adoptKey: StageDefinition = {
         runId: ctx.run().id,
         createdAt: key.CreationDate?.toISOString() ?? at,
         stateChangedAt: at,
-      }),
+      }), key.Arn!, replicas),
     );
     if (keyring.identityCenter) {
       const state = await describeInstanceEncryption(ctx, keyring.identityCenter.instanceArn);
@@ -45,7 +48,8 @@ export const adoptKey: StageDefinition = {
       ledger = await ctx.updateLedger((l) => setIdentityCenterTarget(l, target));
     }
     await ctx.updateRun((r) => (r.plan.newKeyArn === key.Arn ? r : { ...r, plan: { ...r.plan, newKeyArn: key.Arn } }));
-    return { status: 'done', summary: `adopted ${key.Arn} as generation 1 (${byStacks ? 'created by the stacks' : 'imported by the stacks on next apply'}); ledger has ${ledger.generations.length} generation(s)` };
+    const withReplicas = replicas.length > 0 ? ` with its replicas in ${replicas.map((r) => r.region).join(', ')}` : '';
+    return { status: 'done', summary: `adopted ${key.Arn}${withReplicas} as generation 1 (${byStacks ? 'created by the stacks' : 'imported by the stacks on next apply'}); ledger has ${ledger.generations.length} generation(s)` };
   },
   verify: async () => undefined,
 };

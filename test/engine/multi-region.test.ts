@@ -11,7 +11,8 @@ import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness 
 import type { EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
 import type { Run } from '../../pipeline/state/types';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { buildPayload, describePayload } from '../../pipeline/approvals/payload';
 
 const PRIMARY = 'us-east-1';
@@ -213,5 +214,14 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     run = await toCompletion(h, run);
     expect(run.status).toBe('completed');
     expect([h.emulator.describeKeyState(prepared.oldKey)!.keyState, h.emulator.describeKeyState(inRegion(prepared.oldKey, REPLICA))!.keyState]).toEqual(['PendingReplicaDeletion', 'PendingDeletion']);
+  });
+
+  it('THEN adopting a multi-Region key records its replicas, so the stacks import them instead of creating new ones', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    await rm(path.join(h.ws.stateDir, 'ledgers'), { recursive: true, force: true });
+    const engine = h.engine();
+    const adopted = await engine.advance((await engine.start(h.keyring.name, 'adopt')).id);
+    expect(adopted.stages[1]!.summary).toContain(`with its replicas in ${REPLICA}`);
+    expect((await h.store.getLedger(h.keyring.name))!.generations[0]!.replicas).toEqual([{ region: REPLICA, keyArn: inRegion(prepared.oldKey, REPLICA), state: 'live' }]);
   });
 });

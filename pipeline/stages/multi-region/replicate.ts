@@ -6,7 +6,7 @@
  *
  * Crash safety: each ReplicateKey is a written-ahead mutation whose target is the replica's ARN
  * (known before the call: a replica shares the primary's key id); a resume reconciles an intent
- * without an outcome by reading the primary's replica list (reconcile.ts), and a Region with a
+ * without an outcome by describing the replica in its Region (reconcile.ts), and a Region with a
  * ReplicateKey that took effect is never replicated again.
  */
 import { ReplicateKeyCommand } from '@aws-sdk/client-kms';
