@@ -12,8 +12,12 @@
  * | key (live)             | live                              | `aws_kms_replica_key` (imported unless the generation is Terraform's own), enabled with the generation |
  * | key (live)             | pending-deletion                  | `removed { destroy = false }` (a key pending deletion reads as gone) |
  * | key (live)             | deleted                           | nothing                                      |
- * | key, active or greenfield | — (a config Region without one) | `aws_kms_replica_key` Terraform creates (how a Region is added by a reviewed change) |
  * | removed                | live or pending-deletion          | `removed { destroy = false }`                |
+ * | greenfield (no ledger) | —                                 | one per configured Region, Terraform creates them with generation 1 |
+ *
+ * Replicas of recorded generations come from the ledger only, never from the config: the pipeline
+ * owns which keys exist, and a Region added to the config gets its replica with the next new key
+ * (`rotate`), which replicates to every configured Region and records each replica.
  */
 import type { KeyRingConfig } from '../pipeline/config/types';
 import type { Generation, Ledger } from '../pipeline/ledger/types';
@@ -65,11 +69,10 @@ export function planReplicas(keyring: Pick<KeyRingConfig, 'multiRegion'>, ledger
       if (r.state !== 'live') continue;
       out.push({ kind: 'replica', generation: declaration.generation, region: r.region, enabled: declaration.enabled, active: declaration.active, keyArn: r.keyArn, ...(importKeyId ? { importKeyId } : {}) });
     }
-    // The key in use gets a replica in every configured Region; older generations keep what they have.
-    if (!declaration.active) continue;
+    // Greenfield: Terraform creates generation 1 and its replicas in every configured Region.
+    if (generation !== undefined) continue;
     for (const region of keyring.multiRegion?.replicaRegions ?? []) {
-      if (recorded.some((r) => r.region === region)) continue;
-      out.push({ kind: 'replica', generation: declaration.generation, region, enabled: declaration.enabled, active: true });
+      out.push({ kind: 'replica', generation: declaration.generation, region, enabled: declaration.enabled, active: declaration.active });
     }
   }
   return out;
