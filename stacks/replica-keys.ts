@@ -7,10 +7,10 @@
  * the active generation's replica there. See replica-plan.ts for the rules per ledger state.
  */
 import type { Ledger } from '../pipeline/ledger/types';
-import { generationTags, RUN_ID_TAG } from '../pipeline/key-tags';
+import { generationTags } from '../pipeline/key-tags';
 import { Construct, KmsAlias, KmsReplicaKey, type TerraformResource } from './cdktf';
-import type { ManagedKey } from './managed-key';
-import { generationConstructId, generationLogicalId, keyringLogicalPrefix } from './naming';
+import { IGNORED_KEY_ATTRIBUTES, type ManagedKey } from './managed-key';
+import { aliasLogicalId, generationConstructId, generationLogicalId } from './naming';
 import type { RegionalProviders } from './regional-providers';
 import { RemovedBlock } from './removed-block';
 import { planReplicas, type DeclaredReplica, type ReplicaDeclaration } from './replica-plan';
@@ -98,9 +98,9 @@ export class ReplicaKeys extends Construct {
       tags: generationTags(keyring, declaration.generation),
       ...(provider ? { provider } : {}),
       // As for the primary: only the replica of the key in use is protected from destroy, and the
-      // run tag the pipeline sets is not Terraform's to strip.
+      // attributes an import leaves unset (or the pipeline owns) never show as a diff.
       lifecycle: {
-        ignoreChanges: [`tags["${RUN_ID_TAG}"]`, `tags_all["${RUN_ID_TAG}"]`],
+        ignoreChanges: [...IGNORED_KEY_ATTRIBUTES],
         ...(declaration.active ? { preventDestroy: true } : {}),
       },
     });
@@ -113,7 +113,7 @@ export class ReplicaKeys extends Construct {
     const keyring = this.managedKey.keyring;
     const provider = providers.for(declaration.region);
     const alias = new KmsAlias(this, `alias_${regionId(declaration.region)}`, { name: keyring.alias, targetKeyId: key.keyId, ...(provider ? { provider } : {}) });
-    alias.overrideLogicalId(`${keyringLogicalPrefix(keyring.name)}_alias_${regionId(declaration.region)}`);
+    alias.overrideLogicalId(`${aliasLogicalId(keyring.name)}_${regionId(declaration.region)}`);
     // A pipeline-created replica came with its Region's alias already in AWS (promote-alias moves it).
     if (declaration.importKeyId !== undefined) alias.importFrom(keyring.alias, provider);
     return alias;

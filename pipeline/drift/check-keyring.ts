@@ -14,6 +14,8 @@ import type { KeyPolicyDocument } from '../policy/types';
 import { aliasTarget, describeInstanceEncryption } from '../stages/aws-reads';
 import { expectedKeyState, isDueForDeleted } from './expected-state';
 import { describeKeyIfExists, keyPolicy, rotationStatus } from './live-reads';
+import { describeBudget } from '../material-rotation/budget';
+import { readRotationBudget } from '../material-rotation/read';
 import { describePolicyDifferences, diffKeyPolicy } from './policy-diff';
 import type { DriftFinding, DriftKind } from './types';
 
@@ -69,6 +71,7 @@ export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, 
 
   await checkAlias(clients, keyring, generations, findings);
   checked.push(`alias ${keyring.alias}`);
+  notes.push(...(await onDemandRotationNotes(clients, generations, live)));
 
   if (keyring.identityCenter) {
     await checkIdentityCenter(clients, keyring, ledger!, findings);
@@ -81,6 +84,8 @@ function checkKeyState(keyring: KeyRingConfig, g: Generation, key: KeyMetadata |
   const expected = expectedKeyState(g);
   const actual = key?.KeyState ?? 'absent';
   const base = { keyring: keyring.name, generation: g.generation, subject: g.keyArn };
+  // A multi-Region primary scheduled with its replicas waits in PendingReplicaDeletion until they are gone.
+  if (actual === 'PendingReplicaDeletion' && expected === 'PendingDeletion' && (g.replicas ?? []).some((r) => r.state === 'pending-deletion')) return;
   if (isDueForDeleted(g, key?.KeyState, now)) {
     due.push(g);
     return;
@@ -249,4 +254,12 @@ async function checkIdentityCenter(clients: AwsClients, keyring: KeyRingConfig, 
       }));
     }
   }
+}
+
+/** The active key's rotation history and on-demand budget (material-rotation/budget.ts), as notes: not drift, but what `rotate-material` has left. */
+async function onDemandRotationNotes(clients: AwsClients, generations: readonly Generation[], live: ReadonlyMap<number, KeyMetadata | undefined>): Promise<string[]> {
+  const active = generations.find((g) => g.state === 'active');
+  if (!active || live.get(active.generation)?.KeyState !== 'Enabled') return [];
+  const budget = await readRotationBudget(clients.kms, active.keyArn);
+  return [`generation ${active.generation} (active): ${describeBudget(budget)}`];
 }

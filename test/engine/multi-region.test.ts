@@ -14,6 +14,7 @@ import type { Run } from '../../pipeline/state/types';
 import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { buildPayload, describePayload } from '../../pipeline/approvals/payload';
+import { runDrift } from '../../pipeline/drift/run-drift';
 
 const PRIMARY = 'us-east-1';
 const REPLICA = 'eu-west-1';
@@ -117,6 +118,11 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     expect(Date.parse(gen1!.deletionDate!) - Date.parse(replicaDate)).toBe(30 * 24 * 3600_000);
     expect(gen2).toEqual(expect.objectContaining({ state: 'active', replicas: [{ region: REPLICA, keyArn: inRegion(newKey, REPLICA), state: 'live' }] }));
     expect(run.stages.find((s) => s.name === 'schedule-deletion')!.summary).toMatch(/primary PendingReplicaDeletion: KMS starts its 30-day window when its last replica is deleted/);
+
+    // rotate drift: a primary waiting on its replicas is what the ledger says, and the notes show the active key's on-demand budget.
+    const report = await runDrift({ config: h.config, store: h.store, clientsFor: () => h.clients, actor: async () => 'drift@example.com' }, { readOnly: true });
+    expect(report.keyrings[0]!.findings).toEqual([]);
+    expect(report.keyrings[0]!.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^generation 2 \(active\): 25 of 25 on-demand rotations left/)]));
 
     // KMS follows PendingReplicaDeletion to the end: once the replica is gone, the primary's window runs to the date the ledger recorded.
     h.emulator.advanceClock(Date.parse(replicaDate) - h.emulator.now().getTime() + 1000);

@@ -4,6 +4,7 @@
  * imported and removed per Region, the alias in every Region, and monitoring in every Region.
  */
 import { buildKeyPolicy, renderKeyPolicy } from '../../pipeline/policy/builder';
+import { IGNORED_KEY_ATTRIBUTES } from '../../stacks/managed-key';
 import type { Generation, Ledger } from '../../pipeline/ledger/types';
 import { ACCOUNT_A, config, IDENTITY_CENTER, keyring, resourcesOf, synthAll, type StackJson } from './helpers';
 
@@ -12,6 +13,7 @@ const STACK = `keys-${ACCOUNT_A}-${PRIMARY}`;
 const mrk = (n: number): string => `mrk-${String(n).repeat(32)}`;
 const arnIn = (region: string, keyId: string): string => `arn:aws:kms:${region}:${ACCOUNT_A}:key/${keyId}`;
 
+const workload = keyring({ name: 'payments', alias: 'alias/payments', multiRegion: { replicaRegions: ['eu-west-1', 'ap-southeast-2'] } });
 const multi = keyring({
   name: 'identity-center',
   alias: 'alias/identity-center',
@@ -53,27 +55,27 @@ function synth(l?: Ledger): StackJson {
   return stacks[STACK]!;
 }
 
-describe('GIVEN a multi-Region key ring without a ledger (greenfield)', () => {
-  const stack = synth();
+describe('GIVEN a multi-Region key ring not attached to Identity Center, without a ledger (greenfield)', () => {
+  const stack = synthAll(config([workload]))[STACK]!;
 
   test('THEN generation 1 is a multi-Region primary and each replica Region gets an aws_kms_replica_key through its own aliased provider', () => {
-    expect(resourcesOf(stack, 'aws_kms_key').identity_center_key_gen1).toMatchObject({ multi_region: true });
+    expect(resourcesOf(stack, 'aws_kms_key').payments_key_gen1).toMatchObject({ multi_region: true });
     const replicas = resourcesOf(stack, 'aws_kms_replica_key');
-    expect(Object.keys(replicas).sort()).toEqual(['identity_center_key_gen1_ap_southeast_2', 'identity_center_key_gen1_eu_west_1']);
-    expect(replicas.identity_center_key_gen1_eu_west_1).toMatchObject({
+    expect(Object.keys(replicas).sort()).toEqual(['payments_key_gen1_ap_southeast_2', 'payments_key_gen1_eu_west_1']);
+    expect(replicas.payments_key_gen1_eu_west_1).toMatchObject({
       provider: 'aws.eu-west-1',
-      primary_key_arn: '${aws_kms_key.identity_center_key_gen1.arn}',
+      primary_key_arn: '${aws_kms_key.payments_key_gen1.arn}',
       enabled: true,
       deletion_window_in_days: 30,
-      tags: { owner: 'platform-security', 'keyrotor:keyring': 'identity-center', 'keyrotor:generation': '1' },
-      lifecycle: { prevent_destroy: true, ignore_changes: ['tags["keyrotor:run-id"]', 'tags_all["keyrotor:run-id"]'] },
+      tags: { owner: 'platform-security', 'keyrotor:keyring': 'payments', 'keyrotor:generation': '1' },
+      lifecycle: { prevent_destroy: true, ignore_changes: [...IGNORED_KEY_ATTRIBUTES] },
     });
     expect(stack.import).toBeUndefined(); // Terraform creates them all
   });
 
   test('THEN every replica carries the byte-identical policy the builder renders for the primary (KMS never copies it)', () => {
-    const policy = renderKeyPolicy(buildKeyPolicy(multi));
-    expect(resourcesOf(stack, 'aws_kms_key').identity_center_key_gen1!.policy).toBe(policy);
+    const policy = renderKeyPolicy(buildKeyPolicy(workload));
+    expect(resourcesOf(stack, 'aws_kms_key').payments_key_gen1!.policy).toBe(policy);
     for (const replica of Object.values(resourcesOf(stack, 'aws_kms_replica_key'))) expect(replica.policy).toBe(policy);
   });
 
@@ -88,15 +90,10 @@ describe('GIVEN a multi-Region key ring without a ledger (greenfield)', () => {
 
   test('THEN the alias exists in every Region, each on its own Region\'s key', () => {
     expect(resourcesOf(stack, 'aws_kms_alias')).toEqual({
-      identity_center_alias: expect.objectContaining({ name: 'alias/identity-center', target_key_id: '${aws_kms_key.identity_center_key_gen1.key_id}' }),
-      identity_center_alias_eu_west_1: expect.objectContaining({ name: 'alias/identity-center', provider: 'aws.eu-west-1', target_key_id: '${aws_kms_replica_key.identity_center_key_gen1_eu_west_1.key_id}' }),
-      identity_center_alias_ap_southeast_2: expect.objectContaining({ provider: 'aws.ap-southeast-2', target_key_id: '${aws_kms_replica_key.identity_center_key_gen1_ap_southeast_2.key_id}' }),
+      payments_alias: expect.objectContaining({ name: 'alias/payments', target_key_id: '${aws_kms_key.payments_key_gen1.key_id}' }),
+      payments_alias_eu_west_1: expect.objectContaining({ name: 'alias/payments', provider: 'aws.eu-west-1', target_key_id: '${aws_kms_replica_key.payments_key_gen1_eu_west_1.key_id}' }),
+      payments_alias_ap_southeast_2: expect.objectContaining({ provider: 'aws.ap-southeast-2', target_key_id: '${aws_kms_replica_key.payments_key_gen1_ap_southeast_2.key_id}' }),
     });
-  });
-
-  test('THEN the Identity Center switch waits for every replica (it refuses a key without a ready replica in its Regions)', () => {
-    const [ic] = Object.values(resourcesOf(stack, 'terraform_data'));
-    expect(ic!.depends_on).toEqual(['aws_kms_replica_key.identity_center_key_gen1_eu_west_1', 'aws_kms_replica_key.identity_center_key_gen1_ap_southeast_2']);
   });
 
   test('THEN every replica Region has its own monitoring on its replicas, under names that cannot clash with that Region\'s own stack', () => {
@@ -114,7 +111,8 @@ describe('GIVEN a multi-Region key ring without a ledger (greenfield)', () => {
     ]);
     const euRules = Object.values(resourcesOf(stack, 'aws_cloudwatch_event_rule')).filter((r) => r.provider === 'aws.eu-west-1');
     expect(euRules.map((r) => r.name).sort()).toEqual(['keyrotor-key-events-replicas-us-east-1-key-changes', 'keyrotor-key-events-replicas-us-east-1-pending-deletion-use']);
-    for (const rule of euRules) expect(JSON.parse(rule.event_pattern).detail.resources.ARN).toEqual(['${aws_kms_replica_key.identity_center_key_gen1_eu_west_1.arn}']);
+    // Every key of the account in the replica Region, by ARN prefix (as the stack's own monitoring does in its Region).
+    for (const rule of euRules) expect(JSON.parse(rule.event_pattern).detail.resources.ARN).toEqual([{ prefix: `arn:aws:kms:eu-west-1:${ACCOUNT_A}:key/` }]);
     const euTargets = Object.values(resourcesOf(stack, 'aws_cloudwatch_event_target')).filter((t) => t.provider === 'aws.eu-west-1');
     expect(euTargets).toHaveLength(2);
     for (const name of ['aws_sns_topic_policy']) expect(Object.values(resourcesOf(stack, name)).filter((r) => r.provider === 'aws.eu-west-1')).toHaveLength(1);
@@ -145,6 +143,15 @@ describe('GIVEN a ledger with a multi-Region generation pending deletion (replic
     );
   });
 
+  test('THEN the Identity Center switch waits for every declared replica (it refuses a key without a ready replica in its Regions)', () => {
+    const [ic] = Object.values(resourcesOf(stack, 'terraform_data'));
+    expect(ic!.depends_on).toEqual([
+      'aws_kms_replica_key.identity_center_key_gen2_eu_west_1',
+      'aws_kms_replica_key.identity_center_key_gen3_eu_west_1',
+      'aws_kms_replica_key.identity_center_key_gen3_ap_southeast_2',
+    ]);
+  });
+
   test('THEN replicas pending deletion are dropped per Region with removed blocks, and a deleted replica is simply absent', () => {
     expect(Object.keys(resourcesOf(stack, 'aws_kms_replica_key')).sort()).toEqual([
       'identity_center_key_gen2_eu_west_1',
@@ -165,14 +172,6 @@ describe('GIVEN a ledger with a multi-Region generation pending deletion (replic
     expect(replicas.identity_center_key_gen2_eu_west_1!.enabled).toBe(true);
   });
 
-  test('THEN monitoring in each Region also watches that Region\'s replicas pending deletion (by literal ARN)', () => {
-    const eu = Object.values(resourcesOf(stack, 'aws_cloudwatch_event_rule')).find((r) => r.provider === 'aws.eu-west-1' && r.name.endsWith('pending-deletion-use'))!;
-    expect(JSON.parse(eu.event_pattern).detail.resources.ARN).toEqual([
-      '${aws_kms_replica_key.identity_center_key_gen2_eu_west_1.arn}',
-      '${aws_kms_replica_key.identity_center_key_gen3_eu_west_1.arn}',
-      arnIn('eu-west-1', mrk(1)),
-    ]);
-  });
 });
 
 describe('GIVEN a key ring that became multi-Region in the config while its ledger holds a single-Region key', () => {
@@ -193,11 +192,19 @@ describe('GIVEN a key ring that became multi-Region in the config while its ledg
   });
 });
 
+test("GIVEN a replica Region that has a key stack of its own in the account THEN that stack's monitoring covers it, and the replicas' stack declares none there", () => {
+  const local = keyring({ name: 'audit', alias: 'alias/audit', region: 'eu-west-1' });
+  const stacks = synthAll(config([workload, local]));
+  const providers = Object.values(resourcesOf(stacks[STACK]!, 'aws_sns_topic')).map((t) => t.provider ?? 'default').sort();
+  expect(providers).toEqual(['aws.ap-southeast-2', 'default']);
+  expect(Object.keys(resourcesOf(stacks[`keys-${ACCOUNT_A}-eu-west-1`]!, 'aws_sns_topic'))).toHaveLength(1);
+});
+
 test('GIVEN a single-Region key ring THEN nothing multi-Region is synthesized (one provider, no replicas, no extra monitoring)', () => {
-  const plain = keyring({ name: 'payments', alias: 'alias/payments' });
+  const plain = keyring({ name: 'plain', alias: 'alias/plain' });
   const stack = synthAll(config([plain]))[STACK]!;
   expect(stack.provider.aws).toHaveLength(1);
-  expect(resourcesOf(stack, 'aws_kms_key').payments_key_gen1).not.toHaveProperty('multi_region');
+  expect(resourcesOf(stack, 'aws_kms_key').plain_key_gen1).not.toHaveProperty('multi_region');
   expect(resourcesOf(stack, 'aws_kms_replica_key')).toEqual({});
   expect(Object.keys(resourcesOf(stack, 'aws_sns_topic'))).toHaveLength(1);
 });
