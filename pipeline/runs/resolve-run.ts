@@ -17,9 +17,10 @@ export class RunNotFoundError extends KeyrotorError {
   constructor(
     readonly ref: string,
     where: string,
+    /** The closest ids; when none is close, the newest ones (every "not found" names some). */
     readonly closest: readonly string[],
   ) {
-    super(`run not found: no run matches "${ref}" in the ${where}${closest.length > 0 ? ` (closest: ${closest.join(', ')})` : ''}`, {
+    super(`run not found: no run matches "${ref}" in the ${where}${closest.length > 0 ? ` (closest: ${closest.join(', ')})` : ' (it has no runs)'}`, {
       fault: 'operator',
       nextStep: closest.length > 0 ? `did you mean \`rotate status ${closest[0]}\`? ${LIST_EVERY_RUN}` : `${LIST_EVERY_RUN} (RUN is ${RUN_REF_FORMS})`,
     });
@@ -29,7 +30,14 @@ export class RunNotFoundError extends KeyrotorError {
 /** The "run not found" error for `ref`, with the closest ids among the store's runs (when it can list them). */
 export async function runNotFound(store: Partial<Pick<StateStore, 'listRuns' | 'description'>>, ref: string): Promise<RunNotFoundError> {
   const runs = store.listRuns ? await store.listRuns().catch(() => [] as Run[]) : [];
-  return new RunNotFoundError(ref, store.description ?? 'state store', closestNames(ref, runs.map((r) => r.id)));
+  return new RunNotFoundError(ref, store.description ?? 'state store', suggestions(ref, runs));
+}
+
+/** The ids nearest to what was typed, else the three newest: a not-found always offers a way on. */
+function suggestions(typed: string, runs: readonly Run[]): string[] {
+  const ids = runs.map((r) => r.id);
+  const close = closestNames(typed, ids);
+  return close.length > 0 ? close : ids.slice(-3).reverse();
 }
 
 /**
@@ -58,7 +66,7 @@ export async function resolveRun(store: StateStore, ref: string): Promise<Run> {
       nextStep: `type more of the id (or \`latest:${matches[0]!.keyring}\` for the newest of a key ring); ${LIST_EVERY_RUN}`,
     });
   }
-  throw new RunNotFoundError(typed, store.description, closestNames(typed, runs.map((r) => r.id)));
+  throw new RunNotFoundError(typed, store.description, suggestions(typed, runs));
 }
 
 async function latestRun(store: StateStore, keyring: string | undefined): Promise<Run> {

@@ -126,6 +126,6 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return exitCode;
   } catch (error) {
     const { reportError } = await import('./report-error');
-    return reportError({ io, global: { json: Boolean(program.opts().json) }, command: commandName || (argv[2] ?? ''), trace }, error);
+    return reportError({ io, global: { json: Boolean(program.opts().json), wide: Boolean(program.opts().wide) }, command: commandName || (argv[2] ?? ''), trace }, error);
   }
 }

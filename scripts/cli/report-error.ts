@@ -3,10 +3,17 @@ import { describeError, exitCodeFor, ExitCode, KeyrotorError } from '../../pipel
 import type { CliIo, CliTrace } from './context';
 import { jsonEnvelope } from './json/output';
 import { runJson } from './json/run-json';
+import { ArnShortener, fitText, normalizeTimes } from './view/text';
+
+/** The `next:` step describeError gives an error that carries none of its own (an SDK error). */
+function nextLineOf(error: unknown): string | null {
+  const line = describeError(error).find((l) => l.startsWith('next: '));
+  return line ? line.slice('next: '.length) : null;
+}
 
 export interface ErrorTarget {
   readonly io: CliIo;
-  readonly global: { readonly json: boolean };
+  readonly global: { readonly json: boolean; readonly wide?: boolean };
   readonly command: string;
   readonly trace: CliTrace;
 }
@@ -24,7 +31,8 @@ export function reportError(target: ErrorTarget, error: unknown): number {
     code = ExitCode.operatorError;
   } else {
     code = exitCodeFor(error);
-    for (const line of describeError(error)) target.io.err(line);
+    const arns = new ArnShortener(Boolean(target.global.wide));
+    for (const line of describeError(error)) target.io.err(fitText(arns.shorten(normalizeTimes(line)), Boolean(target.global.wide)));
   }
   if (target.global.json) {
     const e = error as { message?: string; name?: string };
@@ -38,7 +46,7 @@ export function reportError(target: ErrorTarget, error: unknown): number {
             message: (e.message ?? String(error)).replace(/^error: /, ''),
             fault,
             retryable: keyrotor?.retryable ?? false,
-            nextStep: keyrotor?.nextStep ?? (error instanceof CommanderError ? 'run `rotate COMMAND --help` for its usage' : null),
+            nextStep: keyrotor?.nextStep ?? (error instanceof CommanderError ? 'run `rotate COMMAND --help` for its usage' : nextLineOf(error)),
             exitCode: code,
           },
           ...(target.trace.failedRun ? { run: runJson(target.trace.failedRun) } : {}),

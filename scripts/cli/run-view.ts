@@ -44,7 +44,11 @@ export function renderRun(run: Run, options: RenderOptions = {}): string {
     const when = s.endedAt ? `${formatTime(s.startedAt)} → ${formatTime(s.endedAt)}` : formatTime(s.startedAt);
     lines.push(`  ${MARK[s.status]} ${s.name.padEnd(nameWidth)}  ${statusWords(s.status, s.waitingFor).padEnd(statusWidth)}  ${when}`.trimEnd());
     if (s.summary) lines.push(`      ${s.summary}`);
-    for (const m of s.mutations) lines.push(`      ${mutationWords(m)}: ${m.operation} ${m.target} at ${formatTime(m.at)}${m.note ? ` (${m.note})` : ''}`);
+    for (const m of s.mutations) {
+      // A failed call's AWS error is the error the command reports next: said once, there.
+      const note = m.note && !(options.forError && m.outcome === 'failed') ? ` (${m.note})` : '';
+      lines.push(`      ${mutationWords(m)}: ${m.operation} ${m.target} at ${formatTime(m.at)}${note}`);
+    }
     if (s.error && !options.forError) lines.push(`      error: ${s.error.message}`);
   }
   if (!options.forError) lines.push('', `next: ${nextStep(run)}`);

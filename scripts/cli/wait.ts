@@ -9,7 +9,7 @@ import { exitCodeForStop, ExitCode, KeyrotorError } from '../../pipeline/errors'
 import type { Run } from '../../pipeline/state/types';
 import type { CliContext } from './context';
 import type { Driven } from './commands/run-support';
-import { formatDuration, formatTime } from './view/text';
+import { formatDuration, formatTime, normalizeTimes } from './view/text';
 
 export const PEOPLE_POLL_FIRST_MS = 30_000;
 export const PEOPLE_POLL_MAX_MS = 10 * 60_000;
@@ -54,7 +54,7 @@ export async function advanceAndWait(ctx: CliContext, advanceOnce: () => Promise
     const now = clock.now().getTime();
     const left = deadline - now;
     if (left <= 0) {
-      ctx.io.err(`wait: gave up after ${formatDuration(timeoutMs ?? 0)} (--timeout); the run still waits: ${driven.stop?.message ?? ''}`);
+      ctx.io.err(`wait: gave up after ${formatDuration(timeoutMs ?? 0)} (--timeout); the run still waits: ${normalizeTimes(driven.stop?.message ?? '')}`);
       return { driven, exitCode: code };
     }
     let delay: number;

@@ -39,7 +39,7 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
   try {
     // RUN may have been a prefix or `latest`: from here on, the full id.
     const runId = session.run.id;
-    const now = new Date();
+    const now = ctx.clock.now();
     const ssh = { env: ctx.env };
     const key = await resolveSigningKey(path.resolve(ctx.cwd, options.signingKey), { agent: Boolean(options.agent), ssh });
     const prepared = prepareApproval({ run: session.run, chain: session.chain, key, ...(options.as ? { approver: options.as } : {}), now });

@@ -51,7 +51,7 @@ function undoOf(run: Run, record: StageRecord): Omit<RollbackStep, 'stage'> {
     case 'retire-alias':
       return plan.oldKeyArn ? { undoes: true, calls: [call('+', 'kms:CreateAlias', plan.alias, [['to', plan.oldKeyArn], ['if', 'the alias is gone']])], notes: [] } : { undoes: false, calls: [], notes: [] };
     default:
-      return { undoes: false, calls: [], notes: ['nothing to undo'] };
+      return { undoes: false, calls: [], notes: [] };
   }
 }
 
