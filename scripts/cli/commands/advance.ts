@@ -50,7 +50,9 @@ export const run: CommandRun<AdvanceOptions> = async (ctx, options, args) => {
       }
       return ExitCode.ok;
     }
-    if (inReach.includes('switch-identity-center') && keyring.identityCenter) {
+    // Only a run that can still go forward switches anything (an ended or rolling-back run is refused or left as is).
+    const canSwitch = !['completed', 'rolled-back', 'cancelled'].includes(current.status) && !current.stages.some((s) => s.status === 'undone');
+    if (canSwitch && inReach.includes('switch-identity-center') && keyring.identityCenter) {
       await session.announce(keyring);
       const { switchChanges } = await import('../plan/switch-changes');
       const { confirm } = await import('../confirm');

@@ -1,0 +1,134 @@
+/**
+ * Which AWS a command talks to is said once, before it acts (EMULATOR marked); --json carries it
+ * in `context`. Switching Identity Center, rolling back and scheduling a deletion name what will
+ * change and ask on a terminal; `--yes` stands in for CI; without either nothing is changed.
+ */
+import { CliWorld, sharedKeys } from './harness';
+
+describe('the AWS context', () => {
+  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  let w: CliWorld;
+  beforeAll(async () => {
+    keys = await sharedKeys();
+  });
+  afterAll(async () => keys.dispose());
+  beforeEach(async () => {
+    w = await CliWorld.create(keys.ws);
+  });
+  afterEach(async () => w.close());
+
+  it('GIVEN the emulator endpoint THEN a command that calls AWS says once, on stderr, EMULATOR, the endpoint, account, Region and caller', async () => {
+    const started = await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+    const lines = started.err.split('\n').filter((l) => l.startsWith('aws: '));
+    expect(lines).toEqual([
+      `aws: EMULATOR ${w.emulator.endpoint} (from --endpoint) — a local test double, not AWS`,
+      'aws: account 111111111111, Region us-east-1, caller arn:aws:iam::111111111111:user/operator',
+    ]);
+    expect(started.out).not.toContain('aws: ');
+  });
+
+  it('GIVEN the endpoint from AWS_ENDPOINT_URL THEN the banner says where it came from; GIVEN --json THEN the context is a field, not a banner', async () => {
+    const viaEnv = await w.rotateWith({ noEndpoint: true, env: { AWS_ENDPOINT_URL: w.emulator.endpoint } }, 'start', 'identity-center', '--kind', 'migrate-to-cmk', '--dry-run');
+    expect(viaEnv.err).toContain(`aws: EMULATOR ${w.emulator.endpoint} (from AWS_ENDPOINT_URL)`);
+    const json = await w.rotate('--json', 'start', 'identity-center', '--kind', 'migrate-to-cmk', '--dry-run');
+    expect(json.err).not.toContain('aws: ');
+    expect(JSON.parse(json.out).context).toEqual({
+      endpoints: {
+        kms: { url: w.emulator.endpoint, source: 'option' },
+        'sso-admin': { url: w.emulator.endpoint, source: 'option' },
+        identitystore: { url: w.emulator.endpoint, source: 'option' },
+        sts: { url: w.emulator.endpoint, source: 'option' },
+      },
+      emulator: true,
+      account: '111111111111',
+      region: 'us-east-1',
+      callerArn: 'arn:aws:iam::111111111111:user/operator',
+    });
+  });
+
+  it('GIVEN a command that reads only the state store THEN it prints no AWS context and makes no AWS call', async () => {
+    const status = await w.rotate('status');
+    expect(status.err).not.toContain('aws: ');
+    expect(w.emulator.callLog()).toEqual([]);
+  });
+});
+
+describe('confirmation before switching Identity Center, rolling back and deleting', () => {
+  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  let w: CliWorld;
+  let runId: string;
+  beforeAll(async () => {
+    keys = await sharedKeys();
+    w = await CliWorld.create(keys.ws);
+    await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+    runId = await w.latestId();
+  });
+  afterAll(async () => {
+    await w.close();
+    await keys.dispose();
+  });
+
+  it('GIVEN no terminal and no --yes THEN advance refuses before any change, naming the alias move and the Identity Center switch', async () => {
+    const refused = await w.rotate('--wide', 'advance', runId);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`\`rotate advance ${runId}\` needs confirmation: it would`);
+    expect(refused.err).toMatch(/- switch Identity Center arn:aws:sso:::instance\/ssoins-\S+ from an AWS owned key to the key this advance creates \(create-key\)/);
+    expect(refused.err).toContain(`next: run it on a terminal to confirm, or add --yes where no one can answer a prompt (CI): \`rotate advance ${runId} --yes\``);
+    expect(w.mutatingCalls()).toEqual([]);
+  });
+
+  it('GIVEN a terminal and the answer no THEN nothing changes and the exit code is 1', async () => {
+    const declined = await w.rotateWith({ answers: ['no'] }, 'advance', runId);
+    expect(declined.code).toBe(1);
+    expect(declined.err).toContain('not confirmed; nothing was changed');
+    expect(w.prompts).toEqual(['Type yes to continue: ']);
+    expect(w.mutatingCalls()).toEqual([]);
+  });
+
+  it('GIVEN a stage limit that stops before the switch THEN advance does not ask', async () => {
+    const limited = await w.rotate('advance', runId, '--stage-limit', '2');
+    expect(limited.code).toBe(0);
+    expect(w.mutatingCalls()).toEqual(['kms:CreateKey', 'kms:EnableKeyRotation']);
+  });
+
+  it('GIVEN a terminal and yes THEN it switches, the prompt having named the new key', async () => {
+    const confirmed = await w.rotateWith({ answers: ['yes'] }, '--wide', 'advance', runId);
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.err).toMatch(/- move alias alias\/identity-center from nothing to arn:aws:kms:us-east-1:111111111111:key\/\S+ \(kms:UpdateAlias\)/);
+    expect(confirmed.err).toMatch(/- switch Identity Center \S+ from an AWS owned key to arn:aws:kms:\S+/);
+    expect(w.mutatingCalls()).toEqual(['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:CreateAlias', 'sso:UpdateInstance']);
+  });
+
+  it('GIVEN rollback THEN it names each change, refuses without a terminal or --yes, and --yes rolls back', async () => {
+    await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
+    const rotation = await w.latestId();
+    await w.rotate('advance', rotation, '--yes');
+    const before = w.mutatingCalls().length;
+    const refused = await w.rotate('--wide', 'rollback', rotation);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/- sso:UpdateInstance arn:aws:sso:::instance\/\S+ \(to arn:aws:kms:\S+\)/);
+    expect(refused.err).toMatch(/- kms:UpdateAlias alias\/identity-center \(from arn:aws:kms:\S+, to arn:aws:kms:\S+\)/);
+    expect(refused.err).toMatch(/- kms:DisableKey arn:aws:kms:\S+ \(if Enabled\)/);
+    expect(w.mutatingCalls().length).toBe(before);
+    const declined = await w.rotateWith({ answers: [''] }, 'rollback', rotation);
+    expect(declined.code).toBe(1);
+    expect(w.mutatingCalls().length).toBe(before);
+    const rolled = await w.rotate('rollback', rotation, '--yes');
+    expect(rolled.code).toBe(0);
+    expect(rolled.out).toContain('status: rolled-back');
+  });
+
+  it('GIVEN delete THEN it names the key and the date it becomes unrecoverable, and asks', async () => {
+    await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
+    const rotation = await w.latestId();
+    await w.rotate('advance', rotation, '--yes');
+    for (const approver of w.ws.approvers) await w.rotate('approve', rotation, '--signing-key', approver.privateKeyPath, '--yes');
+    await w.rotate('advance', rotation);
+    const declined = await w.rotateWith({ answers: ['nope'] }, '--wide', 'delete', rotation);
+    expect(declined.code).toBe(1);
+    expect(declined.err).toMatch(/- schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ unless cancelled before \(kms:ScheduleKeyDeletion\)/);
+    expect(w.mutatingCalls()).not.toContain('kms:ScheduleKeyDeletion');
+    expect((await w.rotateWith({ answers: ['yes'] }, 'delete', rotation)).code).toBe(0);
+    expect(w.mutatingCalls()).toContain('kms:ScheduleKeyDeletion');
+  });
+});
