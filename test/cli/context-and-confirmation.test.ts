@@ -3,19 +3,14 @@
  * in `context`. Switching Identity Center, rolling back and scheduling a deletion name what will
  * change and ask on a terminal; `--yes` stands in for CI; without either nothing is changed.
  */
-import { CliWorld, sharedKeys } from './harness';
+import { sharedWorld, worldPerTest, type CliWorld } from './harness';
 
 describe('the AWS context', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = worldPerTest();
   let w: CliWorld;
-  beforeAll(async () => {
-    keys = await sharedKeys();
+  beforeEach(() => {
+    w = world();
   });
-  afterAll(async () => keys.dispose());
-  beforeEach(async () => {
-    w = await CliWorld.create(keys.ws);
-  });
-  afterEach(async () => w.close());
 
   it('GIVEN the emulator endpoint THEN a command that calls AWS says once, on stderr, EMULATOR, the endpoint, account, Region and caller', async () => {
     const started = await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
@@ -54,18 +49,14 @@ describe('the AWS context', () => {
 });
 
 describe('confirmation before switching Identity Center, rolling back and deleting', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = sharedWorld({}, async (w) => {
+    await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+  });
   let w: CliWorld;
   let runId: string;
   beforeAll(async () => {
-    keys = await sharedKeys();
-    w = await CliWorld.create(keys.ws);
-    await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+    w = world();
     runId = await w.latestId();
-  });
-  afterAll(async () => {
-    await w.close();
-    await keys.dispose();
   });
 
   it('GIVEN no terminal and no --yes THEN advance refuses before any change, naming the alias move and the Identity Center switch', async () => {

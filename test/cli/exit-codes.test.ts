@@ -8,7 +8,7 @@ import type { StopReason } from '../../pipeline/engine/engine';
 import { approveToFile } from '../../pipeline/approvals/approve';
 import { openStateStore } from '../../pipeline/state/open';
 import { PEOPLE_POLL_FIRST_MS, PEOPLE_POLL_MAX_MS, parseDuration } from '../../scripts/cli/wait';
-import { CliWorld, sharedKeys } from './harness';
+import { CliWorld, worldPerTest } from './harness';
 
 describe('the one mapping from a stop reason to an exit code', () => {
   it.each<[StopReason, number]>([
@@ -40,19 +40,15 @@ describe('--timeout', () => {
 });
 
 describe('exit codes of `rotate advance`', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
-  let w: CliWorld;
-  beforeAll(async () => {
-    keys = await sharedKeys();
-  });
-  afterAll(async () => keys.dispose());
-  beforeEach(async () => {
-    w = await CliWorld.create(keys.ws, { minimumSoakHours: 24 });
+  const world = worldPerTest({ minimumSoakHours: 24 }, async (w) => {
     await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
     await w.rotate('advance', 'latest', '--yes');
     await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
   });
-  afterEach(async () => w.close());
+  let w: CliWorld;
+  beforeEach(() => {
+    w = world();
+  });
 
   /** Signs with every approver, at the CLI's (fake) clock. */
   async function approveAll(): Promise<void> {
@@ -119,7 +115,7 @@ describe('exit codes of `rotate advance`', () => {
   });
 
   it('GIVEN --wait on a run that completes THEN it exits 0 without sleeping', async () => {
-    const migrate = await CliWorld.create(keys.ws);
+    const migrate = await CliWorld.create(w.ws);
     try {
       await migrate.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
       const waited = await migrate.rotate('advance', 'latest', '--yes', '--wait');

@@ -109,3 +109,38 @@ export async function sharedKeys(): Promise<{ ws: DemoWorkspace; dispose(): Prom
   const ws = await createDemoWorkspace(dir);
   return { ws, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Registers the hooks of a suite whose tests each get a fresh world (emulator, workspace) made with
+ * the suite's shared keys; returns the current world.
+ */
+export function worldPerTest(options: DemoWorkspaceOptions = {}, setUp: (w: CliWorld) => Promise<void> = async () => undefined): () => CliWorld {
+  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  let world: CliWorld;
+  beforeAll(async () => {
+    keys = await sharedKeys();
+  });
+  afterAll(async () => keys.dispose());
+  beforeEach(async () => {
+    world = await CliWorld.create(keys.ws, options);
+    await setUp(world);
+  });
+  afterEach(async () => world.close());
+  return () => world;
+}
+
+/** Registers the hooks of a suite whose tests share one world, in order (each builds on the last). */
+export function sharedWorld(options: DemoWorkspaceOptions = {}, setUp: (w: CliWorld) => Promise<void> = async () => undefined): () => CliWorld {
+  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  let world: CliWorld;
+  beforeAll(async () => {
+    keys = await sharedKeys();
+    world = await CliWorld.create(keys.ws, options);
+    await setUp(world);
+  });
+  afterAll(async () => {
+    await world.close();
+    await keys.dispose();
+  });
+  return () => world;
+}

@@ -4,7 +4,7 @@
  * "run not found" wording that always names ids to try.
  */
 import { closestNames, editDistance } from '../../pipeline/runs/closest';
-import { CliWorld, sharedKeys } from './harness';
+import { sharedWorld, type CliWorld } from './harness';
 
 describe('closest names', () => {
   it('measures edits and ranks typed prefixes against candidates cut to the same length', () => {
@@ -17,14 +17,13 @@ describe('closest names', () => {
 });
 
 describe('rotate runs, rotate logs and RUN references', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = sharedWorld();
   let w: CliWorld;
   let migration: string;
   let cancelled: string;
   let open: string;
   beforeAll(async () => {
-    keys = await sharedKeys();
-    w = await CliWorld.create(keys.ws);
+    w = world();
     await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
     migration = await w.latestId();
     await w.rotate('advance', migration, '--yes');
@@ -33,10 +32,6 @@ describe('rotate runs, rotate logs and RUN references', () => {
     await w.rotate('cancel', cancelled);
     await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
     open = await w.latestId();
-  });
-  afterAll(async () => {
-    await w.close();
-    await keys.dispose();
   });
 
   it('GIVEN three runs THEN `runs` lists the open one, --all every one oldest first, and the filters narrow them', async () => {

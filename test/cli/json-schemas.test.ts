@@ -10,7 +10,7 @@ import { COMMAND_SCHEMAS, schemaNameOf, type SchemaName } from '../../scripts/cl
 import { SCHEMA_DIR, schemaFileText } from '../../scripts/cli/json/write-schemas';
 import { run as emulatorCommand } from '../../scripts/cli/commands/emulator';
 import { systemCliClock } from '../../scripts/cli/main';
-import { CliWorld, sharedKeys, type CliResult } from './harness';
+import { sharedWorld, type CliResult, type CliWorld } from './harness';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -40,15 +40,10 @@ function validate(result: CliResult, expectedCommand?: string): Record<string, u
 }
 
 describe('the versioned JSON of every command', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = sharedWorld();
   let w: CliWorld;
-  beforeAll(async () => {
-    keys = await sharedKeys();
-    w = await CliWorld.create(keys.ws);
-  });
-  afterAll(async () => {
-    await w.close();
-    await keys.dispose();
+  beforeAll(() => {
+    w = world();
   });
 
   it('GIVEN the schema generator THEN schemas/cli/v1 holds exactly its output, one file per command and one for errors', () => {

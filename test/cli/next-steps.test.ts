@@ -3,7 +3,7 @@
  * next, and that command is accepted in that state — each test runs the suggested command (as an
  * operator at a terminal would, answering `yes` where it asks) and checks that it moves the run on.
  */
-import { CliWorld, sharedKeys, type CliResult } from './harness';
+import { sharedWorld, type CliResult, type CliWorld } from './harness';
 
 /** The `next:` line of an output (printed with --wide, so it is one line). */
 function nextOf(result: CliResult): string {
@@ -18,19 +18,13 @@ function commandsIn(next: string, fill: (word: string) => string = (w) => w): st
 }
 
 describe('next: lines, state by state, each one run', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = sharedWorld({ minimumSoakHours: 24 });
   let w: CliWorld;
   let runId: string;
   const run = (...args: string[]) => w.rotateWith({ answers: ['yes', 'yes'] }, '--wide', ...args);
   const operatorKey = (): string => w.ws.operatorKeyPath;
-
-  beforeAll(async () => {
-    keys = await sharedKeys();
-    w = await CliWorld.create(keys.ws, { minimumSoakHours: 24 });
-  });
-  afterAll(async () => {
-    await w.close();
-    await keys.dispose();
+  beforeAll(() => {
+    w = world();
   });
 
   it('GIVEN a started migration THEN next is `rotate advance RUN`, which completes it', async () => {

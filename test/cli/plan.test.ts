@@ -5,7 +5,7 @@
  * calls the rollback then makes.
  */
 import { createHash } from 'node:crypto';
-import { CliWorld, sharedKeys } from './harness';
+import { worldPerTest, type CliWorld } from './harness';
 
 interface PlanJson {
   live: { source: string; identityCenter?: { kmsKeyArn?: string } };
@@ -17,16 +17,11 @@ interface PlanJson {
 }
 
 describe('rotate plan and rollback --dry-run, held to what the run then does', () => {
-  let keys: Awaited<ReturnType<typeof sharedKeys>>;
+  const world = worldPerTest({ minimumSoakHours: 6 });
   let w: CliWorld;
-  beforeAll(async () => {
-    keys = await sharedKeys();
+  beforeEach(() => {
+    w = world();
   });
-  afterAll(async () => keys.dispose());
-  beforeEach(async () => {
-    w = await CliWorld.create(keys.ws, { minimumSoakHours: 6 });
-  });
-  afterEach(async () => w.close());
 
   async function plan(...args: string[]): Promise<PlanJson> {
     const result = await w.rotate('--json', 'plan', 'identity-center', ...args);

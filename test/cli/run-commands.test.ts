@@ -219,7 +219,7 @@ describe('a full rotation through the CLI, approvals included', () => {
     const ready = await rotate('advance', runId);
     expect(ready.code).toBe(0);
     expect(ready.out).toContain('next: schedule the old key\'s deletion with `rotate delete');
-    const unconfirmed = await rotate('delete', runId);
+    const unconfirmed = await rotate('--wide', 'delete', runId);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.err).toMatch(/`rotate delete \S+` needs confirmation: it would\s+- schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
     const done = await rotate('delete', runId, '--yes');
