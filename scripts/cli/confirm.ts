@@ -6,6 +6,7 @@
  */
 import { KeyrotorError } from '../../pipeline/errors';
 import type { CliContext } from './context';
+import { fitText } from './view/text';
 
 export interface Confirmation {
   /** What will change, as a list of lines (each names the resource and the values). */
@@ -33,8 +34,7 @@ export class ConfirmationNeededError extends KeyrotorError {
 export async function confirm(ctx: CliContext, confirmation: Confirmation): Promise<boolean> {
   if (confirmation.yes) return true;
   if (!ctx.io.interactive) throw new ConfirmationNeededError(confirmation.command, confirmation.changes);
-  ctx.io.err(`\`${confirmation.command}\` will:`);
-  for (const change of confirmation.changes) ctx.io.err(`  - ${change}`);
+  ctx.io.err(fitText(`\`${confirmation.command}\` will:\n${confirmation.changes.map((c) => `  - ${c}`).join('\n')}`, ctx.global.wide));
   const answer = await ctx.io.readLine('Type yes to continue: ');
   if (answer?.trim().toLowerCase() === 'yes') return true;
   ctx.io.err('not confirmed; nothing was changed');

@@ -97,8 +97,12 @@ export function nextStep(run: Run): string {
       return completed(run);
     case 'rolled-back':
       return rolledBack(run);
-    case 'cancelled':
-      return `nothing; the run was ended (${run.endReason ?? 'cancelled'}); start a new one with ${startCommand(run.keyring, run.kind, targetOf(run))} when ready`;
+    case 'cancelled': {
+      const again = startCommand(run.keyring, run.kind, targetOf(run));
+      // A run refused at preflight changed nothing; starting again helps only once its finding is fixed.
+      if (run.stages.some((s) => s.name === 'preflight' && s.status === 'failed')) return `fix what preflight found (above); then start a new run with ${again}`;
+      return `nothing; the run was ended (${run.endReason ?? 'cancelled'}); start a new one with ${again} when ready`;
+    }
     case 'failed': {
       const failed = run.stages.find((s) => s.status === 'failed');
       return failed?.error?.nextStep ?? `\`rotate advance ${run.id}\` to retry, or \`rotate rollback ${run.id}\``;
