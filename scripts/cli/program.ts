@@ -143,7 +143,7 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
   command('synth', 'synthesize the Terraform stacks from the config and the ledgers', ['rotate synth', 'rotate synth -o /tmp/out'])
     .option('-o, --out <dir>', 'output directory ($CDKTF_OUTDIR, default cdktf.out)')
     .action(action('synth'));
-  const audit = program.command('audit').description('the hash-chained audit log (see `rotate audit verify`)');
+  const audit = program.command('audit').description('the hash-chained audit log: `rotate audit verify` checks it');
   audit
     .command('verify')
     .description('verify the audit chain and the approval anchors; exit 1 if an entry was edited, reordered or removed')
@@ -171,8 +171,8 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
     .option('--keep <dir>', "keep the demo's state and synth output in this directory")
     .action(action('demo'));
   command('completion <shell>', 'print the shell completion script (bash or zsh)', [
-    'source <(rotate completion bash)        # in ~/.bashrc',
-    'rotate completion zsh > "${fpath[1]}/_rotate"',
+    'rotate completion bash > ~/.local/share/bash-completion/completions/rotate',
+    'rotate completion zsh > "${fpath[1]}/_rotate"   # or: source <(rotate completion zsh) in ~/.zshrc',
   ]).action(action('completion'));
   // For the completion scripts: key ring names and run ids, one per line.
   program.command('__complete <what>', { hidden: true }).action(action('complete'));
