@@ -36,10 +36,10 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: write.out, writeErr: write.err })
     .exitOverride();
-  program.addHelpText('after', helpAfter(['rotate plan identity-center', 'rotate start identity-center --signing-key ~/.ssh/id_ed25519', 'rotate advance latest --wait', 'rotate status latest']));
+  program.addHelpText('after', () => helpAfter(['rotate plan identity-center', 'rotate start identity-center --signing-key ~/.ssh/id_ed25519', 'rotate advance latest --wait', 'rotate status latest']));
 
   const command = (spec: string, description: string, examples: readonly string[]): Command =>
-    program.command(spec).description(description).addHelpText('after', helpAfter(examples));
+    program.command(spec).description(description).addHelpText('after', () => helpAfter(examples));
   const kindOption = (): Option => new Option('-k, --kind <kind>', 'run kind').choices([...START_KINDS]).default('rotate');
 
   program.commandsGroup('Runs:');
@@ -147,7 +147,7 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
   audit
     .command('verify')
     .description('verify the audit chain and the approval anchors; exit 1 if an entry was edited, reordered or removed')
-    .addHelpText('after', helpAfter(['rotate audit verify', 'rotate --state-dir ./copy-of-state audit verify']))
+    .addHelpText('after', () => helpAfter(['rotate audit verify', 'rotate --state-dir ./copy-of-state audit verify']))
     .action(action('audit-verify'));
   command('drift [keyrings...]', 'compare live AWS with the config and the latest ledger; exit 1 on drift', [
     'rotate drift',
