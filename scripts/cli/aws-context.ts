@@ -50,9 +50,15 @@ export function describeAwsContext(context: AwsContext): string[] {
   return [head, `aws: account ${context.account}, Region ${context.region}, caller ${context.callerArn}`];
 }
 
-/** Prints the banner once per invocation (stderr; with --json the output's `context` field carries it). */
+/**
+ * Prints the banner once per AWS context (stderr; with --json the output's `context` field carries
+ * the first): a command that spans accounts or Regions (`rotate drift`) names each one once.
+ */
 export function announceAwsContext(ctx: CliContext, context: AwsContext): void {
-  if (ctx.trace.aws) return;
-  ctx.trace.aws = context;
+  const key = JSON.stringify([context.endpoints, context.account, context.region, context.callerArn]);
+  const seen = (ctx.trace.announced ??= new Set<string>());
+  if (seen.has(key)) return;
+  seen.add(key);
+  ctx.trace.aws ??= context;
   if (!ctx.global.json) for (const line of describeAwsContext(context)) ctx.io.err(line);
 }

@@ -1,8 +1,9 @@
 /**
  * Confirmation before the changes that are hard to take back: switching Identity Center, rolling
- * back, scheduling a deletion. On a terminal the operator reads what will change and types `yes`;
- * without a terminal the command refuses unless `--yes` (CI) says the decision was made elsewhere
- * (a reviewed dispatch, a protected environment).
+ * back, scheduling a deletion. On a terminal the operator reads what will change and types `yes`.
+ * Without a terminal (CI) nobody can answer: a deletion then needs `--yes` (the one change no
+ * rollback undoes); a switch or a rollback goes ahead — the dispatch that ran it was the decision —
+ * after saying what it changes. `--yes` says so explicitly and skips the question.
  */
 import { KeyrotorError } from '../../pipeline/errors';
 import type { CliContext } from './context';
@@ -15,9 +16,11 @@ export interface Confirmation {
   readonly command: string;
   /** `--yes` was given. */
   readonly yes: boolean;
+  /** Refuse without a terminal unless --yes (the deletion). */
+  readonly yesRequiredWithoutTerminal?: boolean;
 }
 
-/** Thrown when nobody could confirm and --yes was not given (exit 2; nothing was changed). */
+/** Thrown when nobody could confirm a deletion and --yes was not given (exit 2; nothing was changed). */
 export class ConfirmationNeededError extends KeyrotorError {
   constructor(readonly command: string, changes: readonly string[]) {
     super(`\`${command}\` needs confirmation: it would\n  - ${changes.join('\n  - ')}`, {
@@ -28,13 +31,18 @@ export class ConfirmationNeededError extends KeyrotorError {
 }
 
 /**
- * True when the operator confirmed (or --yes); false when they declined on the terminal (the
- * caller exits 1, having changed nothing). Throws ConfirmationNeededError without a terminal.
+ * True when the command may go ahead (confirmed on the terminal, --yes, or no terminal for a
+ * reversible change); false when the operator declined (the caller exits 1, having changed nothing).
  */
 export async function confirm(ctx: CliContext, confirmation: Confirmation): Promise<boolean> {
   if (confirmation.yes) return true;
-  if (!ctx.io.interactive) throw new ConfirmationNeededError(confirmation.command, confirmation.changes);
-  ctx.io.err(fitText(`\`${confirmation.command}\` will:\n${confirmation.changes.map((c) => `  - ${c}`).join('\n')}`, ctx.global.wide));
+  const list = `\`${confirmation.command}\` will:\n${confirmation.changes.map((c) => `  - ${c}`).join('\n')}`;
+  if (!ctx.io.interactive) {
+    if (confirmation.yesRequiredWithoutTerminal) throw new ConfirmationNeededError(confirmation.command, confirmation.changes);
+    ctx.io.err(fitText(`${list}\n(no terminal to confirm on: going ahead; --yes says so explicitly)`, ctx.global.wide));
+    return true;
+  }
+  ctx.io.err(fitText(list, ctx.global.wide));
   const answer = await ctx.io.readLine('Type yes to continue: ');
   if (answer?.trim().toLowerCase() === 'yes') return true;
   ctx.io.err('not confirmed; nothing was changed');

@@ -69,13 +69,13 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
     .action(action('start'));
   command('advance <run>', 'run stages until one needs time or people, fails, or the run completes (never the deletion)', [
     'rotate advance latest:identity-center',
-    'rotate advance identity-center-2026 --yes            # CI: the switch is confirmed by the dispatch',
+    'rotate advance identity-center-2026 --yes            # no question before the Identity Center switch',
     'rotate advance latest --wait --timeout 26h           # through the soak; exit 11 at the approval gate',
     'rotate advance latest --detailed-exitcode || echo "waits: $?"',
   ])
     .option('--dry-run', 'show the next stage; change nothing')
     .option('--stage-limit <n>', 'run at most N stages')
-    .option('-y, --yes', 'do not ask before switching Identity Center (CI)')
+    .option('-y, --yes', 'do not ask before switching Identity Center (without a terminal it goes ahead, saying what it changes)')
     .option('--wait', 'keep advancing as waits end (soak: until its end; approvals: backoff 30 s → 10 min)')
     .option('--timeout <duration>', 'longest --wait waits: 90s, 30m, 2h, 1d, 1h30m')
     .option('--detailed-exitcode', 'exit 0 done, 10 waits for time, 11 for people, 12 stage limit, 13 ended')
@@ -99,12 +99,12 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
     'rotate rollback identity-center-2026 --yes',
   ])
     .option('--dry-run', 'list the AWS calls each undo would make; change nothing')
-    .option('-y, --yes', 'do not ask for confirmation (CI)')
+    .option('-y, --yes', 'do not ask for confirmation (without a terminal it goes ahead, saying what it undoes)')
     .action(action('rollback'));
   command('cancel <run>', 'end a run that has changed nothing in AWS and free its key ring', ['rotate cancel latest:identity-center'])
     .action(action('cancel'));
   command('delete <run>', "schedule the old key's deletion once the run waits for it (asks for confirmation on a terminal)", ['rotate delete latest', 'rotate delete identity-center-2026 --yes'])
-    .option('-y, --yes', 'do not ask for confirmation (CI)')
+    .option('-y, --yes', 'do not ask for confirmation; required where no one can answer (CI)')
     .action(action('delete'));
   command('cancel-deletion <keyring>', 'cancel a pending deletion (the safe direction; no approval needed)', [
     'rotate cancel-deletion identity-center --generation 1',

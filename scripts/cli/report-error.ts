@@ -3,7 +3,6 @@ import { describeError, exitCodeFor, ExitCode, KeyrotorError } from '../../pipel
 import type { CliIo, CliTrace } from './context';
 import { jsonEnvelope } from './json/output';
 import { runJson } from './json/run-json';
-import { ArnShortener, fitText, normalizeTimes } from './view/text';
 
 /** The `next:` step describeError gives an error that carries none of its own (an SDK error). */
 function nextLineOf(error: unknown): string | null {
@@ -20,7 +19,7 @@ export interface ErrorTarget {
 
 /**
  * Prints an error once, the way an operator needs it (`error:`, then `next:`, then whether a retry
- * can help) on stderr, and with --json also as the versioned error document on stdout (with the
+ * can help) on stderr, whole, and with --json also as the versioned error document on stdout (with the
  * run as it stood, when a run command failed). Returns its exit code (the one mapping in errors.ts).
  */
 export function reportError(target: ErrorTarget, error: unknown): number {
@@ -31,8 +30,8 @@ export function reportError(target: ErrorTarget, error: unknown): number {
     code = ExitCode.operatorError;
   } else {
     code = exitCodeFor(error);
-    const arns = new ArnShortener(Boolean(target.global.wide));
-    for (const line of describeError(error)) target.io.err(fitText(arns.shorten(normalizeTimes(line)), Boolean(target.global.wide)));
+    // Errors are printed whole (never wrapped or shortened): they are searched for and pasted into tickets.
+    for (const line of describeError(error)) target.io.err(line);
   }
   if (target.global.json) {
     const e = error as { message?: string; name?: string };

@@ -59,26 +59,21 @@ describe('confirmation before switching Identity Center, rolling back and deleti
     runId = await w.latestId();
   });
 
-  it('GIVEN no terminal and no --yes THEN advance refuses before any change, naming the alias move and the Identity Center switch', async () => {
-    const refused = await w.rotate('--wide', 'advance', runId);
-    expect(refused.code).toBe(2);
-    expect(refused.err).toContain(`\`rotate advance ${runId}\` needs confirmation: it would`);
-    expect(refused.err).toMatch(/- switch Identity Center arn:aws:sso:::instance\/ssoins-\S+ from an AWS owned key to the key this advance creates \(create-key\)/);
-    expect(refused.err).toContain(`next: run it on a terminal to confirm, or add --yes where no one can answer a prompt (CI): \`rotate advance ${runId} --yes\``);
-    expect(w.mutatingCalls()).toEqual([]);
-  });
-
-  it('GIVEN a terminal and the answer no THEN nothing changes and the exit code is 1', async () => {
-    const declined = await w.rotateWith({ answers: ['no'] }, 'advance', runId);
+  it('GIVEN a terminal and the answer no THEN nothing changes and the exit code is 1; the question named the alias move and the Identity Center switch', async () => {
+    const declined = await w.rotateWith({ answers: ['no'] }, '--wide', 'advance', runId);
     expect(declined.code).toBe(1);
+    expect(declined.err).toContain(`\`rotate advance ${runId}\` will:`);
+    expect(declined.err).toMatch(/- switch Identity Center arn:aws:sso:::instance\/ssoins-\S+ from an AWS owned key to the key this advance creates \(create-key\)/);
     expect(declined.err).toContain('not confirmed; nothing was changed');
     expect(w.prompts).toEqual(['Type yes to continue: ']);
     expect(w.mutatingCalls()).toEqual([]);
   });
 
   it('GIVEN a stage limit that stops before the switch THEN advance does not ask', async () => {
-    const limited = await w.rotate('advance', runId, '--stage-limit', '2');
+    const asked = w.prompts.length;
+    const limited = await w.rotateWith({ answers: [] }, 'advance', runId, '--stage-limit', '2');
     expect(limited.code).toBe(0);
+    expect(w.prompts.length).toBe(asked);
     expect(w.mutatingCalls()).toEqual(['kms:CreateKey', 'kms:EnableKeyRotation']);
   });
 
@@ -90,27 +85,32 @@ describe('confirmation before switching Identity Center, rolling back and deleti
     expect(w.mutatingCalls()).toEqual(['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:CreateAlias', 'sso:UpdateInstance']);
   });
 
-  it('GIVEN rollback THEN it names each change, refuses without a terminal or --yes, and --yes rolls back', async () => {
+  it('GIVEN rollback on a terminal THEN it names each change and asks; declined, nothing changes', async () => {
     await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
     const rotation = await w.latestId();
     await w.rotate('advance', rotation, '--yes');
     const before = w.mutatingCalls().length;
-    const refused = await w.rotate('--wide', 'rollback', rotation);
-    expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/- sso:UpdateInstance arn:aws:sso:::instance\/\S+ \(to arn:aws:kms:\S+\)/);
-    expect(refused.err).toMatch(/- kms:UpdateAlias alias\/identity-center \(from arn:aws:kms:\S+, to arn:aws:kms:\S+\)/);
-    expect(refused.err).toMatch(/- kms:DisableKey arn:aws:kms:\S+ \(if Enabled\)/);
-    expect(w.mutatingCalls().length).toBe(before);
-    const declined = await w.rotateWith({ answers: [''] }, 'rollback', rotation);
+    const declined = await w.rotateWith({ answers: [''] }, '--wide', 'rollback', rotation);
     expect(declined.code).toBe(1);
+    expect(declined.err).toMatch(/- sso:UpdateInstance arn:aws:sso:::instance\/\S+ \(to arn:aws:kms:\S+\)/);
+    expect(declined.err).toMatch(/- kms:UpdateAlias alias\/identity-center \(from arn:aws:kms:\S+, to arn:aws:kms:\S+\)/);
+    expect(declined.err).toMatch(/- kms:DisableKey arn:aws:kms:\S+ \(if Enabled\)/);
     expect(w.mutatingCalls().length).toBe(before);
-    const rolled = await w.rotate('rollback', rotation, '--yes');
-    expect(rolled.code).toBe(0);
-    expect(rolled.out).toContain('status: rolled-back');
   });
 
-  it('GIVEN delete THEN it names the key and the date it becomes unrecoverable, and asks', async () => {
+  it('GIVEN no terminal THEN a rollback (reversible) goes ahead saying what it undoes, as a CI dispatch needs; --yes skips even that', async () => {
+    const rotation = await w.latestId();
+    const rolled = await w.rotate('--wide', 'rollback', rotation);
+    expect(rolled.code).toBe(0);
+    expect(rolled.err).toContain(`\`rotate rollback ${rotation}\` will:`);
+    expect(rolled.err).toContain('(no terminal to confirm on: going ahead; --yes says so explicitly)');
+    expect(rolled.out).toContain('status: rolled-back');
     await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
+    const quiet = await w.rotate('advance', 'latest', '--yes', '--stage-limit', '4');
+    expect(quiet.err).not.toContain('will:');
+  });
+
+  it('GIVEN delete THEN it names the key and the date it becomes unrecoverable, asks on a terminal, and without one refuses unless --yes', async () => {
     const rotation = await w.latestId();
     await w.rotate('advance', rotation, '--yes');
     for (const approver of w.ws.approvers) await w.rotate('approve', rotation, '--signing-key', approver.privateKeyPath, '--yes');
@@ -118,6 +118,10 @@ describe('confirmation before switching Identity Center, rolling back and deleti
     const declined = await w.rotateWith({ answers: ['nope'] }, '--wide', 'delete', rotation);
     expect(declined.code).toBe(1);
     expect(declined.err).toMatch(/- schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ unless cancelled before \(kms:ScheduleKeyDeletion\)/);
+    expect(w.mutatingCalls()).not.toContain('kms:ScheduleKeyDeletion');
+    const refused = await w.rotate('--wide', 'delete', rotation);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`next: run it on a terminal to confirm, or add --yes where no one can answer a prompt (CI): \`rotate delete ${rotation} --yes\``);
     expect(w.mutatingCalls()).not.toContain('kms:ScheduleKeyDeletion');
     expect((await w.rotateWith({ answers: ['yes'] }, 'delete', rotation)).code).toBe(0);
     expect(w.mutatingCalls()).toContain('kms:ScheduleKeyDeletion');

@@ -3,6 +3,7 @@
  * emulator, with a workspace (config, file store, approvers' SSH keys), a fake clock that moves
  * only when the CLI sleeps (so `--wait` never waits for real), and a terminal that answers prompts.
  */
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,6 +60,21 @@ export class CliWorld {
     return new CliWorld(emulator, ws, dir);
   }
 
+  private synthDir: string | undefined;
+
+  /**
+   * A synth output directory inside the project (git-ignored cdktf.out/): synth refuses output
+   * elsewhere, since the Identity Center helper is reached by a path relative to the stack.
+   */
+  synthOut(): string {
+    if (!this.synthDir) {
+      const base = path.resolve(__dirname, '../../cdktf.out');
+      mkdirSync(base, { recursive: true });
+      this.synthDir = mkdtempSync(path.join(base, 'test-cli-'));
+    }
+    return this.synthDir;
+  }
+
   get env(): NodeJS.ProcessEnv {
     return { KEYROTOR_OPERATOR: this.ws.operator, AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test', HOME: this.dir };
   }
@@ -100,6 +116,7 @@ export class CliWorld {
   async close(): Promise<void> {
     await this.emulator.stop();
     await rm(this.dir, { recursive: true, force: true });
+    if (this.synthDir) await rm(this.synthDir, { recursive: true, force: true });
   }
 }
 

@@ -25,7 +25,7 @@ function variantsOf(schema: z.ZodType): z.ZodType[] {
 function validate(result: CliResult, expectedCommand?: string): Record<string, unknown> {
   const doc = JSON.parse(result.out) as Record<string, unknown>;
   const name = 'error' in doc ? 'error' : schemaNameOf(String(doc.command));
-  if (expectedCommand && name !== 'error') expect(doc.command).toBe(expectedCommand);
+  if (expectedCommand) expect([doc.command, 'error' in doc ? doc.error : 'no error']).toEqual([expectedCommand, 'no error']);
   const variants = variantsOf(COMMAND_SCHEMAS[name]);
   const matched = variants.findIndex((v) => v.safeParse(doc).success);
   if (matched < 0) {
@@ -68,7 +68,14 @@ describe('the versioned JSON of every command', () => {
     validate(await j('status'), 'status');
     validate(await j('runs', '--all'), 'runs');
     validate(await j('logs', 'latest'), 'logs');
-    validate(await j('synth', '-o', path.join(w.dir, 'out')), 'synth');
+    validate(await j('synth', '-o', w.synthOut()), 'synth');
+    const stack = path.join(w.synthOut(), 'stacks', 'keys-111111111111-us-east-1');
+    const guarded = await j('plan-guard', stack, path.join(root, 'test/gitops/fixtures/plans/good-first-deploy-after-migrate.plan.json'));
+    expect([0, 1]).toContain(guarded.code);
+    validate(guarded, 'plan-guard');
+    const drift = await j('drift', 'identity-center');
+    expect([0, 1]).toContain(drift.code);
+    expect(validate(drift, 'drift').context).toMatchObject({ emulator: true });
 
     validate(await j('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath), 'start');
     const atGate = validate(await j('advance', 'latest', '--yes'), 'advance');

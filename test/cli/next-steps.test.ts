@@ -42,13 +42,14 @@ describe('next: lines, state by state, each one run', () => {
     const next = nextOf(status);
     expect(next).toMatch(/^merge state\/ through a pull request so the stacks follow the ledger \(`rotate synth` shows them\) and manage the key; rotate it later \(`rotate plan identity-center` shows how\)$/);
     const [synth, plan] = commandsIn(next);
-    expect((await run(...synth!, '-o', `${w.dir}/out`)).code).toBe(0);
+    expect((await run(...synth!, '-o', w.synthOut())).code).toBe(0);
     expect((await run(...plan!)).code).toBe(0);
   });
 
   it('GIVEN synth THEN its next line says how the stacks are reviewed and applied', async () => {
-    const synth = await run('synth', '-o', `${w.dir}/out`);
-    expect(nextOf(synth)).toMatch(/^review the plan of each stack with `terraform -chdir=out\/stacks\/keys-111111111111-us-east-1 init` and `terraform … plan`; on merge the deploy workflow plans and applies$/);
+    const synth = await run('synth', '-o', w.synthOut());
+    expect(synth.code).toBe(0);
+    expect(nextOf(synth)).toMatch(/^review the plan of each stack with `terraform -chdir=\S*test-cli-\w+\/stacks\/keys-111111111111-us-east-1 init` and `terraform … plan`; on merge the deploy workflow plans and applies$/);
   });
 
   it('GIVEN a rotation soaking THEN next names the soak end and `--wait`, which waits through it (fake clock) to the approval gate', async () => {

@@ -25,7 +25,7 @@ export const run: CommandRun<{ yes?: boolean }> = async (ctx, options, args) => 
     const earliest = new Date(ctx.clock.now().getTime() + window * 86_400_000);
     const change = `schedule the deletion of ${current.plan.oldKeyArn ?? 'the old key'} (key ring ${current.keyring}) with a ${window}-day window: it becomes unrecoverable on ${formatTime(earliest)} unless cancelled before (kms:ScheduleKeyDeletion)`;
     const { confirm } = await import('../confirm');
-    if (!(await confirm(ctx, { changes: [change], command: `rotate delete ${current.id}`, yes: Boolean(options.yes) }))) return ExitCode.notSatisfied;
+    if (!(await confirm(ctx, { changes: [change], command: `rotate delete ${current.id}`, yes: Boolean(options.yes), yesRequiredWithoutTerminal: true }))) return ExitCode.notSatisfied;
     const { notifyAfter } = await import('../notify');
     const driven = await notifyAfter(ctx, session, current.id, () => drive(ctx, session, keyring, ['schedule-deletion'], (engine) => engine.advance(current.id, { allowDeletion: true }), {}, current.id));
     printRun(ctx, driven.run, driven.stop ? { stop: driven.stop } : {});

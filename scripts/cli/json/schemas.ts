@@ -169,6 +169,19 @@ const gateResult = z.strictObject({
   missing: z.number().int(),
 });
 
+const driftFinding = z.strictObject({
+  kind: z.string(),
+  owner: z.enum(['pipeline', 'terraform']),
+  blocksDeploy: z.boolean(),
+  keyring: z.string().optional(),
+  generation: z.number().int().optional(),
+  subject: z.string(),
+  expected: z.string(),
+  actual: z.string(),
+  message: z.string(),
+  nextStep: z.string(),
+});
+
 /** The fields every document has; `command` is fixed per schema. */
 function envelope<C extends string, S extends z.ZodRawShape>(command: C, shape: S, description: string) {
   return z.strictObject({ version: z.literal(VERSION), command: z.literal(command), context: awsContextSchema.optional(), ...shape }).describe(description);
@@ -269,6 +282,40 @@ export const COMMAND_SCHEMAS = {
     'audit verify',
     { ok: z.boolean(), entries: z.number().int(), problem: z.strictObject({ seq: z.number().int(), reason: z.string() }).optional(), approvals: z.strictObject({ checked: z.number().int(), problems: z.array(z.strictObject({ runId: z.string(), reason: z.string() })) }), store: z.string() },
     'rotate audit verify',
+  ),
+  drift: envelope(
+    'drift',
+    {
+      checkedAt: iso,
+      drift: z.boolean(),
+      exitCode: z.number().int().describe('0 no drift, 1 drift, 2 operator error, 3 AWS error'),
+      keyrings: z.array(
+        z.strictObject({
+          name: z.string(),
+          account: z.string(),
+          region: z.string(),
+          ledgerVersion: z.number().int().nullable(),
+          checked: z.array(z.string()),
+          findings: z.array(driftFinding),
+          updates: z.array(z.strictObject({ keyring: z.string(), generation: z.number().int(), keyArn: z.string(), from: z.literal('pending-deletion'), to: z.literal('deleted'), reason: z.string(), written: z.boolean() })),
+          error: z.strictObject({ message: z.string(), nextStep: z.string().optional(), fault: z.enum(['operator', 'aws', 'internal']) }).optional(),
+          notes: z.array(z.string()),
+        }),
+      ),
+      orphans: z.array(driftFinding),
+      synth: z.array(driftFinding),
+    },
+    'rotate drift: live AWS against the config and the latest ledger',
+  ),
+  'plan-guard': envelope(
+    'plan-guard',
+    {
+      stack: z.string(),
+      ok: z.boolean(),
+      findings: z.array(z.strictObject({ rule: z.string(), address: z.string(), keyring: z.string().optional(), message: z.string(), nextStep: z.string() })),
+      touched: z.array(z.string()),
+    },
+    'rotate plan-guard: a Terraform plan held against what the pipeline owns',
   ),
   emulator: envelope('emulator', { endpoint: z.string(), port: z.number().int(), region: z.string(), exports: z.array(z.string()) }, 'rotate emulator (printed once it listens)'),
   demo: envelope('demo', { ok: z.boolean(), seconds: z.number(), migration: z.strictObject({ id: z.string(), status: runStatus }), rotation: z.strictObject({ id: z.string(), status: runStatus }) }, 'rotate demo'),
