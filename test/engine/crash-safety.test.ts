@@ -170,7 +170,7 @@ describe('crash safety of a full rotation', () => {
       let kills = 0;
       for (let attempt = 0; attempt < 10; attempt += 1) {
         const current = (await h.store.getRun(run.id))!;
-        const command = stageStatuses(current)['schedule-deletion'] === 'waiting' ? ['delete', run.id, '--yes'] : ['advance', run.id, '--yes'];
+        const command = stageStatuses(current)['schedule-deletion'] === 'waiting' ? ['delete', run.id, '--yes'] : ['advance', run.id];
         const child = spawn(process.execPath, [bin, '--config', h.ws.configPath, '--endpoint', h.emulator.endpoint, ...command], { env, stdio: 'ignore' });
         const delay = 60 + Math.floor(random() * 500);
         const timer = setTimeout(() => child.kill('SIGKILL'), delay);
