@@ -109,7 +109,7 @@ describe('rotate approve writes an approval file, nothing else', () => {
     const approve = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes']);
     expect(approve.code).toBe(0);
     expect(approve.out).toContain(`You, alice@example.com, approve DELETING key ${OLD_KEY}`);
-    expect(approve.out).toMatch(/irrecoverable no earlier than \d{4}-\d\d-\d\dT/);
+    expect(approve.out).toMatch(/irrecoverable no earlier than \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
     expect(approve.out).toContain(`Signing key: ${lab.keys.alice!.fingerprint}`);
     expect(approve.out).toMatch(/1 of 2 distinct approvers — signed by alice@example.com; 1 more needed/);
     expect(files(ws)).toEqual([fingerprintFileName(lab.keys.alice!.fingerprint)]);

@@ -6,7 +6,7 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 import { describeGateResult, type GateResult } from '../../../pipeline/approvals/gate';
-import { formatTime } from '../view/text';
+import { formatTime, normalizeTimes } from '../view/text';
 import { approvalSessionFor, gateNextStep } from './approval-support';
 import { emitJson } from '../json/output';
 
@@ -44,7 +44,7 @@ export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, a
       for (const m of result.merges) ctx.io.out(`  #${m.merged} counted with #${m.kept}: ${m.why}`);
     }
     ctx.io.out('');
-    ctx.io.out(describeGateResult(result).split('\n').filter((l) => !l.startsWith('  not counted:') && !l.startsWith('  merged:')).join('\n'));
+    ctx.io.out(normalizeTimes(describeGateResult(result)).split('\n').filter((l) => !l.startsWith('  not counted:') && !l.startsWith('  merged:')).join('\n'));
     ctx.io.out(`next: ${next}`);
     return ExitCode.ok;
   } finally {

@@ -18,7 +18,7 @@ import { describeGateResult } from '../../../pipeline/approvals/gate';
 import { describePayload } from '../../../pipeline/approvals/payload';
 import { approvalSessionFor } from './approval-support';
 import { emitJson } from '../json/output';
-import { formatTime } from '../view/text';
+import { formatTime, normalizeTimes } from '../view/text';
 import { resolveSigningKey } from '../../../pipeline/approvals/signing-key';
 
 interface ApproveOptions {
@@ -43,7 +43,8 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
     const ssh = { env: ctx.env };
     const key = await resolveSigningKey(path.resolve(ctx.cwd, options.signingKey), { agent: Boolean(options.agent), ssh });
     const prepared = prepareApproval({ run: session.run, chain: session.chain, key, ...(options.as ? { approver: options.as } : {}), now });
-    say(describePayload(prepared.payload, session.run));
+    // The words in the one time format; the canonical payload below stays byte for byte what is signed.
+    say(normalizeTimes(describePayload(prepared.payload, session.run)));
     say(`Signing key: ${key.fingerprint} (${prepared.listing.how}; private key ${key.privateHalf}${key.hardware ? '; a security key: touch it when it blinks' : ''}).`);
     say(`\nPayload to be signed (canonical JSON, namespace ${prepared.payload.namespace}):\n${prepared.text}\n`);
     if (!options.yes) {
@@ -71,7 +72,7 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
     } else {
       io.out(`signed: approval by ${approval.signer} (key ${key.fingerprint}) for run ${runId}, valid until ${formatTime(prepared.payload.expiresAt)}`);
       io.out(`written to ${file}: hand it in (commit it through a pull request, or pass it to the gate's approvals directory)`);
-      io.out(describeGateResult(result));
+      io.out(normalizeTimes(describeGateResult(result)));
       io.out(`next: ${next}`);
     }
     return ExitCode.ok;

@@ -11,6 +11,7 @@ import { ExitCode } from '../../../pipeline/errors';
 import { describeGateResult } from '../../../pipeline/approvals/gate';
 import { approvalSessionFor, gateNextStep } from './approval-support';
 import { emitJson } from '../json/output';
+import { normalizeTimes } from '../view/text';
 import { reportError } from '../report-error';
 
 export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, args) => {
@@ -22,7 +23,7 @@ export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, a
       if (ctx.global.json) emitJson(ctx, { gate: result, next });
       else {
         const say = result.satisfied ? ctx.io.out : ctx.io.err;
-        say(describeGateResult(result));
+        say(normalizeTimes(describeGateResult(result)));
         say(`next: ${next}`);
       }
       return result.satisfied ? ExitCode.ok : ExitCode.notSatisfied;
