@@ -3,6 +3,8 @@
  * whose fault it is and whether retrying can help, and carries the next command to run, so the CLI
  * can map it to an exit code and a next step without parsing messages.
  */
+import type { StopReason } from './engine/engine';
+
 export type Fault = 'operator' | 'aws' | 'internal';
 
 export interface KeyrotorErrorOptions {
@@ -133,9 +135,44 @@ export const ExitCode = {
   awsError: 3,
   /** A bug in keyrotor. */
   internalError: 4,
+  /**
+   * The run waits for the clock (a soak). Like the three below, only with `advance --wait` or
+   * `--detailed-exitcode` (terraform's -detailed-exitcode): a plain `advance` exits 0 while waiting.
+   */
+  waitingTime: 10,
+  /** The run waits for people: approvals at the gate, or someone to run `rotate delete`. */
+  waitingPeople: 11,
+  /** The run stopped after `--stage-limit` stages with more it could run now. */
+  stageLimit: 12,
+  /** The run ended without completing (rolled back or cancelled): it will never be done. */
+  runEnded: 13,
   /** Interrupted by the operator (SIGINT, 128 + 2 as shells report it); the run stopped at a recorded point. */
   interrupted: 130,
 } as const;
+
+/**
+ * The exit code of an `advance` that stopped without an error, from the engine's `stopped` event
+ * (never from its text). `completed` is 0; waiting for time and for people, a stage limit and an
+ * ended run each have their own code. A failed stage is an error: `exitCodeFor` maps it.
+ */
+export function exitCodeForStop(reason: StopReason): number {
+  switch (reason) {
+    case 'completed':
+      return ExitCode.ok;
+    case 'waiting-time':
+      return ExitCode.waitingTime;
+    case 'waiting-people':
+    case 'ready-to-delete':
+    // The deletion never runs in the step that switched; it then waits for `rotate delete`.
+    case 'not-with-switch':
+      return ExitCode.waitingPeople;
+    case 'stage-limit':
+      return ExitCode.stageLimit;
+    case 'rolled-back':
+    case 'cancelled':
+      return ExitCode.runEnded;
+  }
+}
 
 /**
  * The one mapping from any error to an exit code, used by every command, the Identity Center

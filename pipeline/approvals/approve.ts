@@ -9,6 +9,7 @@
  * signs and proves the signature verifies against that same recorded allowed_signers.
  */
 import { ApprovalError } from '../errors';
+import { runNotFound } from '../runs/resolve-run';
 import type { ApprovalBar, Run, StateStore, StoredApproval } from '../state/types';
 import { parseAllowedSigners, type AllowedSigner } from './allowed-signers';
 import { chainBlockers, headOf, readChain, type ChainView } from './chain';
@@ -121,7 +122,7 @@ export async function signApproval(prepared: PreparedApproval, run: Run, now: Da
 
 export interface ApproveToFileInput {
   /** Read only: the run and the audit chain. */
-  readonly store: Pick<StateStore, 'getRun' | 'readAudit' | 'verifyAudit'>;
+  readonly store: Pick<StateStore, 'getRun' | 'readAudit' | 'verifyAudit'> & Partial<Pick<StateStore, 'listRuns' | 'description'>>;
   readonly runId: string;
   readonly signingKeyPath: string;
   readonly agent?: boolean;
@@ -136,7 +137,7 @@ export interface ApproveToFileInput {
 /** What `rotate approve --yes` does, for the demo and tests: check, sign, write the file. Writes nothing else. */
 export async function approveToFile(input: ApproveToFileInput): Promise<{ file: string; approval: StoredApproval; payload: ApprovalPayload }> {
   const run = await input.store.getRun(input.runId);
-  if (!run) refuse(`run ${input.runId} not found`, 'check the run id with `rotate status`');
+  if (!run) throw await runNotFound(input.store, input.runId);
   const key = await resolveSigningKey(input.signingKeyPath, { agent: Boolean(input.agent), ...(input.ssh ? { ssh: input.ssh } : {}) });
   const prepared = prepareApproval({ run, chain: await readChain(input.store), key, ...(input.approver ? { approver: input.approver } : {}), now: input.now });
   const approval = await signApproval(prepared, run, input.now, input.ssh);

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load';
 import type { Config, KeyRingConfig } from '../config/types';
 import { ApprovalError } from '../errors';
 import { openStateStore } from '../state/open';
+import { resolveRun } from '../runs/resolve-run';
 import type { Run, StateStore } from '../state/types';
 import { assertBarUnchanged } from './bar';
 import { readChain, type ChainView } from './chain';
@@ -45,13 +46,8 @@ export async function openApprovalSession(input: OpenApprovalSessionInput): Prom
   const config = loadConfig(input.configFile);
   const store = await openStateStore(config.state, { stateDirOverride: input.stateDir, env: input.env });
   try {
-    const run = await store.getRun(input.runId);
-    if (!run) {
-      throw new ApprovalError(`run ${input.runId} not found in ${store.description}`, {
-        fault: 'operator',
-        nextStep: 'check the run id with `rotate status`, and --state-dir / the config\'s state settings',
-      });
-    }
+    // RUN as every command takes it: an id, a unique prefix, `latest[:KEYRING]`.
+    const run = await resolveRun(store, input.runId);
     const keyring = config.keyrings.find((k) => k.name === run.keyring);
     if (!keyring) {
       throw new ApprovalError(`run ${run.id} belongs to key ring ${run.keyring}, which ${config.file} does not declare`, {

@@ -11,6 +11,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { notificationsSchema } from './notifications';
 import type {
   ApprovalPolicy,
   BackendConfig,
@@ -245,6 +246,7 @@ export const rawConfigSchema = z.strictObject({
   keyrings: z.array(keyRingSchema).min(1, { error: 'must declare at least one key ring' }),
   pipeline: pipelineSchema.optional(),
   people: z.array(personSchema).default([]),
+  notifications: notificationsSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
@@ -265,6 +267,7 @@ export function resolveConfig(raw: RawConfig, file: string): Config {
     // Only present when declared, so a config without team mode resolves exactly as before.
     ...(raw.pipeline === undefined ? {} : { pipeline: resolvePipeline(raw.pipeline) }),
     people: raw.people satisfies readonly PersonConfig[],
+    ...(raw.notifications === undefined ? {} : { notifications: raw.notifications }),
   };
 }
 

@@ -3,6 +3,7 @@
  * contract every module codes against; `schema.ts` validates raw JSON into exactly these types.
  * Paths (allowed signers, state dir) are resolved relative to the config file's directory.
  */
+import type { NotificationsConfig } from './notifications';
 
 export interface Config {
   /** Absolute path of the file this was loaded from (for messages). */
@@ -31,6 +32,8 @@ export interface Config {
    * sets it; optional so configs built in code need not).
    */
   readonly people?: readonly PersonConfig[];
+  /** Hooks fired when a run waits for approvals, is ready for deletion, fails or completes (notifications.ts). Absent: none. */
+  readonly notifications?: NotificationsConfig;
 }
 
 export interface PersonConfig {

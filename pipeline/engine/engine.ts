@@ -71,7 +71,8 @@ export type StopReason =
   | 'cancelled';
 
 export type ProgressEvent =
-  | { readonly type: 'stage-start'; readonly stage: string; readonly attempt: number; readonly resumed: boolean }
+  /** `resumed`: work a crash or failure interrupted is continued; `recheck`: a waiting stage (soak, gate) is looked at again. */
+  | { readonly type: 'stage-start'; readonly stage: string; readonly attempt: number; readonly resumed: boolean; readonly recheck: boolean }
   | { readonly type: 'stage-end'; readonly stage: string; readonly status: StageStatus; readonly summary: string; readonly waitingFor?: WaitingFor }
   | { readonly type: 'message'; readonly stage: string; readonly message: string }
   | { readonly type: 'call'; readonly stage: string; readonly operation: string; readonly target: string; readonly phase: 'intent' | 'ok' | 'failed' | 'reconciled'; readonly note?: string }
@@ -103,8 +104,8 @@ export function assertRollbackAllowed(run: Run): void {
   }
 }
 
-/** A stage that waits without having run (the deletion stage before `rotate delete`) did nothing. */
-function didWork(record: StageRecord): boolean {
+/** A stage that waits without having run (the deletion stage before `rotate delete`) did nothing; rollback skips it (and `rollback --dry-run` lists the rest). */
+export function didWork(record: StageRecord): boolean {
   return !(record.status === 'pending' || record.status === 'skipped' || record.status === 'undone' || (record.status === 'waiting' && record.attempts === 0));
 }
 
@@ -192,6 +193,7 @@ export class Engine {
       // them behind: tidy both (taking a dead holder's lock over releases it).
       if (await this.deps.store.getRunLock(initial)) await this.act(initial, 'advance', async () => undefined);
       await this.deps.store.releaseLease(initial.keyring, initial.id);
+      this.stoppedEnded(initial);
       return initial;
     }
     assertNotRollingBack(initial);
@@ -199,6 +201,7 @@ export class Engine {
     return this.act(initial, 'advance', async (writer) => {
       if (isTerminal(writer.run())) {
         await this.deps.store.releaseLease(initial.keyring, initial.id);
+        this.stoppedEnded(writer.run());
         return writer.run();
       }
       assertNotRollingBack(writer.run());
@@ -382,7 +385,7 @@ export class Engine {
       const runStatus = writer.run().status === 'failed' || writer.run().status === 'waiting' ? 'open' : undefined;
       await writer.saveStage(index, { status: 'running', attempts: previous.attempts + 1, startedAt: previous.startedAt ?? this.now().toISOString(), error: undefined }, runStatus);
     }
-    this.emit({ type: 'stage-start', stage: entry.name, attempt: writer.run().stages[index]!.attempts, resumed: previous.attempts > 0 });
+    this.emit({ type: 'stage-start', stage: entry.name, attempt: writer.run().stages[index]!.attempts, resumed: previous.attempts > 0 && !recheck, recheck });
     let outcome: StageOutcome;
     try {
       outcome = await stage.run(ctx);
@@ -504,6 +507,12 @@ export class Engine {
 
   private emit(event: ProgressEvent): void {
     this.deps.progress?.(event);
+  }
+
+  /** An advance of a run that has already ended still says why it stopped (views derive exit codes from it). */
+  private stoppedEnded(run: Run): void {
+    const reason: StopReason = run.status === 'completed' ? 'completed' : run.status === 'rolled-back' ? 'rolled-back' : 'cancelled';
+    this.stopped(reason, `run ${run.id} is ${run.status}`, undefined);
   }
 
   private stopped(reason: StopReason, message: string, nextStep: string | undefined): void {

@@ -5,13 +5,17 @@
 import type { Config, KeyRingConfig } from '../config/types';
 import type { Run, StateStore } from '../state/types';
 import { KeyrotorError } from '../errors';
+import { closestNames } from '../runs/closest';
+import { runNotFound } from '../runs/resolve-run';
 
 export function findKeyring(config: Config, name: string): KeyRingConfig {
   const keyring = config.keyrings.find((k) => k.name === name);
   if (!keyring) {
-    throw new KeyrotorError(`no key ring named "${name}" in ${config.file} (known: ${config.keyrings.map((k) => k.name).join(', ') || 'none'})`, {
+    const names = config.keyrings.map((k) => k.name);
+    const closest = closestNames(name, names);
+    throw new KeyrotorError(`no key ring named "${name}" in ${config.file} (${closest.length > 0 ? `closest: ${closest.join(', ')}; ` : ''}known: ${names.join(', ') || 'none'})`, {
       fault: 'operator',
-      nextStep: 'check the name with `rotate lint`, or add the key ring to the config through a pull request',
+      nextStep: `${closest.length > 0 ? `did you mean ${closest[0]}? ` : ''}check the name with \`rotate lint\`, or add the key ring to the config through a pull request`,
     });
   }
   return keyring;
@@ -19,11 +23,6 @@ export function findKeyring(config: Config, name: string): KeyRingConfig {
 
 export async function loadRun(store: StateStore, runId: string): Promise<Run> {
   const run = await store.getRun(runId);
-  if (!run) {
-    throw new KeyrotorError(`no run with id "${runId}" in the ${store.description}`, {
-      fault: 'operator',
-      nextStep: 'list runs with `rotate status`',
-    });
-  }
+  if (!run) throw await runNotFound(store, runId);
   return run;
 }

@@ -1,86 +1,60 @@
 /**
  * Views of the engine's events. The engine alone drives a run; a view only draws what it reports:
- * on a terminal, listr2 draws one live line per stage; elsewhere (CI, pipes, tests) plain lines
- * go to stderr, one per event. Errors are not drawn here: the command prints each error once,
- * with its next step.
+ * on a terminal, one live line per stage (view/live.ts); elsewhere (CI, pipes, tests, --json)
+ * plain lines on stderr, one per event. Errors are not drawn here: the command prints each error
+ * once, with its next step.
  */
 import type { ProgressEvent } from '../../pipeline/engine/engine';
-import type { Run, StageStatus } from '../../pipeline/state/types';
-import type { CliIo } from './context';
+import type { CliContext } from './context';
+import { MARK, statusWords } from './view/marks';
+import { ArnShortener, fitText, normalizeTimes } from './view/text';
+import { LiveView } from './view/live';
 
-const MARK: Record<StageStatus, string> = { pending: '·', running: '…', waiting: '⏸', done: '✔', failed: '✖', undone: '↶', skipped: '↷' };
+export interface ProgressView {
+  onEvent(event: ProgressEvent): void;
+  /** Draws the final state (the live view stops redrawing). */
+  finish(): void;
+}
 
-export function plainProgress(io: CliIo): (event: ProgressEvent) => void {
-  return (event) => {
-    switch (event.type) {
-      case 'stage-start':
-        io.err(`▶ ${event.stage}${event.resumed ? ' (resumed)' : ''}`);
-        break;
-      case 'message':
-        io.err(`  ${event.stage}: ${event.message}`);
-        break;
-      case 'call':
-        if (event.phase === 'intent') io.err(`  ${event.stage}: → ${event.operation} ${event.target}`);
-        else if (event.phase === 'reconciled') io.err(`  ${event.stage}: reconciled an unfinished ${event.operation}: ${event.note ?? ''}`);
-        break;
-      case 'stage-end':
-        io.err(`${MARK[event.status]} ${event.stage} ${event.status}${event.status === 'failed' ? '' : `: ${event.summary}`}`);
-        break;
-      case 'stopped':
-        break;
-    }
+/** Why a stage runs again, in words: a routine re-check of a waiting stage is not a retry. */
+export function startWords(event: Extract<ProgressEvent, { type: 'stage-start' }>): string {
+  if (event.recheck) return ' (checking again)';
+  if (event.resumed) return ` (resumed: attempt ${event.attempt})`;
+  return '';
+}
+
+export function plainProgress(write: (line: string) => void, options: { wide?: boolean } = {}): ProgressView {
+  const arns = new ArnShortener(Boolean(options.wide));
+  const say = (line: string): void => write(fitText(arns.shorten(normalizeTimes(line)), Boolean(options.wide)));
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'stage-start':
+          say(`▶ ${event.stage}${startWords(event)}`);
+          break;
+        case 'message':
+          say(`  ${event.stage}: ${event.message}`);
+          break;
+        case 'call':
+          if (event.phase === 'intent') say(`  ${event.stage}: → ${event.operation} ${event.target}`);
+          else if (event.phase === 'reconciled') say(`  ${event.stage}: reconciled an unfinished ${event.operation}: ${event.note ?? ''}`);
+          break;
+        case 'stage-end':
+          say(`${MARK[event.status]} ${event.stage} ${statusWords(event.status, event.waitingFor)}${event.status === 'failed' ? '' : `: ${event.summary}`}`);
+          break;
+        case 'stopped':
+          break;
+      }
+    },
+    finish() {},
   };
-}
-
-interface Deferred {
-  readonly promise: Promise<{ status: StageStatus; summary: string }>;
-  resolve(value: { status: StageStatus; summary: string }): void;
-  reject(error: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: Deferred['resolve'];
-  let reject!: Deferred['reject'];
-  const promise = new Promise<{ status: StageStatus; summary: string }>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined); // a stage never reached must not surface as an unhandled rejection
-  return { promise, resolve, reject };
 }
 
 /**
- * Draws `drive` (one engine call) live: one task per remaining stage, finished by the engine's
- * own events. A stage the engine did not reach is shown as not run.
+ * The view for one engine call: live lines for `stages` when stderr is a terminal (and the output
+ * is not --json), plain lines on stderr otherwise.
  */
-export async function drawWithListr(stages: readonly string[], drive: (onEvent: (event: ProgressEvent) => void) => Promise<Run>): Promise<Run> {
-  const { Listr } = await import('listr2');
-  const pending = new Map(stages.map((name) => [name, deferred()]));
-  const titles = new Map<string, (text: string) => void>();
-  const onEvent = (event: ProgressEvent): void => {
-    if (event.type === 'message') titles.get(event.stage)?.(`${event.stage}: ${event.message}`);
-    if (event.type === 'call' && event.phase === 'intent') titles.get(event.stage)?.(`${event.stage}: ${event.operation} ${event.target}`);
-    if (event.type === 'stage-end') pending.get(event.stage)?.resolve({ status: event.status, summary: event.summary });
-  };
-  const tasks = new Listr(
-    stages.map((name) => ({
-      title: name,
-      task: async (_: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
-        titles.set(name, (text) => (task.output = text));
-        const end = await pending.get(name)!.promise;
-        if (end.status === 'failed') throw new Error(`${name} failed`);
-        if (end.status === 'waiting') task.title = `${MARK.waiting} ${name}: ${end.summary}`;
-        else if (end.status === 'skipped' || end.status === 'pending') task.skip(`${name}: ${end.summary}`);
-        else task.title = `${name}: ${end.summary}`;
-      },
-    })),
-    { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: true, showErrorMessage: false } },
-  );
-  const drawing = tasks.run().catch(() => undefined);
-  try {
-    return await drive(onEvent);
-  } finally {
-    for (const d of pending.values()) d.resolve({ status: 'pending', summary: 'not run' });
-    await drawing;
-  }
+export function progressViewFor(ctx: CliContext, stages: readonly string[]): ProgressView {
+  if (ctx.io.terminal && !ctx.global.json && stages.length > 0) return new LiveView(ctx.io.terminal, stages, { wide: ctx.global.wide });
+  return plainProgress(ctx.io.err, { wide: ctx.global.wide });
 }

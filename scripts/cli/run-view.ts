@@ -1,70 +1,56 @@
 /**
- * How a run looks to an operator: a table of stages with times and outcomes, what changed, and the
- * one command that comes next.
+ * How a run looks to an operator (`rotate status RUN`, and after every run command): a header, a
+ * table of stages with their marks, times and outcomes, what each changed, and the one command
+ * that comes next. Fits 100 columns unless `wide`: ARNs are whole on first mention and short
+ * after, long lines wrap under their indentation, and every time has the one format.
  */
-import type { Run, StageRecord } from '../../pipeline/state/types';
+import type { MutationRecord, Run } from '../../pipeline/state/types';
+import { MARK, statusWords } from './view/marks';
+import { nextStep } from './view/next-step';
+import { ArnShortener, fitText, formatTime, normalizeTimes } from './view/text';
 
-const MARK: Record<StageRecord['status'], string> = {
-  pending: '·',
-  running: '…',
-  waiting: '⏸',
-  done: '✔',
-  failed: '✖',
-  undone: '↶',
-  skipped: '–',
-};
+export { nextStep } from './view/next-step';
 
-function time(iso: string | undefined): string {
-  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
+export interface RenderOptions {
+  /** Keep ARNs whole and lines unwrapped. */
+  readonly wide?: boolean;
+  /**
+   * Leave out stage errors and the `next:` line: the command is about to report the error that
+   * stopped it, once, with its own next step.
+   */
+  readonly forError?: boolean;
 }
 
-export function nextStep(run: Run): string {
-  if (run.status !== 'rolled-back' && run.stages.some((s) => s.status === 'undone')) {
-    return `finish the rollback with \`rotate rollback ${run.id}\` (undone stages are skipped)`;
-  }
-  switch (run.status) {
-    case 'completed':
-      return run.plan.oldKeyArn && run.kind !== 'cancel-deletion'
-        ? `nothing; the old key can be recovered with \`rotate cancel-deletion ${run.keyring} --key ${run.plan.oldKeyArn}\` until its deletion date`
-        : 'nothing; the run is complete';
-    case 'rolled-back':
-      return 'nothing; the run was rolled back';
-    case 'cancelled':
-      return `nothing; the run was ended (${run.endReason ?? 'cancelled'}); start a new one with \`rotate start ${run.keyring}${run.kind === 'rotate' ? '' : ` --kind ${run.kind}`}\` when ready`;
-    case 'failed': {
-      const failed = run.stages.find((s) => s.status === 'failed');
-      return failed?.error?.nextStep ?? `\`rotate advance ${run.id}\` to retry, or \`rotate rollback ${run.id}\``;
-    }
-    case 'waiting': {
-      const waiting = run.stages.find((s) => s.status === 'waiting');
-      if (waiting?.name === 'approval-gate') return `approvers run \`rotate approve ${run.id} --signing-key <key>\`, then \`rotate advance ${run.id}\``;
-      if (waiting?.name === 'schedule-deletion') return `schedule the old key's deletion with \`rotate delete ${run.id}\` (or undo the run with \`rotate rollback ${run.id}\`)`;
-      return `\`rotate advance ${run.id}\` ${waiting?.summary ? `(${waiting.summary})` : ''}`.trim();
-    }
-    default: {
-      const running = run.stages.find((s) => s.status === 'running');
-      if (running) return `stage ${running.name} was interrupted or is running now: \`rotate advance ${run.id}\` continues it (it refuses while another process acts on the run)`;
-      return `\`rotate advance ${run.id}\``;
-    }
-  }
+function mutationWords(m: MutationRecord): string {
+  if (m.outcome === undefined) return 'sent, outcome not yet recorded';
+  if (m.outcome === 'ok' || m.outcome === 'reconciled-done') return 'changed';
+  return m.outcome === 'failed' ? 'failed' : 'not done';
 }
 
-export function renderRun(run: Run): string {
+export function renderRun(run: Run, options: RenderOptions = {}): string {
+  const wide = Boolean(options.wide);
+  const arns = new ArnShortener(wide);
   const lines = [
-    `run ${run.id}  (${run.kind} of key ring ${run.keyring}, started by ${run.initiator} at ${time(run.createdAt)})`,
+    `run ${run.id}: ${run.kind} of key ring ${run.keyring}`,
+    `started ${formatTime(run.createdAt)} by ${run.initiator}`,
     `status: ${run.status}${run.endReason ? ` (${run.endReason})` : ''}`,
   ];
   if (run.plan.oldKeyArn) lines.push(`old key: ${run.plan.oldKeyArn}`);
   if (run.plan.newKeyArn) lines.push(`new key: ${run.plan.newKeyArn}`);
   lines.push('');
-  const width = Math.max(...run.stages.map((s) => s.name.length));
+  const nameWidth = Math.max(...run.stages.map((s) => s.name.length));
+  const statusWidth = Math.max(...run.stages.map((s) => statusWords(s.status, s.waitingFor).length));
   for (const s of run.stages) {
-    const when = s.endedAt ? `${time(s.startedAt)} → ${time(s.endedAt)}` : time(s.startedAt);
-    lines.push(`  ${MARK[s.status]} ${s.name.padEnd(width)}  ${s.status.padEnd(7)}  ${when}`);
+    const when = s.endedAt ? `${formatTime(s.startedAt)} → ${formatTime(s.endedAt)}` : formatTime(s.startedAt);
+    lines.push(`  ${MARK[s.status]} ${s.name.padEnd(nameWidth)}  ${statusWords(s.status, s.waitingFor).padEnd(statusWidth)}  ${when}`.trimEnd());
     if (s.summary) lines.push(`      ${s.summary}`);
-    for (const m of s.mutations) lines.push(`      ${m.outcome === undefined ? 'sent, outcome not yet recorded' : m.outcome === 'ok' || m.outcome === 'reconciled-done' ? 'changed' : m.outcome === 'failed' ? 'failed' : 'not done'}: ${m.operation} ${m.target} at ${time(m.at)}${m.note ? ` (${m.note})` : ''}`);
-    if (s.error) lines.push(`      error: ${s.error.message}`);
+    for (const m of s.mutations) {
+      // A failed call's AWS error is the error the command reports next: said once, there.
+      const note = m.note && !(options.forError && m.outcome === 'failed') ? ` (${m.note})` : '';
+      lines.push(`      ${mutationWords(m)}: ${m.operation} ${m.target} at ${formatTime(m.at)}${note}`);
+    }
+    if (s.error && !options.forError) lines.push(`      error: ${s.error.message}`);
   }
-  lines.push('', `next: ${nextStep(run)}`);
-  return lines.join('\n');
+  if (!options.forError) lines.push('', `next: ${nextStep(run)}`);
+  return fitText(lines.map((line) => arns.shorten(normalizeTimes(line))).join('\n'), wide);
 }

@@ -109,7 +109,7 @@ describe('rotate approve writes an approval file, nothing else', () => {
     const approve = await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--yes']);
     expect(approve.code).toBe(0);
     expect(approve.out).toContain(`You, alice@example.com, approve DELETING key ${OLD_KEY}`);
-    expect(approve.out).toMatch(/irrecoverable no earlier than \d{4}-\d\d-\d\dT/);
+    expect(approve.out).toMatch(/irrecoverable no earlier than \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
     expect(approve.out).toContain(`Signing key: ${lab.keys.alice!.fingerprint}`);
     expect(approve.out).toMatch(/1 of 2 distinct approvers — signed by alice@example.com; 1 more needed/);
     expect(files(ws)).toEqual([fingerprintFileName(lab.keys.alice!.fingerprint)]);
@@ -128,7 +128,7 @@ describe('rotate approve writes an approval file, nothing else', () => {
     expect(bob.code).toBe(0);
     expect(bob.cap.prompts).toEqual(['Sign this approval? Type "yes" to sign: ']);
     expect((await rotate(ws, ['gate', ws.runId])).code).toBe(0);
-    const listed = JSON.parse((await rotate(ws, ['--json', 'approvals', ws.runId])).out) as { satisfied: boolean; approvals: Array<{ signer: string; counts: boolean; fingerprint: string }> };
+    const listed = (JSON.parse((await rotate(ws, ['--json', 'approvals', ws.runId])).out) as { gate: { satisfied: boolean; approvals: Array<{ signer: string; counts: boolean; fingerprint: string }> } }).gate;
     expect(listed.satisfied).toBe(true);
     expect(listed.approvals.map((a) => [a.signer, a.counts, a.fingerprint]).sort()).toEqual([
       ['alice@example.com', true, lab.keys.alice!.fingerprint],
@@ -260,7 +260,7 @@ describe('rotate gate and rotate approvals count the same files', () => {
     await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--as', 'alice@example.com', '--yes', '--out', path.join(ws.approvalsDir, ws.runId, '1.json')]);
     await rotate(ws, ['approve', ws.runId, '--signing-key', key('alice'), '--as', 'al@example.com', '--yes', '--out', path.join(ws.approvalsDir, ws.runId, '2.json')]);
     const listed = await rotate(ws, ['approvals', ws.runId]);
-    expect(listed.out).toMatch(/2\s+al@example.com\s+SHA256:\S+\s+\S+\s+\S+\s+merged into #1/);
+    expect(listed.out).toMatch(/2\s+al@example.com\s+SHA256:\S+\s+\S+ \S+\s+\S+ \S+\s+merged into #1/);
     expect(listed.out).toContain(`merged (one person, one vote):\n  #2 counted with #1: signed with the same key ${lab.keys.alice!.fingerprint} as approval #1 (as alice@example.com)`);
     expect((await rotate(ws, ['gate', ws.runId])).code).toBe(1);
   });
@@ -269,7 +269,7 @@ describe('rotate gate and rotate approvals count the same files', () => {
     const ws = await workspace();
     const unknown = await rotate(ws, ['gate', 'run-nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/run run-nope not found/);
+    expect(unknown.err).toMatch(/run not found: no run matches "run-nope"/);
     expect(await main(['node', 'rotate', '--config', path.join(ws.dir, 'missing.json'), 'gate', ws.runId], { io: capture().io, cwd: ws.dir, env: {} })).toBe(2);
     const typo = await rotate(ws, ['gate', ws.runId, '--approvals-dir', 'nope']);
     expect(typo.code).toBe(2);

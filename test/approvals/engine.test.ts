@@ -74,7 +74,7 @@ describe('a run keeps the bar its approvers signed for', () => {
     expect(replanned.out).toContain('every earlier approval is stale');
     const gate = await rotate(h, ['--json', 'gate', run.id]);
     expect(gate.code).toBe(1);
-    expect((JSON.parse(gate.out) as { approvals: Array<{ rejection: string }> }).approvals.map((a) => a.rejection)).toEqual(['stale-plan', 'stale-plan']);
+    expect((JSON.parse(gate.out) as { gate: { approvals: Array<{ rejection: string }> } }).gate.approvals.map((a) => a.rejection)).toEqual(['stale-plan', 'stale-plan']);
 
     const [first] = h.ws.approvers;
     await approveToFile({ store: h.store, runId: run.id, signingKeyPath: first!.privateKeyPath, approvalsDir: h.ws.approvalsDir, now: new Date() });
@@ -90,7 +90,10 @@ describe('a run keeps the bar its approvers signed for', () => {
     await migrateToCmk(h);
     const planned = await rotate(h, ['plan', 'identity-center']);
     expect(planned.code).toBe(0);
-    expect(planned.out).toMatch(/approval bar \(recorded at start; approvers sign for it\): quorum 2 people other than the initiator, approvals valid 24 h, signers from approvers\/allowed_signers \(sha256 [0-9a-f]{12}…\), soak 0 h with the old key disabled/);
+    // The bar the run will record, in the plan's words: quorum, lifetime, who may sign, the soak and what it disables.
+    const oneLine = planned.out.replace(/\s+/g, ' ');
+    expect(oneLine).toMatch(/2 approvals from distinct people, never the initiator, each valid up to 24 h who may approve \(approvers\/allowed_signers, sha256 [0-9a-f]{64}\): approver1@example\.com, approver2@example\.com, operator@example\.com/);
+    expect(oneLine).toMatch(/- kms:DisableKey.*soak 0 h counted from the switch/);
     const engine = h.engine();
     const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
     await h.approveAll(run.id);
@@ -198,7 +201,7 @@ describe('who started the run is tied to a person', () => {
     const runId = /opened run (\S+)/.exec(started.err)![1]!;
     const run = (await h.store.getRun(runId))!;
     expect(run.initiatorIdentity).toMatchObject({ tied: true, awsCaller: session, people: ['approver1'], principals: ['approver1@example.com'] });
-    expect((await rotate(h, ['advance', runId], env)).code).toBe(0);
+    expect((await rotate(h, ['advance', runId, '--yes'], env)).code).toBe(0);
     const self = await rotate(h, ['approve', runId, '--signing-key', h.ws.approvers[0]!.privateKeyPath, '--yes']);
     expect(self.code).toBe(2);
     expect(self.err).toContain(`you started run ${runId} and cannot approve it`);

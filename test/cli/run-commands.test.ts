@@ -21,7 +21,7 @@ function rotate(...args: string[]): Promise<Result> {
 }
 
 function runIdFrom(result: Result): string {
-  return /run (identity-center-\S+)/.exec(result.out + result.err)![1]!;
+  return /run (identity-center-\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(result.out + result.err)![1]!;
 }
 
 beforeEach(async () => {
@@ -35,13 +35,21 @@ afterEach(async () => {
 });
 
 describe('rotate plan', () => {
-  it('lists the stages in order with what each does, and writes nothing', async () => {
-    const result = await rotate('plan', 'identity-center', '--kind', 'migrate-to-cmk');
+  it('lists the stages in order with what each does, writes nothing and, with --offline, calls no AWS', async () => {
+    const result = await rotate('plan', 'identity-center', '--kind', 'migrate-to-cmk', '--offline');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/1\. preflight[\s\S]*2\. create-key[\s\S]*5\. switch-identity-center[\s\S]*6\. integration-checks/);
     expect(result.out).toContain('nothing was changed');
     await expect(readdir(ws.stateDir)).rejects.toThrow(/ENOENT/);
     expect(emulator.callLog()).toEqual([]);
+  });
+
+  it('reads the alias and Identity Center live, with read-only calls only', async () => {
+    const result = await rotate('plan', 'identity-center', '--kind', 'migrate-to-cmk');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('from: an AWS owned key');
+    expect(emulator.callLog().length).toBeGreaterThan(0);
+    expect(emulator.callLog().filter((c) => c.mutating)).toEqual([]);
   });
 
   it('refuses a rotation of a key ring without an active generation and says how to get one', async () => {
@@ -61,13 +69,13 @@ describe('rotate start / advance / status / audit verify', () => {
     expect(started.out).toMatch(/· create-key\s+pending/);
     expect(started.out).toContain(`next: \`rotate advance ${runId}\``);
 
-    const advanced = await rotate('advance', runId);
+    const advanced = await rotate('advance', runId, '--yes');
     expect(advanced.code).toBe(0);
-    expect(advanced.err).toMatch(/✔ switch-identity-center done: Identity Center switched to arn:aws:kms:/);
+    expect(advanced.err).toMatch(/✔ switch-identity-center done: Identity Center switched to (arn:aws:kms:|key\/)/);
     expect(advanced.out).toContain('changed: sso:UpdateInstance arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51');
 
     const status = await rotate('--json', 'status', runId);
-    const run = JSON.parse(status.out) as Run;
+    const run = (JSON.parse(status.out) as { run: Run }).run;
     expect(run.status).toBe('completed');
     expect(run.stages.every((s) => s.status === 'done')).toBe(true);
 
@@ -94,21 +102,21 @@ describe('rotate start / advance / status / audit verify', () => {
   it('names the stage, the AWS operation and the next command when AWS refuses a mutation', async () => {
     const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
     emulator.failNext('CreateKey', 1, { code: 'AccessDeniedException', message: 'User is not authorized to perform kms:CreateKey' });
-    const failed = await rotate('advance', runId);
+    const failed = await rotate('advance', runId, '--yes');
     expect(failed.code).toBe(2);
     expect(failed.err).toContain('kms:CreateKey');
     expect(failed.err).toMatch(/not authorized/);
     expect(failed.out).toMatch(/✖ create-key\s+failed/);
-    const retried = await rotate('advance', runId);
+    const retried = await rotate('advance', runId, '--yes');
     expect(retried.code).toBe(0);
-    expect(JSON.parse((await rotate('--json', 'status', runId)).out).status).toBe('completed');
+    expect(JSON.parse((await rotate('--json', 'status', runId)).out).run.status).toBe('completed');
   });
 });
 
 describe('bad input gets a clear error and the next command', () => {
   it.each([
     [['start', 'nope'], /no key ring named "nope".*known: identity-center/s, /next: check the name with `rotate lint`/],
-    [['advance', 'no-such-run'], /no run with id "no-such-run"/, /next: list runs with `rotate status`/],
+    [['advance', 'no-such-run'], /run not found: no run matches "no-such-run"/, /next: `rotate runs --all` lists every run/],
     [['cancel-deletion', 'identity-center'], /cancel-deletion needs exactly one of --generation N or --key ARN/, /rotate cancel-deletion identity-center --generation 1/],
     [['cancel-deletion', 'identity-center', '--generation', '7'], /no generation 7 in its ledger/, /pick one of: the ledger has no generations/],
     [['cancel-deletion', 'identity-center', '--generation', 'two'], /--generation must be a generation number \(1, 2, …\), got "two"/, /rotate status/],
@@ -141,8 +149,8 @@ describe('bad input gets a clear error and the next command', () => {
 describe('rotate rollback and cancel-deletion', () => {
   it('refuses, also on --dry-run, to roll back a completed run and says what to do instead', async () => {
     const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
-    await rotate('advance', runId);
-    for (const args of [['rollback', runId, '--dry-run'], ['rollback', runId]]) {
+    await rotate('advance', runId, '--yes');
+    for (const args of [['rollback', runId, '--dry-run'], ['rollback', runId, '--yes']]) {
       const result = await rotate(...args);
       expect(result.code).toBe(2);
       expect(result.err).toContain(`run ${runId} is completed; there is nothing to roll back`);
@@ -152,10 +160,10 @@ describe('rotate rollback and cancel-deletion', () => {
 
   it('rolls back a run stopped after the switch and frees the key ring', async () => {
     const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
-    await rotate('advance', runId, '--stage-limit', '4'); // through switch-identity-center
+    await rotate('advance', runId, '--stage-limit', '4', '--yes'); // through switch-identity-center
     const dry = await rotate('rollback', runId, '--dry-run');
-    expect(dry.out).toMatch(/switch-identity-center[\s\S]*promote-alias[\s\S]*verify-key \(nothing to undo\)[\s\S]*create-key[\s\S]*preflight \(nothing to undo\)/);
-    const rolled = await rotate('rollback', runId);
+    expect(dry.out).toMatch(/undo switch-identity-center[\s\S]*undo promote-alias[\s\S]*undo verify-key \(nothing to undo\)[\s\S]*undo create-key[\s\S]*undo preflight \(nothing to undo\)/);
+    const rolled = await rotate('rollback', runId, '--yes');
     expect(rolled.code).toBe(0);
     expect(rolled.out).toContain('status: rolled-back');
     expect(rolled.out).toMatch(/switch-identity-center.*undone[\s\S]*Identity Center switched back to an AWS owned key/);
@@ -166,15 +174,15 @@ describe('rotate rollback and cancel-deletion', () => {
 describe('a full rotation through the CLI, approvals included', () => {
   it('stops at the gate, refuses the initiator, counts two approvers from their approval files, then deletes only the old key', async () => {
     const migration = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
-    await rotate('advance', migration);
+    await rotate('advance', migration, '--yes');
     const unsigned = await rotate('start', 'identity-center');
     expect(unsigned.code).toBe(2);
     expect(unsigned.err).toContain('cannot tell who is starting this run in approver terms');
     const runId = runIdFrom(await rotate('start', 'identity-center', '--signing-key', ws.operatorKeyPath));
-    const waiting = await rotate('advance', runId);
+    const waiting = await rotate('--wide', 'advance', runId, '--yes');
     expect(waiting.code).toBe(0);
-    expect(waiting.out).toMatch(/⏸ approval-gate\s+waiting/);
-    expect(waiting.out).toContain(`next: approvers run \`rotate approve ${runId} --signing-key <key>\``);
+    expect(waiting.out).toMatch(/⏸ approval-gate\s+waiting for people/);
+    expect(waiting.out).toContain(`next: approvers (not the initiator) run \`rotate approve ${runId} --signing-key <key>\``);
 
     const closed = await rotate('gate', runId);
     expect(closed.code).toBe(1);
@@ -201,13 +209,13 @@ describe('a full rotation through the CLI, approvals included', () => {
     const ready = await rotate('advance', runId);
     expect(ready.code).toBe(0);
     expect(ready.out).toContain('next: schedule the old key\'s deletion with `rotate delete');
-    const unconfirmed = await rotate('delete', runId);
+    const unconfirmed = await rotate('--wide', 'delete', runId);
     expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.err).toMatch(/rotate delete needs confirmation: this would schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d/);
+    expect(unconfirmed.err).toMatch(/`rotate delete \S+` needs confirmation: it would\s+- schedule the deletion of arn:aws:kms:\S+ \(key ring identity-center\) with a 30-day window: it becomes unrecoverable on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
     const done = await rotate('delete', runId, '--yes');
     expect(done.code).toBe(0);
     expect(done.out).toContain('status: completed');
-    const run = JSON.parse((await rotate('--json', 'status', runId)).out) as Run;
+    const run = (JSON.parse((await rotate('--json', 'status', runId)).out) as { run: Run }).run;
     expect(emulator.describeKeyState(run.plan.oldKeyArn!)!.keyState).toBe('PendingDeletion');
     expect(emulator.describeKeyState(run.plan.newKeyArn!)!.keyState).toBe('Enabled');
     expect((await rotate('audit', 'verify')).code).toBe(0);

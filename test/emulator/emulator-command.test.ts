@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KeyrotorError } from '../../pipeline/errors';
 import type { CliContext } from '../../scripts/cli/context';
 import { parsePort, run } from '../../scripts/cli/commands/emulator';
+import { systemCliClock } from '../../scripts/cli/main';
 import { EmulatorSeedError, parseSeed, parseSeedJson, startEmulator, DEFAULT_SEED } from '../../emulator';
 
 function context(cwd = process.cwd()) {
@@ -11,9 +12,12 @@ function context(cwd = process.cwd()) {
   const err: string[] = [];
   const ctx: CliContext = {
     io: { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false, readLine: async () => undefined },
-    global: { config: 'keyrings.json', json: false },
+    global: { config: 'keyrings.json', json: false, wide: false },
     env: {},
     cwd,
+    clock: systemCliClock,
+    command: 'emulator',
+    trace: {},
   };
   return { ctx, out, err };
 }

@@ -100,7 +100,7 @@ describe('a rotation driven by dispatches (soak of 24 hours)', () => {
     expect(run.pullRequests).toHaveLength(1);
     repo = merged(repo, run, 'operator');
     const status = await cli(repo, org, '--json', 'status', runId);
-    expect(JSON.parse(status.out).stages.find((s: { name: string }) => s.name === 'soak').status).toBe('waiting');
+    expect(JSON.parse(status.out).run.stages.find((s: { name: string }) => s.name === 'soak').status).toBe('waiting');
   }, 120_000);
 
   test('GIVEN advance again while the soak runs THEN nothing runs, no state is written and no state PR is opened', async () => {

@@ -4,15 +4,19 @@ import * as path from 'node:path';
 import { ConfigError } from '../../pipeline/errors';
 import { run } from '../../scripts/cli/commands/synth';
 import type { CliContext } from '../../scripts/cli/context';
+import { systemCliClock } from '../../scripts/cli/main';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 function context(configFile: string, stateDir: string, out: string[]): CliContext {
   return {
     io: { out: (t) => out.push(t), err: (t) => out.push(t), interactive: false, readLine: async () => undefined },
-    global: { config: configFile, json: false, stateDir },
+    global: { config: configFile, json: false, stateDir, wide: false },
     env: {},
     cwd: repoRoot,
+    clock: systemCliClock,
+    command: 'synth',
+    trace: {},
   };
 }
 

@@ -55,10 +55,13 @@ describe('rotate audit verify', () => {
     const { code, io } = await rotate('--json', '--state-dir', stateDir, 'audit', 'verify');
     expect(code).toBe(1);
     expect(JSON.parse(io.stdout.join(''))).toEqual({
+      version: 1,
+      command: 'audit verify',
       ok: false,
       entries: 1,
       problem: { seq: 2, reason: 'the log ends at entry 1 but the head records entry 2: the tail was removed' },
       approvals: { checked: 0, problems: [] },
+      store: expect.stringContaining(stateDir),
     });
   });
 

@@ -6,15 +6,17 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 import { describeGateResult, type GateResult } from '../../../pipeline/approvals/gate';
-import { approvalSessionFor } from './approval-support';
+import { formatTime, normalizeTimes } from '../view/text';
+import { approvalSessionFor, gateNextStep } from './approval-support';
+import { emitJson } from '../json/output';
 
 function table(result: GateResult): string {
   const rows = result.approvals.map((a) => [
     String(a.number),
     a.signer,
     a.fingerprint ?? '-',
-    a.issuedAt ?? '-',
-    a.expiresAt ?? '-',
+    a.issuedAt ? formatTime(a.issuedAt) : '-',
+    a.expiresAt ? formatTime(a.expiresAt) : '-',
     a.counts ? 'yes' : a.rejection === 'same-person' ? `merged into #${a.mergedInto}` : 'no',
     a.counts ? '' : `${a.rejection}: ${a.reason}`,
   ]);
@@ -25,11 +27,12 @@ function table(result: GateResult): string {
 }
 
 export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, args) => {
-  const session = await approvalSessionFor(ctx, args[0]!, options);
+  const session = await approvalSessionFor(ctx, args[0] ?? '', options);
   try {
-    const { result, collected } = await session.evaluate(new Date(), { env: ctx.env });
+    const { result, collected } = await session.evaluate(ctx.clock.now(), { env: ctx.env });
+    const next = gateNextStep(session.run, result);
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ ...result, sources: result.approvals.map((a) => a.source), approvalsDirs: collected.dirs }, null, 2));
+      emitJson(ctx, { gate: result, approvalsDirs: collected.dirs, next });
       return ExitCode.ok;
     }
     ctx.io.out(`approvals of run ${result.runId}: recorded with the run, and files in ${collected.dirs.join(', ') || session.approvalsDir}`);
@@ -41,7 +44,8 @@ export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, a
       for (const m of result.merges) ctx.io.out(`  #${m.merged} counted with #${m.kept}: ${m.why}`);
     }
     ctx.io.out('');
-    ctx.io.out(describeGateResult(result).split('\n').filter((l) => !l.startsWith('  not counted:') && !l.startsWith('  merged:')).join('\n'));
+    ctx.io.out(normalizeTimes(describeGateResult(result)).split('\n').filter((l) => !l.startsWith('  not counted:') && !l.startsWith('  merged:')).join('\n'));
+    ctx.io.out(`next: ${next}`);
     return ExitCode.ok;
   } finally {
     await session.close();

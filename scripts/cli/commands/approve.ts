@@ -17,6 +17,8 @@ import { defaultApprovalFile, writeApprovalFile } from '../../../pipeline/approv
 import { describeGateResult } from '../../../pipeline/approvals/gate';
 import { describePayload } from '../../../pipeline/approvals/payload';
 import { approvalSessionFor } from './approval-support';
+import { emitJson } from '../json/output';
+import { formatTime, normalizeTimes } from '../view/text';
 import { resolveSigningKey } from '../../../pipeline/approvals/signing-key';
 
 interface ApproveOptions {
@@ -31,16 +33,18 @@ interface ApproveOptions {
 export const run: CommandRun = async (ctx, rawOptions, args) => {
   const options = rawOptions as unknown as ApproveOptions; // shape fixed by the option definitions in main.ts
   const { io, global } = ctx;
-  const runId = args[0]!;
   // With --json, stdout carries only the result; what a person reads goes to stderr.
   const say = global.json ? io.err : io.out;
-  const session = await approvalSessionFor(ctx, runId, { writesApprovals: true, ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}) });
+  const session = await approvalSessionFor(ctx, args[0] ?? '', { writesApprovals: true, ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}) });
   try {
-    const now = new Date();
+    // RUN may have been a prefix or `latest`: from here on, the full id.
+    const runId = session.run.id;
+    const now = ctx.clock.now();
     const ssh = { env: ctx.env };
     const key = await resolveSigningKey(path.resolve(ctx.cwd, options.signingKey), { agent: Boolean(options.agent), ssh });
     const prepared = prepareApproval({ run: session.run, chain: session.chain, key, ...(options.as ? { approver: options.as } : {}), now });
-    say(describePayload(prepared.payload, session.run));
+    // The words in the one time format; the canonical payload below stays byte for byte what is signed.
+    say(normalizeTimes(describePayload(prepared.payload, session.run)));
     say(`Signing key: ${key.fingerprint} (${prepared.listing.how}; private key ${key.privateHalf}${key.hardware ? '; a security key: touch it when it blinks' : ''}).`);
     say(`\nPayload to be signed (canonical JSON, namespace ${prepared.payload.namespace}):\n${prepared.text}\n`);
     if (!options.yes) {
@@ -60,12 +64,16 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
     const file = options.out ? path.resolve(ctx.cwd, options.out) : defaultApprovalFile(session.approvalsDir, runId, key.fingerprint);
     await writeApprovalFile(file, approval);
     const { result } = await session.evaluate(now, ssh);
+    const next = result.satisfied
+      ? `the quorum holds: \`rotate advance ${runId}\` runs the gate stage (in CI: merge the file, then the deletion job)`
+      : `hand in ${file} (a pull request, or the gate's approvals directory); ${result.missing} more approver(s) needed; \`rotate gate ${runId}\` shows the count`;
     if (global.json) {
-      io.out(JSON.stringify({ file, approval, gate: result }, null, 2));
+      emitJson(ctx, { file, approval: { signer: approval.signer, recordedAt: approval.recordedAt, payload: prepared.payload }, gate: result, next });
     } else {
-      io.out(`signed: approval by ${approval.signer} (key ${key.fingerprint}) for run ${runId}, valid until ${prepared.payload.expiresAt}`);
+      io.out(`signed: approval by ${approval.signer} (key ${key.fingerprint}) for run ${runId}, valid until ${formatTime(prepared.payload.expiresAt)}`);
       io.out(`written to ${file}: hand it in (commit it through a pull request, or pass it to the gate's approvals directory)`);
-      io.out(describeGateResult(result));
+      io.out(normalizeTimes(describeGateResult(result)));
+      io.out(`next: ${next}`);
     }
     return ExitCode.ok;
   } finally {

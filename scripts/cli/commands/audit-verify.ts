@@ -14,6 +14,7 @@ import { openStateStore } from '../../../pipeline/state/open';
 import type { AuditVerification } from '../../../pipeline/state/types';
 import { verifyApprovalAnchors, type AnchorReport } from '../../../pipeline/approvals/audit-anchors';
 import type { CliContext, CommandRun } from '../context';
+import { emitJson } from '../json/output';
 
 export const run: CommandRun = async (ctx) => {
   const store = await openStateStore(await stateConfigFor(ctx), {
@@ -24,7 +25,7 @@ export const run: CommandRun = async (ctx) => {
   try {
     const result = await store.verifyAudit();
     const approvals = await verifyApprovalAnchors(store, { env: ctx.env });
-    if (ctx.global.json) ctx.io.out(JSON.stringify({ ...result, approvals }, null, 2));
+    if (ctx.global.json) emitJson(ctx, { ok: result.ok, entries: result.entries, ...(result.problem ? { problem: result.problem } : {}), approvals, store: store.description });
     else {
       report(ctx, result, store.description);
       reportAnchors(ctx, approvals);

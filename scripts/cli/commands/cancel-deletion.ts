@@ -3,12 +3,12 @@ import { ExitCode } from '../../../pipeline/errors';
 
 /**
  * `rotate cancel-deletion KEYRING (--generation N | --key ARN|ID) [--enable]`: the safe direction,
- * no approval. The key is checked against the ledger before any run opens, so a typo here is an
- * operator error that changes nothing and never holds the key ring.
+ * no approval and no confirmation. The key is checked against the ledger before any run opens, so
+ * a typo here is an operator error that changes nothing and never holds the key ring.
  */
 export const run: CommandRun<{ generation?: string; key?: string; enable?: boolean; dryRun?: boolean }> = async (ctx, options, args) => {
   const { findKeyring } = await import('../../../pipeline/engine/lookup');
-  const { engineFor, driveAndReport, withSession } = await import('./run-support');
+  const { engineFor, drive, printRun, withSession } = await import('./run-support');
   return withSession(ctx, async (session) => {
     const keyring = findKeyring(session.config, args[0] ?? '');
     const selector = {
@@ -23,7 +23,10 @@ export const run: CommandRun<{ generation?: string; key?: string; enable?: boole
       return ExitCode.ok;
     }
     const opened = await engine.start(keyring.name, 'cancel-deletion', selector);
-    await driveAndReport(ctx, session, keyring, opened.plan.stages, (e) => e.advance(opened.id));
+    ctx.io.err(`opened run ${opened.id}`);
+    const { notifyAfter } = await import('../notify');
+    const driven = await notifyAfter(ctx, session, opened.id, () => drive(ctx, session, keyring, opened.plan.stages, (e) => e.advance(opened.id), {}, opened.id));
+    printRun(ctx, driven.run, driven.stop ? { stop: driven.stop } : {});
     return ExitCode.ok;
   });
 };

@@ -28,11 +28,16 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
   const manifests = options.synthDir ? readSynthManifests(path.resolve(ctx.cwd, options.synthDir)) : undefined;
   const session = await openSession(ctx);
   try {
+    // Which AWS it reads, said first (each account and Region the selection spans).
+    for (const keyring of session.config.keyrings.filter((k) => args.length === 0 || args.includes(k.name))) await session.announce(keyring).catch(() => undefined);
     const report = await runDrift(
       { config: session.config, store: session.store, clientsFor: session.clientsFor, actor: session.actorFor },
       { keyrings: args, ...(manifests ? { manifests } : {}), readOnly: options.readOnly ?? false, deployGate: options.deployGate ?? false },
     );
-    if (ctx.global.json) ctx.io.out(JSON.stringify(report, null, 2));
+    if (ctx.global.json) {
+      const { emitJson } = await import('../json/output');
+      emitJson(ctx, report);
+    }
     else for (const line of describeDriftReport(report, { deployGate: options.deployGate ?? false })) ctx.io.out(line);
     return report.exitCode;
   } finally {

@@ -65,7 +65,8 @@ export const run: CommandRun<EmulatorCommandOptions> = async (ctx, options) => {
 
   const region = seed.instances[0]?.region ?? 'us-east-1';
   if (ctx.global.json) {
-    ctx.io.out(JSON.stringify({ endpoint: emulator.endpoint, port: emulator.port, region }));
+    const { emitJson } = await import('../json/output');
+    emitJson(ctx, { endpoint: emulator.endpoint, port: emulator.port, region, exports: exportLines(emulator.endpoint, region) });
   } else {
     ctx.io.out(`emulator listening on ${emulator.endpoint}`);
     ctx.io.out('This is a TEST DOUBLE of KMS, SSO Admin, Identity Store and STS; point tools at it with:');

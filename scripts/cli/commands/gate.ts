@@ -9,18 +9,22 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 import { describeGateResult } from '../../../pipeline/approvals/gate';
-import { approvalSessionFor } from './approval-support';
+import { approvalSessionFor, gateNextStep } from './approval-support';
+import { emitJson } from '../json/output';
+import { normalizeTimes } from '../view/text';
 import { reportError } from '../report-error';
 
 export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, args) => {
   try {
-    const session = await approvalSessionFor(ctx, args[0]!, options);
+    const session = await approvalSessionFor(ctx, args[0] ?? '', options);
     try {
-      const { result } = await session.evaluate(new Date(), { env: ctx.env });
-      if (ctx.global.json) ctx.io.out(JSON.stringify(result, null, 2));
-      else (result.satisfied ? ctx.io.out : ctx.io.err)(describeGateResult(result));
-      if (!result.satisfied && !ctx.global.json) {
-        ctx.io.err(`next: ${result.blockers.length > 0 ? `resolve the blockers (\`rotate status ${result.runId}\`)` : `${result.missing} more approver(s), not the initiator, run \`rotate approve ${result.runId} --signing-key <key>\` and hand in the file`}`);
+      const { result } = await session.evaluate(ctx.clock.now(), { env: ctx.env });
+      const next = gateNextStep(session.run, result);
+      if (ctx.global.json) emitJson(ctx, { gate: result, next });
+      else {
+        const say = result.satisfied ? ctx.io.out : ctx.io.err;
+        say(normalizeTimes(describeGateResult(result)));
+        say(`next: ${next}`);
       }
       return result.satisfied ? ExitCode.ok : ExitCode.notSatisfied;
     } finally {
@@ -29,6 +33,6 @@ export const run: CommandRun<{ approvalsDir?: string }> = async (ctx, options, a
   } catch (error) {
     // One mapping for every command: an AWS or state failure is not an operator error. Whatever
     // the code, it is never 0, so a broken gate never reads as an open one.
-    return reportError(ctx.io, error, ctx.global.json);
+    return reportError(ctx, error);
   }
 };

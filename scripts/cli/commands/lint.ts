@@ -10,15 +10,17 @@ import { ConfigError, ExitCode } from '../../../pipeline/errors';
 import { loadConfig } from '../../../pipeline/config/load';
 import { describeFinding, lintConfig } from '../../../pipeline/policy/lint';
 import { describeApproverFinding, lintApprovers } from '../../../pipeline/approvals/lint-approvers';
+import { emitJson } from '../json/output';
 
-export const run: CommandRun = async ({ io, global, env }) => {
+export const run: CommandRun = async (ctx) => {
+  const { io, global, env } = ctx;
   let config;
   try {
     config = loadConfig(global.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (global.json) {
-      io.out(JSON.stringify({ ok: false, config: error.file, configErrors: error.issues, findings: [], approverFindings: [] }, null, 2));
+      emitJson(ctx, { ok: false, config: error.file, configErrors: [...error.issues], findings: [], approverFindings: [] });
     } else {
       io.err(`config ${error.file} cannot be used (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):`);
       for (const issue of error.issues) io.err(`  - ${issue}`);
@@ -31,9 +33,10 @@ export const run: CommandRun = async ({ io, global, env }) => {
   const approverFindings = await lintApprovers(config, { env });
   const total = findings.length + approverFindings.length;
   if (global.json) {
-    io.out(JSON.stringify({ ok: total === 0, config: config.file, configErrors: [], findings, approverFindings }, null, 2));
+    emitJson(ctx, { ok: total === 0, config: config.file, configErrors: [], findings, approverFindings });
   } else if (total === 0) {
     io.out(`${config.file}: ${config.keyrings.length} key rings, every key policy passes the lint, every approver set can reach its quorum`);
+    io.out('next: `rotate synth` for the stacks, `rotate plan KEYRING` for a rotation');
   } else {
     io.err(`${config.file}: ${total} lint finding${total === 1 ? '' : 's'}:`);
     for (const finding of findings) io.err(`  - ${describeFinding(finding)}`);

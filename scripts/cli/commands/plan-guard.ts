@@ -38,7 +38,8 @@ export const run: CommandRun = async (ctx, _options, args) => {
 
   if (ctx.global.json) {
     const report: PlanGuardReport = { version: 1, stack: manifest.stack, ...result };
-    ctx.io.out(JSON.stringify(report, null, 2));
+    const { emitJson } = await import('../json/output');
+    emitJson(ctx, report);
   } else {
     for (const line of result.touched) ctx.io.out(`  ${line}`);
     if (result.ok) {

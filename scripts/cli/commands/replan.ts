@@ -7,25 +7,25 @@ import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
 export const run: CommandRun = async (ctx, _options, args) => {
-  const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
+  const { findKeyring } = await import('../../../pipeline/engine/lookup');
+  const { resolveRun } = await import('../../../pipeline/runs/resolve-run');
   const { Engine } = await import('../../../pipeline/engine/engine');
-  const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openStateStore } = await import('../../../pipeline/state/open');
-  const config = loadConfig(ctx.global.config);
-  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
-  try {
-    const current = await loadRun(store, args[0] ?? '');
+  const { withStore } = await import('../store-session');
+  return withStore(ctx, async (config, store) => {
+    const current = await resolveRun(store, args[0] ?? '');
     findKeyring(config, current.keyring);
     const actor = ctx.env.KEYROTOR_OPERATOR || ctx.env.USER || 'unknown operator';
     // No AWS call: the engine is given no clients; it only takes the run's lock and writes the run.
-    const engine = new Engine({ config, store, actor, clientsFor: () => { throw new Error('replan makes no AWS call'); } });
+    const engine = new Engine({ config, store, actor, now: () => ctx.clock.now(), clientsFor: () => { throw new Error('replan makes no AWS call'); } });
     const result = await engine.replan(current.id);
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ runId: current.id, changes: result.changes, reopened: result.reopened, planDigest: result.run.planDigest }, null, 2));
+      const { emitJson } = await import('../json/output');
+      emitJson(ctx, { runId: current.id, changes: result.changes, reopened: result.reopened, planDigest: result.run.planDigest, next: result.changes.length === 0 ? `\`rotate advance ${current.id}\`` : `approvers sign again (\`rotate approve ${current.id}\`); \`rotate advance ${current.id}\`` });
       return ExitCode.ok;
     }
     if (result.changes.length === 0) {
       ctx.io.out(`run ${current.id} already matches the current config; nothing was changed`);
+      ctx.io.out(`next: \`rotate advance ${current.id}\``);
       return ExitCode.ok;
     }
     ctx.io.out(`run ${current.id} now keeps the current config's bar:`);
@@ -34,7 +34,5 @@ export const run: CommandRun = async (ctx, _options, args) => {
     if (result.reopened.length > 0) ctx.io.out(`stages to run again: ${result.reopened.join(', ')}`);
     ctx.io.out(`next: \`rotate advance ${current.id}\``);
     return ExitCode.ok;
-  } finally {
-    await store.close();
-  }
+  });
 };

@@ -1,29 +1,41 @@
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
 
-/** `rotate rollback RUN`: undoes the run's completed stages in reverse (refused once deletion is scheduled). */
-export const run: CommandRun<{ dryRun?: boolean }> = async (ctx, options, args) => {
+/**
+ * `rotate rollback RUN [--dry-run] [--yes]`: undoes the run's completed stages in reverse (refused
+ * once deletion is scheduled). `--dry-run` lists the AWS calls each undo makes; the real thing
+ * names them and asks on a terminal (or takes --yes).
+ */
+export const run: CommandRun<{ dryRun?: boolean; yes?: boolean }> = async (ctx, options, args) => {
   const { assertRollbackAllowed } = await import('../../../pipeline/engine/engine');
-  const { findKeyring, loadRun } = await import('../../../pipeline/engine/lookup');
-  const { stageEntry, isStartableKind } = await import('../../../pipeline/engine/stage-lists');
-  const { driveAndReport, withSession } = await import('./run-support');
+  const { findKeyring } = await import('../../../pipeline/engine/lookup');
+  const { drive, printRun, withSession } = await import('./run-support');
+  const { rollbackSteps, rollbackChangeLines } = await import('../plan/rollback-calls');
   return withSession(ctx, async (session) => {
-    const current = await loadRun(session.store, args[0] ?? '');
+    const current = await session.resolveRun(args[0] ?? '');
     const keyring = findKeyring(session.config, current.keyring);
-    const undo = [...current.stages].reverse().filter((s) => !['pending', 'skipped', 'undone'].includes(s.status) && !(s.status === 'waiting' && s.attempts === 0));
-    if (options.dryRun) {
-      assertRollbackAllowed(current);
-      const steps = undo.map((s) => ({ stage: s.name, undoes: isStartableKind(current.kind) && stageEntry(current.kind, s.name).undoable }));
-      if (ctx.global.json) {
-        ctx.io.out(JSON.stringify({ dryRun: true, runId: current.id, undo: steps }, null, 2));
-        return ExitCode.ok;
-      }
-      ctx.io.out(`dry run: rollback of ${current.id} would undo, in order:`);
-      for (const step of steps) ctx.io.out(`  ${step.stage}${step.undoes ? '' : ' (nothing to undo)'}`);
-      ctx.io.out('nothing was changed');
+    if (current.status === 'rolled-back') {
+      // Nothing left to undo: say so, as the engine would, without asking.
+      printRun(ctx, current);
       return ExitCode.ok;
     }
-    await driveAndReport(ctx, session, keyring, undo.map((s) => s.name), (engine) => engine.rollback(current.id));
+    assertRollbackAllowed(current);
+    const steps = rollbackSteps(current);
+    if (options.dryRun) {
+      if (ctx.global.json) {
+        const { emitJson } = await import('../json/output');
+        emitJson(ctx, { dryRun: true, runId: current.id, steps: steps.map((s) => ({ ...s, calls: s.calls.map((c) => ({ sign: c.sign, operation: c.operation, target: c.target, values: Object.fromEntries(c.values) })) })), next: `\`rotate rollback ${current.id}\`` });
+        return ExitCode.ok;
+      }
+      const { renderRollbackSteps } = await import('../plan/render');
+      ctx.io.out(renderRollbackSteps(`dry run: rollback of ${current.id} would undo, last stage first:`, steps, ['nothing was changed', `next: \`rotate rollback ${current.id}\``], ctx.global.wide));
+      return ExitCode.ok;
+    }
+    await session.announce(keyring);
+    const { confirm } = await import('../confirm');
+    if (!(await confirm(ctx, { changes: [`roll back run ${current.id}:`, ...rollbackChangeLines(current)], command: `rotate rollback ${current.id}`, yes: Boolean(options.yes) }))) return ExitCode.notSatisfied;
+    const driven = await drive(ctx, session, keyring, steps.map((s) => s.stage), (engine) => engine.rollback(current.id), {}, current.id);
+    printRun(ctx, driven.run, driven.stop ? { stop: driven.stop } : {});
     return ExitCode.ok;
   });
 };

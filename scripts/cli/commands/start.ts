@@ -20,7 +20,7 @@ export interface StartOptions {
  */
 export const run: CommandRun<StartOptions> = async (ctx, options, args) => {
   const { findKeyring } = await import('../../../pipeline/engine/lookup');
-  const { engineFor, driveAndReport, withSession } = await import('./run-support');
+  const { engineFor, drive, printRun, withSession } = await import('./run-support');
   const { parseKind } = await import('../kinds');
   return withSession(ctx, async (session) => {
     const keyring = findKeyring(session.config, args[0] ?? '');
@@ -42,8 +42,10 @@ export const run: CommandRun<StartOptions> = async (ctx, options, args) => {
       return ExitCode.ok;
     }
     const opened = await engine.start(keyring.name, kind, selector);
-    if (!ctx.global.json) ctx.io.err(`opened run ${opened.id}`);
-    await driveAndReport(ctx, session, keyring, ['preflight'], (e) => e.advance(opened.id, { stageLimit: 1 }), extras);
+    ctx.io.err(`opened run ${opened.id}`);
+    const { notifyAfter } = await import('../notify');
+    const driven = await notifyAfter(ctx, session, opened.id, () => drive(ctx, session, keyring, ['preflight'], (e) => e.advance(opened.id, { stageLimit: 1 }), extras, opened.id));
+    printRun(ctx, driven.run, driven.stop ? { stop: driven.stop } : {});
     return ExitCode.ok;
   });
 };

@@ -5,44 +5,72 @@ import type { Ledger } from '../../../pipeline/ledger/types';
 import type { AwsClients } from '../../../pipeline/aws';
 import type { KeyRotations } from '../rotation-history';
 
-/** `rotate status [RUN]`: one run in detail, or every open run and each key ring's generations. */
-export const run: CommandRun<{ offline?: boolean }> = async (ctx, options, args) => {
-  const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openStateStore } = await import('../../../pipeline/state/open');
-  const { loadRun } = await import('../../../pipeline/engine/lookup');
-  const { renderRun, nextStep } = await import('../run-view');
-  const config = loadConfig(ctx.global.config);
-  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
-  try {
+/**
+ * `rotate status [RUN] [--rotations]`: one run in detail (RUN: an id, a unique prefix,
+ * `latest[:KEYRING]`), or the open runs and each key ring's generations. Reads the state store
+ * only, so no AWS SDK is loaded — unless `--rotations` asks for each active key's rotation history
+ * and remaining on-demand budget, read live with ListKeyRotations.
+ */
+export const run: CommandRun<{ rotations?: boolean }> = async (ctx, options, args) => {
+  const { resolveRun } = await import('../../../pipeline/runs/resolve-run');
+  const { withStore } = await import('../store-session');
+  return withStore(ctx, async (config, store) => {
     if (args[0]) {
-      const found = await loadRun(store, args[0]);
-      ctx.io.out(ctx.global.json ? JSON.stringify(found, null, 2) : renderRun(found));
+      const found = await resolveRun(store, args[0]);
+      if (ctx.global.json) {
+        const { emitJson } = await import('../json/output');
+        const { runJson } = await import('../json/run-json');
+        emitJson(ctx, { run: runJson(found) });
+      } else {
+        const { renderRun } = await import('../run-view');
+        ctx.io.out(renderRun(found, { wide: ctx.global.wide }));
+      }
       return ExitCode.ok;
     }
     const runs = await store.listRuns({ open: true });
     const ledgers = await store.listLedgers();
-    const rotations = options.offline ? [] : await keyRotations(ctx, config, ledgers);
+    const rotations = options.rotations ? await keyRotations(ctx, config, ledgers) : undefined;
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ openRuns: runs, ledgers, ...(options.offline ? {} : { rotations }) }, null, 2));
+      const { emitJson } = await import('../json/output');
+      const { runSummaryJson } = await import('../json/run-json');
+      emitJson(ctx, {
+        openRuns: runs.map(runSummaryJson),
+        keyrings: config.keyrings.map((k) => {
+          const ledger = ledgers.find((l) => l.keyring === k.name);
+          return {
+            name: k.name,
+            alias: k.alias,
+            account: k.account,
+            region: k.region,
+            generations: (ledger?.generations ?? []).map((g) => ({ generation: g.generation, state: g.state, keyArn: g.keyArn, ...(g.deletionDate ? { deletionDate: g.deletionDate } : {}) })),
+          };
+        }),
+        ...(rotations ? { rotations } : {}),
+      });
       return ExitCode.ok;
     }
-    ctx.io.out(runs.length === 0 ? 'no open runs' : 'open runs:');
-    for (const r of runs) ctx.io.out(`  ${r.id}  ${r.kind}  ${r.status}  next: ${nextStep(r)}`);
+    const { runTable } = await import('../view/run-table');
+    const { formatTime } = await import('../view/text');
+    ctx.io.out(runs.length === 0 ? 'no open runs (`rotate runs --all` lists ended ones too)' : `open runs:\n${runTable(runs)}`);
     ctx.io.out('key rings:');
     for (const k of config.keyrings) {
       const ledger = ledgers.find((l) => l.keyring === k.name);
-      const gens = ledger?.generations.map((g) => `gen${g.generation} ${g.state}${g.deletionDate ? ` (deletes ${g.deletionDate.slice(0, 10)})` : ''}`).join(', ');
-      ctx.io.out(`  ${k.name.padEnd(24)} ${k.alias.padEnd(32)} ${gens ?? 'no ledger (generation 1 comes from the stacks, or `rotate start ' + k.name + ' --kind adopt`)'}`);
+      const gens = ledger?.generations.map((g) => `gen${g.generation} ${g.state}${g.deletionDate ? ` (deletes ${formatTime(g.deletionDate)})` : ''}`).join(', ');
+      ctx.io.out(`  ${k.name.padEnd(24)} ${k.alias.padEnd(32)} ${gens ?? 'no ledger yet'}`);
     }
-    const { renderKeyRotations } = await import('../rotation-history');
-    for (const line of renderKeyRotations(rotations)) ctx.io.out(line);
+    if (rotations) {
+      const { renderKeyRotations } = await import('../rotation-history');
+      for (const line of renderKeyRotations(rotations)) ctx.io.out(line);
+    }
+    if (config.keyrings.some((k) => !ledgers.some((l) => l.keyring === k.name))) {
+      ctx.io.out('no ledger yet: generation 1 comes from the stacks, from `rotate start KEYRING --kind migrate-to-cmk`, or `--kind adopt` for a key the alias already uses');
+    }
+    ctx.io.out(runs.length > 0 ? 'next: `rotate status RUN` for one run (a unique prefix of its id is enough)' : 'next: `rotate plan KEYRING` shows what a rotation would do');
     return ExitCode.ok;
-  } finally {
-    await store.close();
-  }
+  });
 };
 
-/** Each active key's rotation history and on-demand budget, read live (skipped with --offline). */
+/** Each active key's rotation history and on-demand budget, read live (`--rotations`). */
 async function keyRotations(ctx: Parameters<CommandRun>[0], config: Config, ledgers: readonly Ledger[]): Promise<KeyRotations[]> {
   if (!ledgers.some((l) => l.generations.some((g) => g.state === 'active'))) return [];
   const { createAwsClients } = await import('../../../pipeline/aws');
