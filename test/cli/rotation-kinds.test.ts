@@ -18,7 +18,7 @@ function rotate(...args: string[]): Promise<CliResult> {
   return invokeRotate(ws, emulator, dir, args);
 }
 
-const runId = (text: string): string => /run (identity-center-\S+)/.exec(text)![1]!;
+const runId = (text: string): string => /run (identity-center-[0-9A-Za-z-]+)/.exec(text)![1]!;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-kinds-'));
@@ -34,14 +34,14 @@ afterAll(async () => {
 
 describe('rotate plan', () => {
   it('GIVEN --kind rotate THEN it says a new key is for when one is warranted, and points to rotate-material for routine rotation', async () => {
-    const result = await rotate('plan', 'identity-center');
+    const result = await rotate('--wide', 'plan', 'identity-center');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/when: choose when a new key is warranted: the key may be compromised, its policy or ownership must change/);
     expect(result.out).toMatch(/instead, --kind rotate-material: choose for routine rotation \(the default, AWS's guidance for Identity Center's key\)/);
   });
 
   it('GIVEN --kind rotate-material THEN it names the key, the reserve, three stages without an approval gate, and the alternative', async () => {
-    const result = await rotate('plan', 'identity-center', '--kind', 'rotate-material');
+    const result = await rotate('--wide', 'plan', 'identity-center', '--kind', 'rotate-material');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/rotates the material of: arn:aws:kms:us-east-1:111111111111:key\/\S+ \(keeps at least 5 of its 25 on-demand rotations\)/);
     expect(result.out).toMatch(/1\. preflight[\s\S]*2\. rotate-key-material[\s\S]*3\. integration-checks/);
@@ -53,24 +53,25 @@ describe('rotate plan', () => {
 });
 
 describe('rotate start --kind rotate-material, then rotate status', () => {
-  it('THEN the run completes in one advance and status shows the rotation and the budget left, live; --offline reads nothing', async () => {
+  it('THEN the run completes in one advance and status --rotations shows the rotation and the budget left, live; plain status reads nothing', async () => {
     const started = await rotate('start', 'identity-center', '--kind', 'rotate-material');
     expect(started.code).toBe(0);
     const advanced = await rotate('advance', runId(started.out + started.err));
     expect(advanced.code).toBe(0);
     expect(advanced.out).toContain('status: completed');
 
-    const status = await rotate('status');
+    const status = await rotate('--wide', 'status', '--rotations');
     expect(status.out).toMatch(/key rotations \(ListKeyRotations of each active key; 25 on-demand rotations per key for its lifetime\):/);
     expect(status.out).toMatch(/identity-center\s+arn:aws:kms:\S+: 24 of 25 on-demand rotations left \(1 used, 0 automatic\); last rotation ON_DEMAND on \d{4}-\d\d-\d\d/);
     expect(status.out).toMatch(/\d{4}-\d\d-\d\dT\S+\s+ON_DEMAND\s+material \S+ \(current\)/);
 
-    const json = JSON.parse((await rotate('--json', 'status')).out);
+    const json = JSON.parse((await rotate('--json', 'status', '--rotations')).out);
     expect(json.rotations).toEqual([expect.objectContaining({ keyring: 'identity-center', budget: expect.objectContaining({ onDemandUsed: 1, remaining: 24 }) })]);
 
+    // Without --rotations, status reads the state store only: no AWS call.
     emulator.clearCallLog();
-    const offline = await rotate('status', '--offline');
-    expect(offline.out).not.toContain('key rotations');
+    const stateOnly = await rotate('status');
+    expect(stateOnly.out).not.toContain('key rotations');
     expect(emulator.callLog()).toEqual([]);
   });
 });

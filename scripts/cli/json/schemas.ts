@@ -243,6 +243,25 @@ export const COMMAND_SCHEMAS = {
       {
         openRuns: z.array(runSummary),
         keyrings: z.array(z.strictObject({ name: z.string(), alias: z.string(), account: z.string(), region: z.string(), generations: z.array(z.strictObject({ generation: z.number().int(), state: z.string(), keyArn: z.string(), deletionDate: z.string().optional() })) })),
+        rotations: z
+          .array(
+            z.union([
+              z.strictObject({
+                keyring: z.string(),
+                keyArn: z.string(),
+                budget: z.strictObject({
+                  limit: z.number().int(),
+                  onDemandUsed: z.number().int(),
+                  remaining: z.number().int(),
+                  automatic: z.number().int(),
+                  history: z.array(z.strictObject({ date: z.string().optional(), type: z.string().optional(), keyMaterialId: z.string().optional(), current: z.boolean() })),
+                }),
+              }),
+              z.strictObject({ keyring: z.string(), keyArn: z.string(), unavailable: z.string() }),
+            ]),
+          )
+          .optional()
+          .describe("with --rotations: each active key's rotation history and on-demand budget, read live"),
       },
       'rotate status (no RUN): open runs and each key ring',
     ),
