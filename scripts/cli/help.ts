@@ -20,7 +20,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [ExitCode.ok, 'done (a plain `advance` also exits 0 while the run waits)'],
   [ExitCode.notSatisfied, 'the answer is no: gate not satisfied, lint findings, audit chain broken, not confirmed'],
   [ExitCode.operatorError, 'operator error: bad input or config, a precondition to fix (see `next:`)'],
-  [ExitCode.awsError, 'AWS-side or transient: retry (`rotate advance` resumes)'],
+  [ExitCode.awsError, 'AWS-side or transient: run the same command again (every step is idempotent); the message carries AWS\'s request id'],
   [ExitCode.internalError, 'a bug in keyrotor'],
   [ExitCode.waitingTime, 'the run waits for time: a soak (advance --wait / --detailed-exitcode)'],
   [ExitCode.waitingPeople, 'the run waits for people: approvals, or `rotate delete` (same flags)'],
