@@ -438,17 +438,18 @@ export class Engine {
   /** Preflight changed nothing, so a refused preflight ends the run and frees its key ring. */
   private async refuseAtPreflight(writer: RunWriter, index: number, failure: KeyrotorError): Promise<never> {
     const run = writer.run();
-    const stages = run.stages.map((s, i) => (i === index ? { ...s, status: 'failed' as const, endedAt: this.now().toISOString(), error: { message: failure.message } } : s));
+    const retry = run.plan.kind === 'rotate' ? '' : ` --kind ${run.plan.kind}`;
+    const nextStep = `${failure.nextStep ? `${failure.nextStep.replace(/`rotate advance [^`]*`/g, 'a new run')}; then ` : ''}start a new run: \`rotate start ${run.keyring}${retry}\``;
+    const stages = run.stages.map((s, i) => (i === index ? { ...s, status: 'failed' as const, endedAt: this.now().toISOString(), error: { message: failure.message, nextStep } } : s));
     await writer.saveRun({ ...run, stages, status: 'cancelled', endReason: `preflight refused: ${failure.message}` });
     await writer.audit('run.refused', { stage: 'preflight', error: failure.message });
     writer.crash('before-write:lease');
     await this.deps.store.releaseLease(run.keyring, run.id);
     this.emit({ type: 'stage-end', stage: 'preflight', status: 'failed', summary: failure.message });
-    const retry = run.plan.kind === 'rotate' ? '' : ` --kind ${run.plan.kind}`;
     throw new StageError('preflight', `${failure.message.replace(/^stage preflight: /, '')} — run ${run.id} changed nothing and was ended`, {
       fault: failure.fault,
       retryable: failure.retryable,
-      nextStep: `${failure.nextStep ? `${failure.nextStep.replace(/`rotate advance [^`]*`/g, 'a new run')}; then ` : ''}start a new run: \`rotate start ${run.keyring}${retry}\``,
+      nextStep,
       cause: failure,
     });
   }

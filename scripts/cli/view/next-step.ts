@@ -100,7 +100,8 @@ export function nextStep(run: Run): string {
     case 'cancelled': {
       const again = startCommand(run.keyring, run.kind, targetOf(run));
       // A run refused at preflight changed nothing; starting again helps only once its finding is fixed.
-      if (run.stages.some((s) => s.name === 'preflight' && s.status === 'failed')) return `fix what preflight found (above); then start a new run with ${again}`;
+      const refused = run.stages.find((s) => s.name === 'preflight' && s.status === 'failed');
+      if (refused) return refused.error?.nextStep ?? `fix what preflight found (above); then start a new run with ${again}`;
       return `nothing; the run was ended (${run.endReason ?? 'cancelled'}); start a new one with ${again} when ready`;
     }
     case 'failed': {
