@@ -79,3 +79,16 @@ export const SNS_TOPIC_NAME: FormatRule = {
 export function accountOfArn(arn: string): string | undefined {
   return ROLE_ARN_PATTERN.exec(arn)?.[1] ?? IDENTITY_STORE_ARN_PATTERN.exec(arn)?.[1];
 }
+
+// GitHub environment names go into OIDC subjects; `*` and `?` are kept out so no one mistakes the
+// (StringEquals) condition for a pattern, and `:` so the subject cannot be forged.
+export const GITHUB_ENVIRONMENT: FormatRule = {
+  pattern: /^[A-Za-z0-9._-]{1,255}$/,
+  rule: 'is not a GitHub environment name (1–255 of A-Z a-z 0-9 . _ -)',
+};
+
+// IAM role names: [\w+=,.@-], 1–64 characters (CreateRole RoleName).
+export const IAM_ROLE_NAME: FormatRule = {
+  pattern: /^[\w+=,.@-]{1,64}$/,
+  rule: 'is not an IAM role name (1–64 of A-Z a-z 0-9 + = , . @ _ -)',
+};

@@ -8,6 +8,7 @@ import { accountOfArn } from './patterns';
 import { formatPath, showValue } from './issues';
 import { GITHUB_OIDC_PROVIDER_ARN_PATTERN } from './schema';
 import { multiRegionIssues } from './multi-region';
+import { accessIssues } from './access';
 
 type Rule = (config: Config) => string[];
 
@@ -210,7 +211,7 @@ const peopleAreDistinct: Rule = ({ people = [] }) => {
   return out;
 };
 
-const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct, multiRegionIssues];
+const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct, multiRegionIssues, accessIssues];
 
 /** Every cross-field problem of a validated config (empty when it holds together). */
 export function crossFieldIssues(config: Config): string[] {

@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { notificationsSchema } from './notifications';
+import { accessSchema, resolveAccess, withAccountPipelineRole } from './access';
 import type {
   ApprovalPolicy,
   BackendConfig,
@@ -27,6 +28,8 @@ import {
   ALIAS_MAX_LENGTH,
   ALIAS_NAME,
   DYNAMODB_TABLE,
+  GITHUB_ENVIRONMENT,
+  IAM_ROLE_NAME,
   IDENTITY_STORE_ARN,
   KEYRING_NAME,
   ORGANIZATION_ID,
@@ -159,7 +162,9 @@ const backendSchema = z.preprocess(
 
 const stateSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('file'), dir: nonEmpty.optional() }),
-  z.strictObject({ type: z.literal('dynamodb'), table: formatted(DYNAMODB_TABLE), region }),
+  // exportDir: where every command writes the ledgers it read or changed, in the file store's
+  // layout (<exportDir>/ledgers/<keyring>.json), so synth reads them with no AWS access.
+  z.strictObject({ type: z.literal('dynamodb'), table: formatted(DYNAMODB_TABLE), region, exportDir: nonEmpty.optional() }),
 ]);
 
 const monitoringSchema = z.strictObject({
@@ -174,17 +179,6 @@ const monitoringSchema = z.strictObject({
 const GITHUB_REPOSITORY: FormatRule = {
   pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/,
   rule: 'is not a GitHub repository like "owner/name"',
-};
-// Environment names go into the same subject; `*` and `?` are kept out so no one mistakes the
-// (StringEquals) condition for a pattern, and `:` so the subject cannot be forged.
-const GITHUB_ENVIRONMENT: FormatRule = {
-  pattern: /^[A-Za-z0-9._-]{1,255}$/,
-  rule: 'is not a GitHub environment name (1–255 of A-Z a-z 0-9 . _ -)',
-};
-// IAM role names: [\w+=,.@-], 1–64 characters (CreateRole RoleName).
-const IAM_ROLE_NAME: FormatRule = {
-  pattern: /^[\w+=,.@-]{1,64}$/,
-  rule: 'is not an IAM role name (1–64 of A-Z a-z 0-9 + = , . @ _ -)',
 };
 export const GITHUB_OIDC_PROVIDER_ARN_PATTERN = /^arn:aws:iam::(\d{12}):oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const GITHUB_OIDC_PROVIDER_ARN: FormatRule = {
@@ -247,6 +241,7 @@ export const rawConfigSchema = z.strictObject({
   pipeline: pipelineSchema.optional(),
   people: z.array(personSchema).default([]),
   notifications: notificationsSchema.optional(),
+  access: accessSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
@@ -256,18 +251,24 @@ type RawKeyRing = RawConfig['keyrings'][number];
 export function resolveConfig(raw: RawConfig, file: string): Config {
   const baseDir = path.dirname(file);
   const inBaseDir = (p: string) => path.resolve(baseDir, p);
+  const state = resolveState(raw.state, inBaseDir);
+  const pipeline = raw.pipeline === undefined ? undefined : resolvePipeline(raw.pipeline);
+  const keyrings = raw.keyrings.map((keyring) => resolveKeyRing(keyring, raw.defaults, inBaseDir));
+  const access = resolveAccess(raw.access, { keyrings, state, ...(pipeline === undefined ? {} : { pipeline }) });
   return {
     file,
     baseDir,
     version: raw.version,
     backend: resolveBackend(raw.backend, inBaseDir),
-    state: resolveState(raw.state, inBaseDir),
+    state,
     monitoring: raw.monitoring,
-    keyrings: raw.keyrings.map((keyring) => resolveKeyRing(keyring, raw.defaults, inBaseDir)),
+    // A key ring without its own pipelineRole takes its account's (declared once, in `access`).
+    keyrings: keyrings.map((keyring) => withAccountPipelineRole(keyring, access)),
     // Only present when declared, so a config without team mode resolves exactly as before.
-    ...(raw.pipeline === undefined ? {} : { pipeline: resolvePipeline(raw.pipeline) }),
+    ...(pipeline === undefined ? {} : { pipeline }),
     people: raw.people satisfies readonly PersonConfig[],
     ...(raw.notifications === undefined ? {} : { notifications: raw.notifications }),
+    ...(access === undefined ? {} : { access }),
   };
 }
 
@@ -282,7 +283,7 @@ function resolveBackend(backend: RawConfig['backend'], inBaseDir: (p: string) =>
 }
 
 function resolveState(state: RawConfig['state'], inBaseDir: (p: string) => string): StateConfig {
-  if (state?.type === 'dynamodb') return state;
+  if (state?.type === 'dynamodb') return { ...state, exportDir: inBaseDir(state.exportDir ?? DEFAULT_STATE_DIR) };
   return { type: 'file', dir: inBaseDir(state?.dir ?? DEFAULT_STATE_DIR) };
 }
 

@@ -34,6 +34,34 @@ export interface Config {
   readonly people?: readonly PersonConfig[];
   /** Hooks fired when a run waits for approvals, is ready for deletion, fails or completes (notifications.ts). Absent: none. */
   readonly notifications?: NotificationsConfig;
+  /**
+   * Which role acts in each account (Terraform, the CLI, the state store) and the identity CI starts
+   * from (pipeline/config/access.ts). Present when `access` or `pipeline` is declared (team mode
+   * derives every field); absent: every command uses the credentials it is given.
+   */
+  readonly access?: AccessConfig;
+}
+
+export interface AccessConfig {
+  /** The identity CI has (GitHub OIDC assumes it); every account's roles trust it. Default in team mode `<team>:role/keyrotor-ci`. */
+  readonly ciRole?: string;
+  /** Roles by account id. Every account with key rings has an entry. */
+  readonly accounts: Readonly<Record<string, AccountRoles>>;
+  /** Role the DynamoDB state store assumes (team account). Default in team mode: the team account's pipeline role. */
+  readonly stateRole?: string;
+  /** Role Terraform's S3 backend assumes. Default in team mode: the team account's pipeline role. */
+  readonly backendRole?: string;
+  /** Role an administrator's bootstrap apply assumes in every account but the team account. Default `OrganizationAccountAccessRole`. */
+  readonly bootstrapRoleName: string;
+  /** OIDC subjects the CI identity trusts besides pipeline.github.environments. */
+  readonly github: { readonly deployEnvironments: readonly string[]; readonly planSubjects: readonly string[] };
+}
+
+export interface AccountRoles {
+  /** The role the pipeline (the CLI, the rotation workflow) acts as: the key policies' pipelineRole. */
+  readonly pipelineRole: string;
+  /** The role Terraform applies with; default the pipelineRole (the key policy's lockout rules). */
+  readonly terraformRole: string;
 }
 
 export interface PersonConfig {
@@ -91,7 +119,17 @@ export type BackendConfig =
 
 export type StateConfig =
   | { readonly type: 'file'; readonly dir: string }
-  | { readonly type: 'dynamodb'; readonly table: string; readonly region: string };
+  | {
+      readonly type: 'dynamodb';
+      readonly table: string;
+      readonly region: string;
+      /**
+       * The ledger export: every command writes the ledgers it read into `<exportDir>/ledgers/`, which
+       * the rotation workflow commits and synth reads (no AWS access at synth). Default `<baseDir>/state`.
+       * Optional so configs built in code need not set it.
+       */
+      readonly exportDir?: string;
+    };
 
 export interface MonitoringConfig {
   readonly enabled: boolean;

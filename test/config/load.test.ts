@@ -99,7 +99,8 @@ describe('defaults', () => {
     const raw = validConfig();
     raw.state = { type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' };
     raw.pipeline = { account: '111111111111', region: 'us-east-1', github: { repository: 'example-org/keyrotor' } };
-    expect(parse(raw).state).toEqual({ type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' });
+    // exportDir: the ledger export synth reads (state/ beside the config, the file store's layout).
+    expect(parse(raw).state).toEqual({ type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1', exportDir: '/srv/keyrotor/state' });
   });
 });
 
