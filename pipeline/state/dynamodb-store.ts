@@ -38,6 +38,7 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { z } from 'zod';
 import { mapAwsError } from '../aws/map-error';
 import { KeyrotorError, StateError } from '../errors';
@@ -70,8 +71,8 @@ export interface DynamoDbStateStoreOptions {
   readonly region: string;
   /** Explicit endpoint (dynalite, DynamoDB Local); default: the SDK's resolution (AWS_ENDPOINT_URL_DYNAMODB …). */
   readonly endpoint?: string;
-  /** Explicit credentials; default: the SDK's provider chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Explicit credentials, or a provider of them (the team account's state role); default: the SDK's provider chain. */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** A ready client (tests, custom middleware); `endpoint`/`credentials` are then ignored. */
   readonly client?: DynamoDBClient;
   /** Clock for lease expiry and audit times. Default: the system clock. */

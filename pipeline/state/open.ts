@@ -3,6 +3,7 @@
  * only when the config asks for it, so the default file-store path stays fast to start.
  */
 import * as path from 'node:path';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { StateConfig } from '../config/types';
 import { FileStateStore, type FileStateStoreOptions } from './file-store';
 import type { StateStore } from './types';
@@ -19,6 +20,8 @@ export interface OpenStateStoreOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Passed to the file store (lock tuning, clock). */
   readonly file?: FileStateStoreOptions;
+  /** Credentials of the DynamoDB store (the team account's state role); wins over the keys in `env`. */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 export async function openStateStore(config: StateConfig, options: OpenStateStoreOptions = {}): Promise<StateStore> {
@@ -31,8 +34,9 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
   const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
   // An explicitly passed environment (tests, an in-process CLI) carries its own static keys; with
   // process.env the SDK's provider chain reads them itself (and also finds profiles, SSO, roles).
-  const staticKeys =
-    options.env && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+  const staticKeys = options.credentials
+    ? { credentials: options.credentials }
+    : options.env && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {
           credentials: {
             accessKeyId: env.AWS_ACCESS_KEY_ID,
