@@ -16,8 +16,12 @@ import { assertInstanceRegionsReplicated } from './multi-region/replicate';
 import { assertRegionalAliasesAsRecorded } from './multi-region/regional-aliases';
 import { identityCenterAdditionalRegions } from './multi-region/regions';
 import { materialRotationPreflight } from './rotate-key-material';
+import { lockoutVerdict } from '../policy/lockout';
 
 const NAME = 'preflight';
+
+/** Kinds that create a key or call what the key policy reserves (DisableKey, ScheduleKeyDeletion). */
+const MANAGES_KEYS: ReadonlySet<string> = new Set(['rotate', 'migrate-to-cmk', 'migrate-to-aws-owned', 'retire-key']);
 
 function fail(ctx: StageContext, message: string, nextStep: string): never {
   throw new StageError(NAME, message, { fault: 'operator', nextStep });
@@ -31,9 +35,16 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     fail(ctx, `the AWS credentials are for account ${caller.Account} (${caller.Arn}) but key ring ${keyring.name} lives in ${keyring.account}`,
       `use credentials for account ${keyring.account} (e.g. AWS_PROFILE) and run \`rotate advance ${ctx.run().id}\``);
   }
+  const facts: string[] = [`caller ${caller.Arn}`];
+  if (MANAGES_KEYS.has(plan.kind)) {
+    // The key policy's lockout rules: a caller KMS would refuse at CreateKey (or at the soak's
+    // DisableKey, after the switch) is refused before anything changes.
+    const verdict = lockoutVerdict(keyring, caller.Arn ?? '');
+    if (!verdict.allowed) fail(ctx, verdict.reason, verdict.nextStep);
+    facts.push(verdict.note);
+  }
   const ledger = await ctx.ledger();
   const active = ledger.generations.find((g) => g.state === 'active');
-  const facts: string[] = [`caller ${caller.Arn}`];
   assertPlanMatchesLedger(ctx, ledger, active?.keyArn);
 
   if (plan.kind === 'cancel-deletion') {

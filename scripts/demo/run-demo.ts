@@ -18,7 +18,7 @@ import { createAwsClients, type AwsClients } from '../../pipeline/aws';
 import { Engine, type ProgressEvent } from '../../pipeline/engine/engine';
 import type { Run } from '../../pipeline/state/types';
 import { approveToFile } from '../../pipeline/approvals/approve';
-import { createDemoWorkspace, operatorSignsStarts } from './workspace';
+import { actAsPipelineRole, createDemoWorkspace, operatorSignsStarts } from './workspace';
 import { renderRun } from '../cli/run-view';
 import { callBudgetByRegion, renderCallBudget, type RegionCallBudget } from './call-budget';
 
@@ -63,6 +63,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const config = loadConfig(ws.configPath);
     const store = await openStateStore(config.state);
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIADEMOOPERATOR', AWS_SECRET_ACCESS_KEY: 'demo' };
+    actAsPipelineRole(emulator, env.AWS_ACCESS_KEY_ID);
     const clientsIn = (region: string): AwsClients => {
       let clients = regional.get(region);
       if (!clients) regional.set(region, (clients = createAwsClients({ region, endpoint: emulator.endpoint, env })));

@@ -141,6 +141,17 @@ async function copyKeys(from: DemoWorkspace, dir: string): Promise<{ operatorKey
   return { operatorKeyPath: moved(from.operatorKeyPath), approvers: from.approvers.map((a) => ({ identity: a.identity, privateKeyPath: moved(a.privateKeyPath) })) };
 }
 
+/**
+ * The workspace's operator acts as its key ring's pipeline role (the key policy lets no one else
+ * create or retire its keys): the emulator maps their access key to a session of that role, as
+ * STS would after AssumeRole.
+ */
+export function actAsPipelineRole(emulator: { addPrincipal(accessKeyId: string, arn: string): void }, accessKeyId: string, account: string = DEFAULT_SEED.instances[0]!.account): string {
+  const arn = `arn:aws:sts::${account}:assumed-role/keyrotor-pipeline/operator`;
+  emulator.addPrincipal(accessKeyId, arn);
+  return arn;
+}
+
 /** The engine's `identifyInitiator` for the workspace: every start is signed with the operator's key, as `rotate start --signing-key` does. */
 export function operatorSignsStarts(ws: DemoWorkspace, config: Config): ReturnType<typeof initiatorResolver> {
   return initiatorResolver({

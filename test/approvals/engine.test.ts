@@ -192,8 +192,10 @@ describe('who started the run is tied to a person', () => {
     const account = h.keyring.account;
     const session = `arn:aws:sts::${account}:assumed-role/AWSReservedSSO_KeyAdmin_0a1b2c3d/approver1@example.com`;
     h.emulator.addPrincipal('AKIAAPPROVERONE', session);
-    editConfig(h, (_k, c) => {
+    editConfig(h, (k, c) => {
       c.people = [{ name: 'approver1', signers: ['approver1@example.com'], aws: [`arn:aws:sts::${account}:assumed-role/AWSReservedSSO_KeyAdmin_*/approver1@example.com`] }];
+      // A person may rotate only as a key administrator (the key policy's lockout rules).
+      k.keyAdministrators = [...k.keyAdministrators, `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_KeyAdmin_0a1b2c3d`];
     });
     const env = { KEYROTOR_OPERATOR: '', AWS_ACCESS_KEY_ID: 'AKIAAPPROVERONE' };
     const started = await rotate(h, ['start', 'identity-center'], env);

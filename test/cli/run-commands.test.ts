@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { invokeRotate, type CliResult } from './invoke';
 import { startEmulator, type Emulator } from '../../emulator';
-import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
+import { actAsPipelineRole, createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 import type { Run } from '../../pipeline/state/types';
 
 type Result = CliResult;
@@ -28,6 +28,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-cli-'));
   emulator = await startEmulator({ port: 0, updateDelayMs: 10 });
   ws = await createDemoWorkspace(dir);
+  actAsPipelineRole(emulator, 'AKIATESTOPERATOR');
 });
 afterEach(async () => {
   await emulator.stop();

@@ -15,7 +15,7 @@ import { Engine, type EngineDeps } from '../../pipeline/engine/engine';
 import type { EngineOptions } from '../../pipeline/engine/types';
 import type { Run } from '../../pipeline/state/types';
 import { approveToFile } from '../../pipeline/approvals/approve';
-import { createDemoWorkspace, operatorSignsStarts, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
+import { actAsPipelineRole, createDemoWorkspace, operatorSignsStarts, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
 
 export interface Harness {
   readonly emulator: Emulator;
@@ -50,6 +50,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const emulator = await startEmulator({ port: 0, updateDelayMs: 20, ...(quotas ? {} : { quotas: false }), ...options.emulator });
   const ws = await createDemoWorkspace(dir, options.workspace);
   const env = { AWS_ACCESS_KEY_ID: 'AKIATESTOPERATOR', AWS_SECRET_ACCESS_KEY: 'test' };
+  actAsPipelineRole(emulator, env.AWS_ACCESS_KEY_ID);
   const clientsIn = regionalClients((region) => createAwsClients({ region, endpoint: emulator.endpoint, env, maxAttempts: 3, ...(quotas ? {} : { rateLimiter: unlimitedRateLimiter }) }));
   return assemble(emulator, ws, clientsIn, async () => {
     clientsIn.destroyAll();
