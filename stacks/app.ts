@@ -1,3 +1,5 @@
+import { accessOf } from '../pipeline/config/access';
+import { ConfigError } from '../pipeline/errors';
 import type { Config, KeyRingConfig } from '../pipeline/config/types';
 import type { Ledger } from '../pipeline/ledger/types';
 import { App } from './cdktf';
@@ -12,8 +14,9 @@ export interface BuildAppOptions {
 }
 
 /**
- * The whole CDKTF app for a config and its ledgers: one KeyStack per account+Region that has key
- * rings, in a stable order (account, then Region). Shared by main.ts, `rotate synth` and tests.
+ * The CDKTF app for a config and its ledgers: one KeyStack per account+Region that has key rings,
+ * in a stable order (account, then Region). Shared by main.ts, `rotate synth` and tests. (Team
+ * mode's pipeline stack is buildBootstrapApp's.)
  */
 export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, options: BuildAppOptions = {}): App {
   // skipValidation: cdktf's validations would run the synth machine's `terraform version` (for
@@ -23,8 +26,12 @@ export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, o
   // (The other cdktf validation, a provider per stack, holds by construction: every stack declares one.)
   const app = new App({ skipValidation: true, ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
   const groups = groupByAccountAndRegion(config.keyrings);
+  const access = accessOf(config);
   for (const group of groups) {
+    const terraformRole = access?.accounts[group.account]?.terraformRole;
     new KeyStack(app, {
+      ...(terraformRole ? { terraformRole } : {}),
+      ...(access?.backendRole ? { backendRole: access.backendRole } : {}),
       account: group.account,
       region: group.region,
       keyrings: group.keyrings,
@@ -36,8 +43,21 @@ export function buildApp(config: Config, ledgers: ReadonlyMap<string, Ledger>, o
       regionsWithOwnStack: groups.filter((g) => g.account === group.account && g.region !== group.region).map((g) => g.region),
     });
   }
-  // Team mode only: a config without `pipeline` synthesizes exactly the key stacks, as before.
-  if (config.pipeline) new PipelineStack(app, { config });
+  return app;
+}
+
+/**
+ * Team mode's bootstrap app: the pipeline stack alone (state table, CI identity, pipeline roles),
+ * which an administrator applies once (`rotate bootstrap`). Kept out of buildApp so the deploy
+ * workflow, acting as the CI identity, never plans the roles it acts through (nor could it: their
+ * providers assume the administrator's bootstrap role).
+ */
+export function buildBootstrapApp(config: Config, options: Pick<BuildAppOptions, 'outdir'> = {}): App {
+  if (!config.pipeline) {
+    throw new ConfigError(config.file, ['pipeline: is not declared, so there is no team-mode infrastructure to bootstrap'], 'add a `pipeline` section (README "Team mode"), then run `rotate bootstrap` again');
+  }
+  const app = new App(options.outdir === undefined ? {} : { outdir: options.outdir });
+  new PipelineStack(app, { config });
   return app;
 }
 

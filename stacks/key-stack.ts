@@ -29,7 +29,14 @@ export interface KeyStackProps {
    * watches every key there, so this stack's replicas in them need none of their own. Default none.
    */
   readonly regionsWithOwnStack?: readonly string[];
+  /** Role the provider assumes (access.accounts[account].terraformRole). Default: none, the apply's own credentials. */
+  readonly terraformRole?: string;
+  /** Role the S3 backend assumes (access.backendRole). Default: none. */
+  readonly backendRole?: string;
 }
+
+/** Session name of Terraform's assumed roles, as CloudTrail shows them. */
+export const TERRAFORM_SESSION_NAME = 'keyrotor-terraform';
 
 /** One Terraform stack per account+Region: provider, backend, key rings, monitoring, policy lint. */
 export class KeyStack extends TerraformStack {
@@ -52,11 +59,13 @@ export class KeyStack extends TerraformStack {
       // A stack applied with the wrong credentials fails instead of creating keys in another account.
       allowedAccountIds: [props.account],
       defaultTags: [{ tags: { ...KEYROTOR_PROVIDER_DEFAULT_TAGS } }],
+      // From CI's one identity into this account's role (the key policy's pipelineRole).
+      ...(props.terraformRole ? { assumeRole: [{ roleArn: props.terraformRole, sessionName: TERRAFORM_SESSION_NAME }] } : {}),
     };
     new AwsProvider(this, 'aws', providerConfig);
     // Replica Regions get aliased copies of the same provider configuration (regional-providers.ts).
     const regionalProviders = new RegionalProviders(this, providerConfig);
-    declareBackend(this, name, props.backend);
+    declareBackend(this, name, props.backend, props.backendRole);
     this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
 
     const identityCenter: IdentityCenterEncryption[] = [];
@@ -96,12 +105,18 @@ export class KeyStack extends TerraformStack {
   }
 }
 
-export function declareBackend(stack: TerraformStack, name: string, backend: BackendConfig): void {
+export function declareBackend(stack: TerraformStack, name: string, backend: BackendConfig, assumeRoleArn?: string): void {
   if (backend.type === 'local') {
     new LocalBackend(stack, { path: path.join(backend.dir, `${name}.tfstate`) });
     return;
   }
-  const s3 = new S3Backend(stack, { bucket: backend.bucket, key: `${backend.keyPrefix}/${name}.tfstate`, region: backend.region, encrypt: true });
+  const s3 = new S3Backend(stack, {
+    bucket: backend.bucket,
+    key: `${backend.keyPrefix}/${name}.tfstate`,
+    region: backend.region,
+    encrypt: true,
+    ...(assumeRoleArn ? { assumeRole: { roleArn: assumeRoleArn, sessionName: TERRAFORM_SESSION_NAME } } : {}),
+  });
   // S3 native locking (Terraform >= 1.10); cdktf 0.21's S3BackendConfig predates the option.
   if (backend.useLockfile) s3.addOverride('use_lockfile', true);
 }
