@@ -56,7 +56,8 @@ export function buildBootstrapApp(config: Config, options: Pick<BuildAppOptions,
   if (!config.pipeline) {
     throw new ConfigError(config.file, ['pipeline: is not declared, so there is no team-mode infrastructure to bootstrap'], 'add a `pipeline` section (README "Team mode"), then run `rotate bootstrap` again');
   }
-  const app = new App(options.outdir === undefined ? {} : { outdir: options.outdir });
+  // skipValidation: as buildApp's (no Terraform binary where synth runs).
+  const app = new App({ skipValidation: true, ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
   new PipelineStack(app, { config });
   return app;
 }

@@ -1,8 +1,10 @@
 /**
- * The pipeline role's two documents, as pure functions of the config: the GitHub OIDC trust policy
- * and the least-privilege inline policy. Every action here is one the pipeline actually calls
- * (grep `Command(` in pipeline/ and scripts/ic-helper/), spelled out — no `kms:*`, no `iam:*`, no
- * `Create*`-style wildcards that would quietly grow as AWS adds APIs.
+ * The team-mode roles' documents, as pure functions of the config: the CI identity's GitHub OIDC
+ * trust and its one permission (AssumeRole of the declared roles), each pipeline role's trust (the
+ * CI identity) and least-privilege inline policy. Every pipeline action here is one the pipeline
+ * actually calls (grep `Command(` in pipeline/ and scripts/ic-helper/), and every Terraform action
+ * one the AWS provider calls for the key stacks' resources (in `Terraform*` statements), spelled
+ * out — no `kms:*`, no `iam:*`, no `Create*`-style wildcards that would quietly grow as AWS adds APIs.
  *
  * Scoping, and why each statement is shaped the way it is:
  *  - CreateKey has no resource; it is conditioned on the request tag every pipeline key carries
@@ -18,7 +20,7 @@
  *    alias ARNs (the configured ones only) get their own statement.
  *  - One explicit Deny: CreateKey with BypassPolicyLockoutSafetyCheck (DESIGN: never).
  */
-import type { Config, KeyRingConfig, PipelineInfraConfig } from '../pipeline/config/types';
+import type { AccessConfig, Config, KeyRingConfig, MonitoringConfig, PipelineInfraConfig } from '../pipeline/config/types';
 import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from '../pipeline/key-tags';
 import { keyRegions } from '../pipeline/config/multi-region';
 
@@ -90,18 +92,24 @@ export function githubOidcProviderArn(account: string): string {
   return `arn:aws:iam::${account}:oidc-provider/${GITHUB_OIDC_HOST}`;
 }
 
-/** `repo:<owner>/<name>:environment:<env>` per configured environment. */
-export function githubOidcSubjects(pipeline: PipelineInfraConfig): string[] {
-  return pipeline.github.environments.map((env) => `repo:${pipeline.github.repository}:environment:${env}`);
+/**
+ * The OIDC subjects the CI identity trusts: the rotation workflow's environments
+ * (`pipeline.github.environments`), the deploy's environments (`access.github.deployEnvironments`,
+ * its apply job) and the deploy's plan job (`access.github.planSubjects`, main only by default).
+ */
+export function githubOidcSubjects(pipeline: PipelineInfraConfig, access?: Pick<AccessConfig, 'github'>): string[] {
+  const environments = [...pipeline.github.environments, ...(access?.github.deployEnvironments ?? [])];
+  const suffixes = [...new Set(environments)].map((env) => `environment:${env}`).concat(access?.github.planSubjects ?? []);
+  return [...new Set(suffixes)].map((suffix) => `repo:${pipeline.github.repository}:${suffix}`);
 }
 
-/** Trust: only this repository's workflows running in the configured environments, audience STS. */
-export function pipelineTrustPolicy(pipeline: PipelineInfraConfig, providerArn: string): PolicyDocument {
+/** The CI identity's trust: only this repository's workflows with those subjects, audience STS. */
+export function ciRoleTrustPolicy(pipeline: PipelineInfraConfig, access: Pick<AccessConfig, 'github'> | undefined, providerArn: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'GitHubActionsEnvironments',
+        Sid: 'GitHubActions',
         Effect: 'Allow',
         Principal: { Federated: providerArn },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -109,11 +117,24 @@ export function pipelineTrustPolicy(pipeline: PipelineInfraConfig, providerArn: 
           // StringEquals, not StringLike: the subjects are exact, never patterns.
           StringEquals: {
             [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-            [`${GITHUB_OIDC_HOST}:sub`]: githubOidcSubjects(pipeline),
+            [`${GITHUB_OIDC_HOST}:sub`]: githubOidcSubjects(pipeline, access),
           },
         },
       },
     ],
+  };
+}
+
+/** The CI identity may do one thing: assume the roles `access` declares (nothing else in any account). */
+export function ciRolePolicy(roleArns: readonly string[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [{ Sid: 'AssumeDeclaredRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: distinctSorted(roleArns) }] };
+}
+
+/** A pipeline role's trust: the CI identity only (role chaining from GitHub OIDC). */
+export function pipelineRoleTrustPolicy(ciRoleArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'CiIdentity', Effect: 'Allow', Principal: { AWS: ciRoleArn }, Action: 'sts:AssumeRole' }],
   };
 }
 
@@ -123,14 +144,25 @@ export interface StateTableRef {
   readonly table: string;
 }
 
+/** What else a pipeline role serves besides the pipeline's own calls. */
+export interface PipelineRoleExtras {
+  /** Terraform applies the key stacks with this role: their monitoring resources (when enabled). */
+  readonly monitoring?: MonitoringConfig;
+  /** Terraform's S3 backend assumes this role: the state objects under the key prefix. */
+  readonly backend?: { readonly bucket: string; readonly keyPrefix: string };
+}
+
 /**
  * The inline policy of the pipeline role in `account`: KMS, Identity Center and Identity Store
- * statements for the key rings of that account (empty when it has none), plus the state table
- * when it lives in that account.
+ * statements for the key rings of that account (empty when it has none) — what the pipeline calls
+ * and what Terraform's provider calls to apply the key stacks with the same role —, plus the state
+ * table and Terraform's backend objects when they live in that account.
  */
-export function pipelineRolePolicy(account: string, keyrings: readonly KeyRingConfig[], stateTable?: StateTableRef): PolicyDocument {
+export function pipelineRolePolicy(account: string, keyrings: readonly KeyRingConfig[], stateTable?: StateTableRef, extras: PipelineRoleExtras = {}): PolicyDocument {
   const own = keyrings.filter((k) => k.account === account);
-  const statements: PolicyStatement[] = own.length === 0 ? [] : kmsStatements(account, own).concat(identityCenterStatements(own));
+  const statements: PolicyStatement[] =
+    own.length === 0 ? [] : kmsStatements(account, own).concat(identityCenterStatements(own), terraformStatements(account, own, extras.monitoring));
+  if (extras.backend) statements.push(...backendStatements(extras.backend));
   if (stateTable && stateTable.account === account) {
     statements.push({
       Sid: 'StateTableItems',
@@ -180,6 +212,71 @@ function kmsStatements(account: string, keyrings: readonly KeyRingConfig[]): Pol
       // An alias ARN is arn:aws:kms:<region>:<account>:alias/<name> for the alias name alias/<name>.
       Resource: distinctSorted(keyrings.flatMap((k) => keyRegions(k).map((region) => `arn:aws:kms:${region}:${account}:${k.alias}`))),
     },
+  ];
+}
+
+/**
+ * Terraform's own calls for the key stacks beyond the pipeline's (AWS provider: aws_kms_key reads
+ * and updates policy, description and tags; aws_kms_alias lists aliases; the monitoring resources),
+ * in statements of their own so the pipeline's least privilege stays checkable by itself.
+ */
+export const TERRAFORM_MANAGED_KEY_ACTIONS: readonly string[] = ['kms:PutKeyPolicy', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'];
+export const TERRAFORM_LIST_ALIASES_ACTIONS: readonly string[] = ['kms:ListAliases'];
+export const TERRAFORM_SNS_ACTIONS: readonly string[] = [
+  'sns:CreateTopic',
+  'sns:DeleteTopic',
+  'sns:GetSubscriptionAttributes',
+  'sns:GetTopicAttributes',
+  'sns:ListSubscriptionsByTopic',
+  'sns:ListTagsForResource',
+  'sns:SetTopicAttributes',
+  'sns:Subscribe',
+  'sns:TagResource',
+  'sns:Unsubscribe',
+  'sns:UntagResource',
+];
+export const TERRAFORM_EVENTS_ACTIONS: readonly string[] = [
+  'events:DeleteRule',
+  'events:DescribeRule',
+  'events:ListTagsForResource',
+  'events:ListTargetsByRule',
+  'events:PutRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'events:TagResource',
+  'events:UntagResource',
+];
+export const TERRAFORM_CONFIG_RULE_ACTIONS: readonly string[] = ['config:DeleteConfigRule', 'config:DescribeConfigRules', 'config:ListTagsForResource', 'config:PutConfigRule', 'config:TagResource', 'config:UntagResource'];
+/** The S3 backend: list the prefix, read and write the state, write and remove the lockfile. */
+export const TERRAFORM_BACKEND_OBJECT_ACTIONS: readonly string[] = ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'];
+
+function terraformStatements(account: string, keyrings: readonly KeyRingConfig[], monitoring: MonitoringConfig | undefined): PolicyStatement[] {
+  const regions = distinctSorted(keyrings.map((k) => k.region));
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'TerraformManagedKeys',
+      Effect: 'Allow',
+      Action: TERRAFORM_MANAGED_KEY_ACTIONS,
+      Resource: regions.map((region) => `arn:aws:kms:${region}:${account}:key/*`),
+      Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE } },
+    },
+    { Sid: 'TerraformListAliases', Effect: 'Allow', Action: TERRAFORM_LIST_ALIASES_ACTIONS, Resource: '*' },
+  ];
+  if (monitoring?.enabled) {
+    statements.push(
+      { Sid: 'TerraformMonitoringTopic', Effect: 'Allow', Action: TERRAFORM_SNS_ACTIONS, Resource: regions.map((r) => `arn:aws:sns:${r}:${account}:${monitoring.snsTopicName}`) },
+      { Sid: 'TerraformMonitoringRules', Effect: 'Allow', Action: TERRAFORM_EVENTS_ACTIONS, Resource: regions.map((r) => `arn:aws:events:${r}:${account}:rule/${monitoring.snsTopicName}-*`) },
+    );
+    // Config rule ARNs carry an id AWS generates, so they cannot be named ahead of time.
+    if (monitoring.configRules) statements.push({ Sid: 'TerraformConfigRules', Effect: 'Allow', Action: TERRAFORM_CONFIG_RULE_ACTIONS, Resource: '*' });
+  }
+  return statements;
+}
+
+function backendStatements(backend: { readonly bucket: string; readonly keyPrefix: string }): PolicyStatement[] {
+  return [
+    { Sid: 'TerraformStateList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${backend.bucket}`, Condition: { StringLike: { 's3:prefix': `${backend.keyPrefix}/*` } } },
+    { Sid: 'TerraformStateObjects', Effect: 'Allow', Action: TERRAFORM_BACKEND_OBJECT_ACTIONS, Resource: `arn:aws:s3:::${backend.bucket}/${backend.keyPrefix}/*` },
   ];
 }
 

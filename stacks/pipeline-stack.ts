@@ -1,24 +1,29 @@
 /**
  * Team mode: the pipeline's own infrastructure, one stack `keyrotor-pipeline-<account>-<region>`
- * (only when the config has a `pipeline` section):
+ * (only when the config has a `pipeline` section), applied once by an administrator (`rotate
+ * bootstrap` writes it; the deploy workflow never plans it, see buildBootstrapApp):
  *  - the DynamoDB state table, when `state.type` is `dynamodb`, exactly as DynamoDbStateStore
  *    reads and writes it (and as its ensureTable() creates it for tests and the demo);
+ *  - the CI identity in the team account (`access.ciRole`, default `keyrotor-ci`): the one role
+ *    GitHub OIDC may assume — for the rotation environments, the deploy's environments and its
+ *    plan job — and whose only permission is AssumeRole of the declared roles;
  *  - the pipeline role in every account with key rings (and in the team account when the table
- *    is there), trusted by GitHub OIDC for the configured environments, with the least-privilege
- *    inline policy of pipeline-role-policy.ts;
- *  - the GitHub OIDC provider in each of those accounts, unless `oidcProviderArn` names an
- *    existing one (an account holds at most one provider per issuer URL).
+ *    is there), trusted by the CI identity only, with the least-privilege inline policy of
+ *    pipeline-role-policy.ts: the pipeline's calls, Terraform's calls for the key stacks (it is
+ *    the role Terraform applies with: the key policy reserves PutKeyPolicy for it), the state table
+ *    and the Terraform backend objects where they live;
+ *  - the GitHub OIDC provider in the team account, unless `oidcProviderArn` names an existing one.
  *
- * Why one stack with an aliased provider per account rather than the role in each key stack: IAM
- * is global, so the role needs no Region of its own; keeping every team-mode resource here leaves
- * the key stacks' output untouched and puts the whole trust surface of CI in one reviewable plan.
- * The price: applying this stack needs credentials for each role account (every provider is pinned
- * with allowed_account_ids, so wrong credentials fail instead of creating roles elsewhere).
+ * Providers: the team account's uses the administrator's own credentials; every other account's
+ * assumes `access.bootstrapRoleName` there (default OrganizationAccountAccessRole, which AWS
+ * Organizations creates in member accounts, trusted by the management account), so one
+ * administrator session applies the whole stack. Every provider is pinned with
+ * allowed_account_ids, so wrong credentials fail instead of creating roles elsewhere.
  */
 import { ConfigError } from '../pipeline/errors';
-import type { Config, PipelineInfraConfig } from '../pipeline/config/types';
+import type { AccessConfig, Config, PipelineInfraConfig } from '../pipeline/config/types';
+import { accessOf, roleArnIn, sameRole } from '../pipeline/config/access';
 import { pipelineRoleAccounts, pipelineRoleMismatches } from '../pipeline/config/rules';
-import { GITHUB_OIDC_PROVIDER_ARN_PATTERN } from '../pipeline/config/schema';
 import { KEYROTOR_PROVIDER_DEFAULT_TAGS } from '../pipeline/key-tags';
 import {
   AwsProvider,
@@ -34,10 +39,12 @@ import { REQUIRED_TERRAFORM_VERSION } from './terraform-version';
 import {
   GITHUB_OIDC_AUDIENCE,
   GITHUB_OIDC_HOST,
+  ciRolePolicy,
+  ciRoleTrustPolicy,
   githubOidcProviderArn,
   INLINE_ROLE_POLICY_MAX_CHARS,
   pipelineRolePolicy,
-  pipelineTrustPolicy,
+  pipelineRoleTrustPolicy,
   policySize,
   stateTableOf,
   type StateTableRef,
@@ -53,6 +60,7 @@ export const STATE_TABLE_SORT_KEY = 'sk';
 export const STATE_TABLE_BILLING_MODE = 'PAY_PER_REQUEST';
 
 export const PIPELINE_ROLE_POLICY_NAME = 'keyrotor-pipeline';
+export const CI_ROLE_POLICY_NAME = 'keyrotor-ci';
 
 export function pipelineStackNameFor(pipeline: Pick<PipelineInfraConfig, 'account' | 'region'>): string {
   return `keyrotor-pipeline-${pipeline.account}-${pipeline.region}`;
@@ -65,17 +73,20 @@ export interface PipelineStackProps {
 export class PipelineStack extends TerraformStack {
   readonly pipeline: PipelineInfraConfig;
   readonly stateTable?: DynamodbTable;
+  /** The CI identity (team account). */
+  readonly ciRole: IamRole;
   /** The pipeline role by account. */
   readonly roles: ReadonlyMap<string, IamRole>;
 
   constructor(scope: Construct, props: PipelineStackProps) {
     const { config } = props;
     const pipeline = config.pipeline;
-    if (!pipeline) throw new TypeError('PipelineStack needs config.pipeline; buildApp only declares it in team mode');
-    // The same rule loadConfig runs; repeated here because buildApp also takes hand-built configs.
+    const access = accessOf(config);
+    if (!pipeline || !access?.ciRole) throw new TypeError('PipelineStack needs config.pipeline; buildBootstrapApp only declares it in team mode');
+    // The same rule loadConfig runs; repeated here because the app builders also take hand-built configs.
     const mismatches = pipelineRoleMismatches(config);
     if (mismatches.length > 0) {
-      throw new ConfigError(config.file, mismatches, `make each key ring's pipelineRole the role this stack declares, then run \`rotate synth\` again`);
+      throw new ConfigError(config.file, mismatches, `make each key ring's pipelineRole the role this stack declares, then run \`rotate bootstrap\` again`);
     }
     const name = pipelineStackNameFor(pipeline);
     super(scope, name);
@@ -88,18 +99,28 @@ export class PipelineStack extends TerraformStack {
 
     const table = stateTableOf(config);
     if (table) this.stateTable = declareStateTable(this, table);
+    this.ciRole = declareCiRole(this, config, pipeline, access);
 
     const roles = new Map<string, IamRole>();
     for (const account of pipelineRoleAccounts(config)) {
       const provider =
         account === pipeline.account
           ? undefined
-          : new AwsProvider(this, `aws_${account}`, { alias: `account_${account}`, region: pipeline.region, allowedAccountIds: [account], defaultTags });
-      roles.set(account, declarePipelineRole(this, { account, pipeline, config, table, provider }));
+          : new AwsProvider(this, `aws_${account}`, {
+              alias: `account_${account}`,
+              region: pipeline.region,
+              allowedAccountIds: [account],
+              defaultTags,
+              assumeRole: [{ roleArn: roleArnIn(account, access.bootstrapRoleName), sessionName: BOOTSTRAP_SESSION_NAME }],
+            });
+      roles.set(account, declarePipelineRole(this, { account, pipeline, access, config, table, provider, ciRole: this.ciRole }));
     }
     this.roles = roles;
   }
 }
+
+/** Session name of the bootstrap apply's assumed roles, as CloudTrail shows them. */
+export const BOOTSTRAP_SESSION_NAME = 'keyrotor-bootstrap';
 
 function declareStateTable(stack: TerraformStack, table: StateTableRef): DynamodbTable {
   const resource = new DynamodbTable(stack, 'state_table', {
@@ -122,28 +143,58 @@ function declareStateTable(stack: TerraformStack, table: StateTableRef): Dynamod
   return resource;
 }
 
+/** `arn:aws:iam::<a>:role/<path/>name` → its path (`/` when none) and name. */
+function roleParts(arn: string): { path: string; name: string } {
+  const rest = arn.slice(arn.indexOf(':role/') + ':role/'.length);
+  const slash = rest.lastIndexOf('/');
+  return slash < 0 ? { path: '/', name: rest } : { path: `/${rest.slice(0, slash)}/`, name: rest.slice(slash + 1) };
+}
+
+function declareCiRole(stack: TerraformStack, config: Config, pipeline: PipelineInfraConfig, access: AccessConfig): IamRole {
+  let oidc: IamOpenidConnectProvider | undefined;
+  if (!pipeline.oidcProviderArn) {
+    // No thumbprint: IAM trusts GitHub's OIDC issuer through its own root CA library.
+    oidc = new IamOpenidConnectProvider(stack, 'github_oidc', { url: `https://${GITHUB_OIDC_HOST}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
+    oidc.overrideLogicalId('github_oidc');
+  }
+  const { path, name } = roleParts(access.ciRole!);
+  // The provider ARN is deterministic, so the trust policy is a literal (reviewable in the plan);
+  // depends_on orders the provider first.
+  const role = new IamRole(stack, 'ci_role', {
+    name,
+    ...(path === '/' ? {} : { path }),
+    description: `keyrotor CI identity: GitHub Actions of ${pipeline.github.repository}; may only assume the roles keyrotor declares`,
+    assumeRolePolicy: JSON.stringify(ciRoleTrustPolicy(pipeline, access, pipeline.oidcProviderArn ?? githubOidcProviderArn(pipeline.account))),
+    maxSessionDuration: 3600,
+    ...(oidc ? { dependsOn: [oidc] } : {}),
+  });
+  role.overrideLogicalId('ci_role');
+  const assumable = [
+    ...Object.values(access.accounts).flatMap((r) => [r.pipelineRole, r.terraformRole]),
+    ...(access.stateRole ? [access.stateRole] : []),
+    ...(access.backendRole && config.backend.type === 's3' ? [access.backendRole] : []),
+  ];
+  const policy = new IamRolePolicy(stack, 'ci_role_policy', { name: CI_ROLE_POLICY_NAME, role: role.name, policy: JSON.stringify(ciRolePolicy(assumable)) });
+  policy.overrideLogicalId('ci_role_policy');
+  return role;
+}
+
 interface RoleInputs {
   readonly account: string;
   readonly pipeline: PipelineInfraConfig;
+  readonly access: AccessConfig;
   readonly config: Config;
   readonly table: StateTableRef | undefined;
   readonly provider: AwsProvider | undefined;
+  readonly ciRole: IamRole;
 }
 
 function declarePipelineRole(stack: TerraformStack, inputs: RoleInputs): IamRole {
-  const { account, pipeline, config, table, provider } = inputs;
+  const { account, pipeline, access, config, table, provider, ciRole } = inputs;
   const onProvider = provider ? { provider } : {};
-  const providerAccount = pipeline.oidcProviderArn === undefined ? undefined : GITHUB_OIDC_PROVIDER_ARN_PATTERN.exec(pipeline.oidcProviderArn)?.[1];
-  const existingProvider = providerAccount === account ? pipeline.oidcProviderArn : undefined;
-
-  let oidc: IamOpenidConnectProvider | undefined;
-  if (!existingProvider) {
-    // No thumbprint: IAM trusts GitHub's OIDC issuer through its own root CA library.
-    oidc = new IamOpenidConnectProvider(stack, `github_oidc_${account}`, { url: `https://${GITHUB_OIDC_HOST}`, clientIdList: [GITHUB_OIDC_AUDIENCE], ...onProvider });
-    oidc.overrideLogicalId(`github_oidc_${account}`);
-  }
-
-  const document = pipelineRolePolicy(account, config.keyrings, table);
+  const roleArn = roleArnIn(account, pipeline.roleName);
+  const backend = config.backend.type === 's3' && access.backendRole && sameRole(access.backendRole, roleArn) ? { bucket: config.backend.bucket, keyPrefix: config.backend.keyPrefix } : undefined;
+  const document = pipelineRolePolicy(account, config.keyrings, table, { monitoring: config.monitoring, ...(backend ? { backend } : {}) });
   const size = policySize(document);
   if (size > INLINE_ROLE_POLICY_MAX_CHARS) {
     throw new ConfigError(config.file, [
@@ -151,14 +202,13 @@ function declarePipelineRole(stack: TerraformStack, inputs: RoleInputs): IamRole
     ]);
   }
 
-  // The provider ARN is deterministic, so the trust policy is a literal (reviewable in the plan);
-  // depends_on orders the provider first.
+  // IAM checks a trust policy's principals exist when it is written: the CI identity comes first.
   const role = new IamRole(stack, `pipeline_role_${account}`, {
     name: pipeline.roleName,
-    description: `keyrotor pipeline: GitHub Actions of ${pipeline.github.repository} in environments ${pipeline.github.environments.join(', ')}`,
-    assumeRolePolicy: JSON.stringify(pipelineTrustPolicy(pipeline, existingProvider ?? githubOidcProviderArn(account))),
+    description: `keyrotor pipeline in ${account}: rotations and Terraform applies, assumed from the CI identity ${access.ciRole}`,
+    assumeRolePolicy: JSON.stringify(pipelineRoleTrustPolicy(access.ciRole!)),
     maxSessionDuration: 3600,
-    ...(oidc ? { dependsOn: [oidc] } : {}),
+    dependsOn: [ciRole],
     ...onProvider,
   });
   role.overrideLogicalId(`pipeline_role_${account}`);

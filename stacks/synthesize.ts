@@ -1,8 +1,6 @@
 import type { Config } from '../pipeline/config/types';
-import type { Ledger } from '../pipeline/ledger/types';
-import { openStateStore } from '../pipeline/state/open';
-import type { StateStore } from '../pipeline/state/types';
-import { buildApp, keyStacksOf, pipelineStackOf, type BuildAppOptions } from './app';
+import { readLedgersForSynth } from '../pipeline/team/ledger-export';
+import { buildApp, keyStacksOf, type BuildAppOptions } from './app';
 import { writeSynthManifest } from './synth-manifest';
 import { assertPortableOutput } from './identity-center-encryption';
 
@@ -22,25 +20,10 @@ export interface SynthesizeResult {
   readonly awaitingPipeline: readonly string[];
 }
 
-/** The ledgers of the config's key rings (a key ring without one is greenfield). */
-export async function readLedgers(store: StateStore, config: Config): Promise<Map<string, Ledger>> {
-  const ledgers = new Map<string, Ledger>();
-  for (const keyring of config.keyrings) {
-    const ledger = await store.getLedger(keyring.name);
-    if (ledger) ledgers.set(keyring.name, ledger);
-  }
-  return ledgers;
-}
-
 /** Reads the ledgers, builds the app and writes cdk.tf.json per stack (plus the manifest). Shared by main.ts and `rotate synth`. */
 export async function synthesizeStacks(config: Config, options: SynthesizeOptions = {}): Promise<SynthesizeResult> {
-  const store = await openStateStore(config.state, options.stateDirOverride === undefined ? {} : { stateDirOverride: options.stateDirOverride });
-  let ledgers: Map<string, Ledger>;
-  try {
-    ledgers = await readLedgers(store, config);
-  } finally {
-    await store.close();
-  }
+  // No AWS access: team mode reads the ledger export in the repository (pipeline/team/ledger-export.ts).
+  const ledgers = await readLedgersForSynth(config, options.stateDirOverride);
   const app = buildApp(config, ledgers, options);
   const keyStacks = keyStacksOf(app);
   if (options.identityCenterHelperCommand === undefined) {
@@ -52,6 +35,6 @@ export async function synthesizeStacks(config: Config, options: SynthesizeOption
     writeSynthManifest(app.outdir, stack);
     for (const mk of stack.managedKeys) if (mk.declarations.length === 0 && (mk.ledger?.generations.length ?? 0) === 0) awaitingPipeline.push(mk.keyring.name);
   }
-  const pipeline = pipelineStackOf(app);
-  return { outdir: app.outdir, stacks: [...keyStacks, ...(pipeline ? [pipeline] : [])].map((s) => s.node.id), awaitingPipeline };
+  // Team mode's pipeline stack is not among them: `rotate bootstrap` writes it (buildBootstrapApp).
+  return { outdir: app.outdir, stacks: keyStacks.map((s) => s.node.id), awaitingPipeline };
 }

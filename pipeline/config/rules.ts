@@ -167,19 +167,19 @@ const teamModeState: Rule = ({ state, pipeline }) => {
   return [issue(['pipeline', 'region'], pipeline.region, `is not state.region ${state.region}; the state table lives in the pipeline's Region, so make them equal`)];
 };
 
-const teamModeTrust: Rule = ({ pipeline, keyrings, state }) => {
+const teamModeTrust: Rule = ({ pipeline }) => {
   if (!pipeline) return [];
   const out = duplicates(pipeline.github.environments, (e) => e).map(({ index }) =>
     issue(['pipeline', 'github', 'environments', index], pipeline.github.environments[index], 'is listed twice'),
   );
+  // GitHub OIDC is trusted by the CI identity only, which lives in the team account.
   const providerAccount = pipeline.oidcProviderArn === undefined ? undefined : GITHUB_OIDC_PROVIDER_ARN_PATTERN.exec(pipeline.oidcProviderArn)?.[1];
-  const roleAccounts = pipelineRoleAccounts({ keyrings, state, pipeline });
-  if (providerAccount !== undefined && !roleAccounts.includes(providerAccount)) {
+  if (providerAccount !== undefined && providerAccount !== pipeline.account) {
     out.push(
       issue(
         ['pipeline', 'oidcProviderArn'],
         pipeline.oidcProviderArn,
-        `is in account ${providerAccount}, which gets no pipeline role (role accounts: ${roleAccounts.join(', ')}); name the provider of one of those accounts or remove the field`,
+        `is in account ${providerAccount}, not the team account ${pipeline.account} (pipeline.account), where the CI identity trusts GitHub OIDC; name that account's provider or remove the field`,
       ),
     );
   }

@@ -144,9 +144,9 @@ describe('rules', () => {
     expect(issuesOf(raw)).toEqual([]);
   });
 
-  it('GIVEN an OIDC provider in an account that gets no pipeline role THEN it is rejected, listing the role accounts', () => {
+  it('GIVEN an OIDC provider outside the team account THEN it is rejected: only the CI identity, in the team account, trusts GitHub OIDC', () => {
     const raw = teamConfig();
-    raw.pipeline.oidcProviderArn = 'arn:aws:iam::333333333333:oidc-provider/token.actions.githubusercontent.com';
-    expectOnly(raw, /^pipeline\.oidcProviderArn: .* is in account 333333333333, which gets no pipeline role \(role accounts: 111111111111, 222222222222\)/);
+    raw.pipeline.oidcProviderArn = 'arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com';
+    expectOnly(raw, /^pipeline\.oidcProviderArn: .* is in account 222222222222, not the team account 111111111111 \(pipeline\.account\), where the CI identity trusts GitHub OIDC/);
   });
 });

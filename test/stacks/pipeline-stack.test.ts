@@ -1,7 +1,9 @@
 /**
  * Team mode: the pipeline stack's synthesized JSON — the state table as DynamoDbStateStore creates
- * it, the GitHub OIDC trust, the least-privilege policy (checked against the AWS calls the pipeline
- * source actually makes), and the guard rails (pipelineRole mismatch, no stack without `pipeline`).
+ * it, the CI identity (GitHub OIDC trust, AssumeRole of the declared roles only), each pipeline
+ * role's trust (the CI identity) and least-privilege policy (checked against the AWS calls the
+ * pipeline source actually makes, plus Terraform's own), and the guard rails (pipelineRole
+ * mismatch, no stack without `pipeline`, the key stacks' assume_role).
  */
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,7 +14,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../pipeline/config/types';
 import { ConfigError } from '../../pipeline/errors';
 import { DynamoDbStateStore } from '../../pipeline/state/dynamodb-store';
-import { buildApp, pipelineStackOf } from '../../stacks/app';
+import { buildApp, buildBootstrapApp, pipelineStackOf } from '../../stacks/app';
 import { Testing } from '../../stacks/cdktf';
 import type { PolicyDocument, PolicyStatement } from '../../stacks/pipeline-role-policy';
 import { ACCOUNT_A, ACCOUNT_B, config, IDENTITY_CENTER, keyring, synthAll, type StackJson } from './helpers';
@@ -43,7 +45,7 @@ function teamConfig(overrides: Partial<Config> = {}): Config {
 }
 
 function synthPipeline(cfg: Config): StackJson {
-  const app = buildApp(cfg, new Map(), { outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-pipeline-')) });
+  const app = buildBootstrapApp(cfg, { outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-pipeline-')) });
   const stack = pipelineStackOf(app);
   if (!stack) throw new Error('no pipeline stack was declared');
   expect(stack.node.id).toBe(STACK);
@@ -93,32 +95,48 @@ function operationsCalled(sdkPackage: string, prefix: string, dirs: readonly str
 }
 
 describe('without a pipeline section', () => {
-  test('GIVEN a config without `pipeline` WHEN built THEN there is no pipeline stack', () => {
+  test('GIVEN a config without `pipeline` WHEN the bootstrap app is built THEN it is refused naming the missing section, and the key stacks\' app has no pipeline stack', () => {
+    expect(() => buildBootstrapApp(config([ic, payments]))).toThrow(/pipeline: is not declared, so there is no team-mode infrastructure to bootstrap/);
     const app = buildApp(config([ic, payments]), new Map(), { outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-pipeline-')) });
     expect(pipelineStackOf(app)).toBeUndefined();
   });
 
-  test('GIVEN the same key rings with and without `pipeline` THEN every key stack synthesizes byte-identical JSON', () => {
+  test('GIVEN the same key rings with and without `pipeline` THEN the key stacks differ only in the provider\'s and the backend\'s assume_role of the account\'s pipeline role', () => {
     const without = synthAll(config([ic, audit, payments]));
     const withTeamMode = synthAll(teamConfig());
     expect(Object.keys(withTeamMode)).toEqual(Object.keys(without));
-    expect(withTeamMode).toEqual(without);
+    expect(pipelineStackOf(buildApp(teamConfig(), new Map(), { outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-pipeline-')) }))).toBeUndefined();
+    for (const [name, stack] of Object.entries(withTeamMode)) {
+      const account = name.split('-')[1]!;
+      const session = { role_arn: `arn:aws:iam::${account}:role/keyrotor-pipeline`, session_name: 'keyrotor-terraform' };
+      expect(stack.provider.aws[0]!.assume_role).toEqual([session]);
+      expect(stack.terraform.backend.s3!.assume_role).toEqual({ role_arn: `arn:aws:iam::${ACCOUNT_A}:role/keyrotor-pipeline`, session_name: 'keyrotor-terraform' });
+      const { assume_role: _p, ...provider } = stack.provider.aws[0]!;
+      const { assume_role: _b, ...backend } = stack.terraform.backend.s3!;
+      expect({ ...stack, provider: { aws: [provider] }, terraform: { ...stack.terraform, backend: { s3: backend } } }).toEqual(without[name]);
+    }
   });
 });
 
 describe('the stack', () => {
-  test('THEN its default provider is pinned to the team account and Region, and each other role account has an aliased provider', () => {
+  test('THEN its default provider is the administrator\'s in the team account, and each other role account\'s assumes the bootstrap role there', () => {
     const stack = synthPipeline(teamConfig());
     const tags = [{ tags: { 'keyrotor:managed-by': 'keyrotor' } }];
     expect(stack.provider.aws).toEqual([
       { region: 'us-east-1', allowed_account_ids: [ACCOUNT_A], default_tags: tags },
-      { alias: `account_${ACCOUNT_B}`, region: 'us-east-1', allowed_account_ids: [ACCOUNT_B], default_tags: tags },
+      {
+        alias: `account_${ACCOUNT_B}`,
+        region: 'us-east-1',
+        allowed_account_ids: [ACCOUNT_B],
+        default_tags: tags,
+        assume_role: [{ role_arn: `arn:aws:iam::${ACCOUNT_B}:role/OrganizationAccountAccessRole`, session_name: 'keyrotor-bootstrap' }],
+      },
     ]);
     expect(roleOf(stack, ACCOUNT_A).provider).toBeUndefined();
     expect(roleOf(stack, ACCOUNT_B).provider).toBe(`aws.account_${ACCOUNT_B}`);
   });
 
-  test('THEN it uses the key stacks\' backend convention (<prefix>/<stack>.tfstate, lockfile)', () => {
+  test('THEN it uses the key stacks\' backend convention (<prefix>/<stack>.tfstate, lockfile), with the administrator\'s own credentials', () => {
     expect(synthPipeline(teamConfig()).terraform.backend).toEqual({
       s3: { bucket: 'org-tfstate', key: `keyrotor/${STACK}.tfstate`, region: 'us-east-1', encrypt: true, use_lockfile: true },
     });
@@ -168,42 +186,61 @@ describe('the state table', () => {
 });
 
 describe('trust', () => {
-  test('THEN each role trusts only GitHub OIDC with audience sts.amazonaws.com and one exact subject per environment', () => {
+  const ciRoleArn = `arn:aws:iam::${ACCOUNT_A}:role/keyrotor-ci`;
+
+  test('THEN the CI identity alone trusts GitHub OIDC: audience sts.amazonaws.com, one exact subject per rotation and deploy environment and the plan job on main', () => {
     const stack = synthPipeline(teamConfig());
-    for (const account of [ACCOUNT_A, ACCOUNT_B]) {
-      const trust = JSON.parse(roleOf(stack, account).assume_role_policy) as PolicyDocument;
-      expect(trust.Statement).toEqual([
-        {
-          Sid: 'GitHubActionsEnvironments',
-          Effect: 'Allow',
-          Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com` },
-          Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: {
-            StringEquals: {
-              'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-              'token.actions.githubusercontent.com:sub': [`repo:${REPO}:environment:rotation`, `repo:${REPO}:environment:key-deletion`],
-            },
+    const ci = stack.resource.aws_iam_role!.ci_role!;
+    expect(ci.name).toBe('keyrotor-ci');
+    expect((JSON.parse(ci.assume_role_policy) as PolicyDocument).Statement).toEqual([
+      {
+        Sid: 'GitHubActions',
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER_A },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': [
+              `repo:${REPO}:environment:rotation`,
+              `repo:${REPO}:environment:key-deletion`,
+              `repo:${REPO}:environment:production`,
+              `repo:${REPO}:ref:refs/heads/main`,
+            ],
           },
         },
-      ]);
+      },
+    ]);
+  });
+
+  test('THEN the CI identity may only assume the declared roles, and each pipeline role trusts only the CI identity', () => {
+    const stack = synthPipeline(teamConfig());
+    const ciPolicy = JSON.parse(stack.resource.aws_iam_role_policy!.ci_role_policy!.policy) as PolicyDocument;
+    expect(ciPolicy.Statement).toEqual([
+      { Sid: 'AssumeDeclaredRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [`arn:aws:iam::${ACCOUNT_A}:role/keyrotor-pipeline`, `arn:aws:iam::${ACCOUNT_B}:role/keyrotor-pipeline`] },
+    ]);
+    for (const account of [ACCOUNT_A, ACCOUNT_B]) {
+      const trust = JSON.parse(roleOf(stack, account).assume_role_policy) as PolicyDocument;
+      expect(trust.Statement).toEqual([{ Sid: 'CiIdentity', Effect: 'Allow', Principal: { AWS: ciRoleArn }, Action: 'sts:AssumeRole' }]);
       expect(roleOf(stack, account).name).toBe('keyrotor-pipeline');
+      expect(roleOf(stack, account).depends_on).toEqual(['aws_iam_role.ci_role']);
     }
   });
 
-  test('GIVEN no existing provider THEN each role account declares the GitHub OIDC provider, and the role depends on it', () => {
+  test('GIVEN no existing provider THEN only the team account declares the GitHub OIDC provider, and the CI identity depends on it', () => {
     const stack = synthPipeline(teamConfig());
     const providers = stack.resource.aws_iam_openid_connect_provider!;
-    expect(Object.keys(providers).sort()).toEqual([`github_oidc_${ACCOUNT_A}`, `github_oidc_${ACCOUNT_B}`]);
-    expect(providers[`github_oidc_${ACCOUNT_A}`]).toEqual({ url: 'https://token.actions.githubusercontent.com', client_id_list: ['sts.amazonaws.com'] });
-    expect(roleOf(stack, ACCOUNT_A).depends_on).toEqual([`aws_iam_openid_connect_provider.github_oidc_${ACCOUNT_A}`]);
+    expect(Object.keys(providers)).toEqual(['github_oidc']);
+    expect(providers.github_oidc).toEqual({ url: 'https://token.actions.githubusercontent.com', client_id_list: ['sts.amazonaws.com'] });
+    expect(stack.resource.aws_iam_role!.ci_role!.depends_on).toEqual(['aws_iam_openid_connect_provider.github_oidc']);
   });
 
-  test('GIVEN oidcProviderArn in the team account THEN that account reuses it and only the other account declares one', () => {
+  test('GIVEN oidcProviderArn in the team account THEN the CI identity reuses it and no provider is declared', () => {
     const stack = synthPipeline(teamConfig({ pipeline: { ...PIPELINE, oidcProviderArn: PROVIDER_A } }));
-    expect(Object.keys(stack.resource.aws_iam_openid_connect_provider!)).toEqual([`github_oidc_${ACCOUNT_B}`]);
-    const trust = JSON.parse(roleOf(stack, ACCOUNT_A).assume_role_policy) as PolicyDocument;
-    expect(trust.Statement[0]!.Principal).toEqual({ Federated: PROVIDER_A });
-    expect(roleOf(stack, ACCOUNT_A).depends_on).toBeUndefined();
+    expect(stack.resource.aws_iam_openid_connect_provider).toBeUndefined();
+    const ci = stack.resource.aws_iam_role!.ci_role!;
+    expect((JSON.parse(ci.assume_role_policy) as PolicyDocument).Statement[0]!.Principal).toEqual({ Federated: PROVIDER_A });
+    expect(ci.depends_on).toBeUndefined();
   });
 });
 
@@ -211,6 +248,9 @@ describe('the inline policy', () => {
   const stack = synthPipeline(teamConfig());
   const policyA = policyOf(stack, ACCOUNT_A);
   const policyB = policyOf(stack, ACCOUNT_B);
+
+  /** The pipeline's own statements: what Terraform alone needs is in `Terraform*` statements. */
+  const pipelineOnly = (doc: PolicyDocument): PolicyDocument => ({ ...doc, Statement: doc.Statement.filter((st) => !st.Sid.startsWith('Terraform')) });
 
   test('THEN no action is a wildcard, and nothing of IAM or STS is granted', () => {
     for (const doc of [policyA, policyB]) {
@@ -229,7 +269,7 @@ describe('the inline policy', () => {
     ]);
     // CreateKey's Tags parameter is authorized as kms:TagResource (KMS "Controlling access to tags").
     called.add('kms:TagResource');
-    const granted = new Set([...allowedActions(policyA)].filter((a) => !a.startsWith('dynamodb:')));
+    const granted = new Set([...allowedActions(pipelineOnly(policyA))].filter((a) => !a.startsWith('dynamodb:')));
     expect([...granted].sort()).toEqual([...called].sort());
   });
 
@@ -284,10 +324,28 @@ describe('the inline policy', () => {
     expect([...allowedActions(policyB)].filter((a) => a.startsWith('sso') || a.startsWith('identitystore'))).toEqual([]);
   });
 
-  test('GIVEN DynamoDB state in an account without key rings THEN that account gets a role with the table statement only', () => {
+  test('GIVEN DynamoDB state in an account without key rings THEN that account gets a role with the table and Terraform state statements only', () => {
     const cfg = teamConfig({ keyrings: [payments], pipeline: { ...PIPELINE, account: ACCOUNT_A } });
     const only = policyOf(synthPipeline(cfg), ACCOUNT_A);
-    expect(only.Statement.map((s) => s.Sid)).toEqual(['StateTableItems']);
+    expect(only.Statement.map((s) => s.Sid)).toEqual(['TerraformStateList', 'TerraformStateObjects', 'StateTableItems']);
+  });
+
+  test('THEN Terraform, which applies with the pipeline role, may update the policy, description and tags of managed keys only, list aliases, and manage the monitoring resources by name', () => {
+    expect(statement(policyB, 'TerraformManagedKeys')).toEqual({
+      Sid: 'TerraformManagedKeys',
+      Effect: 'Allow',
+      Action: ['kms:PutKeyPolicy', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+      Resource: [`arn:aws:kms:eu-west-1:${ACCOUNT_B}:key/*`],
+      Condition: { StringEquals: { 'aws:ResourceTag/keyrotor:managed-by': 'keyrotor' } },
+    });
+    expect(statement(policyB, 'TerraformMonitoringTopic').Resource).toEqual([`arn:aws:sns:eu-west-1:${ACCOUNT_B}:keyrotor-key-events`]);
+    expect(statement(policyB, 'TerraformMonitoringRules').Resource).toEqual([`arn:aws:events:eu-west-1:${ACCOUNT_B}:rule/keyrotor-key-events-*`]);
+  });
+
+  test('THEN the Terraform state objects (the S3 backend assumes the team account\'s role) are granted in the team account only, under the key prefix', () => {
+    expect(statement(policyA, 'TerraformStateObjects')).toEqual({ Sid: 'TerraformStateObjects', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::org-tfstate/keyrotor/*' });
+    expect(statement(policyA, 'TerraformStateList').Condition).toEqual({ StringLike: { 's3:prefix': 'keyrotor/*' } });
+    expect(policyB.Statement.find((st) => st.Sid.startsWith('TerraformState'))).toBeUndefined();
   });
 });
 
@@ -315,12 +373,13 @@ describe('pipelineRole mismatch', () => {
 });
 
 describe('rotate synth in team mode', () => {
-  it('GIVEN a pipeline section WHEN the stacks are synthesized THEN the pipeline stack is written and listed with the key stacks', async () => {
+  it('GIVEN a pipeline section WHEN the stacks are synthesized THEN only the key stacks are written: the pipeline stack is the bootstrap\'s', async () => {
     const { synthesizeStacks } = await import('../../stacks/synthesize');
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-team-synth-'));
     const result = await synthesizeStacks(teamConfig(), { stateDirOverride: path.join(work, 'state'), outdir: path.join(work, 'out') });
-    expect(result.stacks).toContain(STACK);
-    expect(fs.existsSync(path.join(work, 'out', 'stacks', STACK, 'cdk.tf.json'))).toBe(true);
+    expect(result.stacks).not.toContain(STACK);
+    expect(result.stacks.length).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(work, 'out', 'stacks', STACK))).toBe(false);
     fs.rmSync(work, { recursive: true, force: true });
   });
 });
