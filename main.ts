@@ -1,8 +1,9 @@
 /**
  * The CDKTF app (cdktf.json runs the compiled `node dist/main.js`): load the config, read the
  * ledgers, build one stack per account+Region, synthesize. Config from $KEYROTOR_CONFIG (default
- * keyrings.json), ledgers from the configured state store ($KEYROTOR_STATE_DIR overrides the file
- * store's directory), output to $CDKTF_OUTDIR (set by the cdktf CLI) or cdktf.out.
+ * keyrings.json), ledgers from the file store (team mode: its ledger export in the repository, so
+ * synth needs no AWS access; $KEYROTOR_STATE_DIR overrides the directory), output to $CDKTF_OUTDIR
+ * (set by the cdktf CLI) or cdktf.out.
  */
 import { loadConfig } from './pipeline/config/load';
 import { describeError, exitCodeFor } from './pipeline/errors';
