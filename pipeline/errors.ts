@@ -146,6 +146,11 @@ export const ExitCode = {
   stageLimit: 12,
   /** The run ended without completing (rolled back or cancelled): it will never be done. */
   runEnded: 13,
+  /**
+   * Fleet commands: some key rings failed while the others went on (each key ring's own code is in
+   * the summary; see fleetExitCode).
+   */
+  fleetPartial: 14,
   /** Interrupted by the operator (SIGINT, 128 + 2 as shells report it); the run stopped at a recorded point. */
   interrupted: 130,
 } as const;
@@ -187,6 +192,19 @@ export function exitCodeFor(error: unknown): number {
   }
   if (isSdkError(error)) return ExitCode.awsError;
   return ExitCode.internalError;
+}
+
+/**
+ * A fleet command's exit code from its key rings' codes (each from exitCodeFor): 0 when none
+ * failed; when all failed, the most severe of theirs (bug 4 > AWS 3 > operator 2 > interrupted >
+ * "no" 1); when only some failed, fleetPartial.
+ */
+export function fleetExitCode(codes: readonly number[]): number {
+  const failed = codes.filter((c) => c !== ExitCode.ok);
+  if (failed.length === 0) return ExitCode.ok;
+  if (failed.length < codes.length) return ExitCode.fleetPartial;
+  const severity: readonly number[] = [ExitCode.internalError, ExitCode.awsError, ExitCode.operatorError, ExitCode.interrupted, ExitCode.notSatisfied];
+  return severity.find((c) => failed.includes(c)) ?? failed[0]!;
 }
 
 /** An error thrown by an AWS SDK client (it carries response metadata or a fault side). */

@@ -25,12 +25,24 @@ export interface QuotaRateLimiterOptions {
   readonly burst?: number;
 }
 
+/** What a limiter did, for timing breakdowns (the fleet bench): per bucket, and the wall time anyone waited. */
+export interface RateLimiterStats {
+  /** `<account>|<region>|<service>|<bucket>` → calls that took a token, calls that had to wait, total wait. */
+  readonly buckets: Readonly<Record<string, { readonly calls: number; readonly waited: number; readonly waitMs: number }>>;
+  /** Wall-clock time during which at least one call was waiting for a token. */
+  readonly waitingWallMs: number;
+}
+
 /** A token bucket per (account, Region, service, quota bucket), created on first use. */
 export class QuotaRateLimiter implements RateLimiter {
   private readonly quotas: QuotaTable;
   private readonly clock: Clock;
   private readonly burst: number;
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly counts = new Map<string, { calls: number; waited: number; waitMs: number }>();
+  private waitingNow = 0;
+  private waitingSince = 0;
+  private waitingWallMs = 0;
 
   constructor(options: QuotaRateLimiterOptions = {}) {
     this.quotas = options.quotas ?? DEFAULT_QUOTAS;
@@ -49,8 +61,31 @@ export class QuotaRateLimiter implements RateLimiter {
       this.buckets.set(key, bucket);
     }
     const waitMs = bucket.reserve(now);
-    if (waitMs > 0) await this.clock.sleep(waitMs);
+    const count = this.counts.get(key) ?? { calls: 0, waited: 0, waitMs: 0 };
+    this.counts.set(key, { calls: count.calls + 1, waited: count.waited + (waitMs > 0 ? 1 : 0), waitMs: count.waitMs + waitMs });
+    if (waitMs <= 0) return;
+    if (this.waitingNow++ === 0) this.waitingSince = now;
+    try {
+      await this.clock.sleep(waitMs);
+    } finally {
+      if (--this.waitingNow === 0) this.waitingWallMs += this.clock.now() - this.waitingSince;
+    }
   }
+
+  stats(): RateLimiterStats {
+    const open = this.waitingNow > 0 ? this.clock.now() - this.waitingSince : 0;
+    return { buckets: Object.fromEntries(this.counts), waitingWallMs: this.waitingWallMs + open };
+  }
+}
+
+/** What a limiter did between two `stats()` readings (one command's share of a process-wide limiter). */
+export function statsSince(before: RateLimiterStats, after: RateLimiterStats): RateLimiterStats {
+  const buckets: Record<string, { calls: number; waited: number; waitMs: number }> = {};
+  for (const [key, now] of Object.entries(after.buckets)) {
+    const then = before.buckets[key] ?? { calls: 0, waited: 0, waitMs: 0 };
+    if (now.calls > then.calls) buckets[key] = { calls: now.calls - then.calls, waited: now.waited - then.waited, waitMs: now.waitMs - then.waitMs };
+  }
+  return { buckets, waitingWallMs: after.waitingWallMs - before.waitingWallMs };
 }
 
 /** For callers that must not be limited (tests that provoke server-side throttling on purpose). */
@@ -62,7 +97,7 @@ let shared: QuotaRateLimiter | undefined;
  * One limiter per process, shared by every client set created without its own, so two client sets
  * for the same account and Region draw on the same buckets, as AWS counts them.
  */
-export function sharedRateLimiter(): RateLimiter {
+export function sharedRateLimiter(): QuotaRateLimiter {
   shared ??= new QuotaRateLimiter();
   return shared;
 }

@@ -19,8 +19,8 @@
 import { memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { HttpHandlerUserInput } from '@smithy/core/protocols';
-import type { AccessConfig, KeyRingConfig } from '../config/types';
-import { sameRole } from '../config/access';
+import type { AccessConfig, Config, KeyRingConfig } from '../config/types';
+import { accessOf, sameRole } from '../config/access';
 import { KeyrotorError } from '../errors';
 import { describeCaller, type CallerIdentity } from './caller';
 import { chooseCredentials, type CredentialsOption } from './credentials';
@@ -214,4 +214,17 @@ export class CredentialChain {
       sts.destroy();
     }
   }
+}
+
+/** The chain for a config: its roles (team-mode defaults included), STS in the team Region when there is one. */
+export function credentialChainFor(
+  config: Pick<Config, 'access' | 'keyrings' | 'pipeline' | 'state'>,
+  options: Pick<CredentialChainOptions, 'env' | 'endpoint' | 'onAssume' | 'source'>,
+): CredentialChain {
+  return new CredentialChain({
+    access: accessOf(config),
+    keyrings: config.keyrings,
+    ...(config.pipeline ? { stsRegion: config.pipeline.region } : {}),
+    ...options,
+  });
 }

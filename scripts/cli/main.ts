@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { CliClock, CliContext, CliIo, CliTrace, GlobalOptions } from './context';
 import type { CommandModuleName } from './program';
+import { TEAM_COMMAND_LOADERS } from './team-commands';
 
 interface CommandModule {
   run: (ctx: CliContext, options: Record<string, unknown>, args: readonly string[]) => Promise<number>;
@@ -39,6 +40,7 @@ const commands: Record<CommandModuleName, () => Promise<CommandModule>> = {
   demo: async () => import('./commands/demo'),
   completion: async () => import('./commands/completion'),
   complete: async () => import('./commands/complete'),
+  ...TEAM_COMMAND_LOADERS,
 };
 
 export function defaultIo(): CliIo {

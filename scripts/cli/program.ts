@@ -6,11 +6,13 @@
 import { Command, Option } from 'commander';
 import { START_KINDS } from './kinds';
 import { helpAfter } from './help';
+import { registerTeamCommands, type TeamCommandName } from './team-commands';
 
 /** The module that runs a command (scripts/cli/commands/<module>.ts). */
 export type CommandModuleName =
   | 'synth' | 'lint' | 'plan' | 'start' | 'advance' | 'status' | 'runs' | 'logs' | 'rollback' | 'cancel' | 'delete'
-  | 'cancel-deletion' | 'approve' | 'approvals' | 'replan' | 'gate' | 'audit-verify' | 'drift' | 'plan-guard' | 'emulator' | 'demo' | 'completion' | 'complete';
+  | 'cancel-deletion' | 'approve' | 'approvals' | 'replan' | 'gate' | 'audit-verify' | 'drift' | 'plan-guard' | 'emulator' | 'demo' | 'completion' | 'complete'
+  | TeamCommandName;
 
 export type ActionFor = (module: CommandModuleName) => (...received: unknown[]) => Promise<void>;
 
@@ -164,6 +166,9 @@ export function buildProgram(action: ActionFor, { env, version, write }: Program
     'rotate plan-guard cdktf.out/stacks/keys-111111111111-us-east-1 plan.json',
     'terraform show -json plan.out | rotate plan-guard cdktf.out/stacks/keys-111111111111-us-east-1 -',
   ]).action(action('plan-guard'));
+
+  // Organization scale (team-commands.ts): `rotate bootstrap`, `rotate fleet …`.
+  registerTeamCommands(program, action, command);
 
   program.commandsGroup('Local and shell:');
   command('emulator', 'serve the local AWS emulator (a test double) until stopped', ['rotate emulator', 'rotate emulator --port 0 --seed org.json'])

@@ -1,5 +1,8 @@
-import { QuotaRateLimiter, type RateScope } from '../../pipeline/aws';
+import { createAwsClients, QuotaRateLimiter, sharedRateLimiter, type RateScope } from '../../pipeline/aws';
+import { statsSince } from '../../pipeline/aws/rate-limiter';
 import { TokenBucket } from '../../pipeline/aws/token-bucket';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { scriptedHttp } from './scripted-http';
 import { FrozenClock, SteppingClock } from './fake-clock';
 
 // Quotas: AWS KMS Developer Guide, "Request quotas" — per account and Region, per operation.
@@ -72,6 +75,33 @@ describe('QuotaRateLimiter', () => {
     clock.time = 60_000;
     await callSequentially(limiter, createKey, 4);
     expect(clock.sleeps).toEqual([200, 200]);
+  });
+});
+
+describe('the process\'s shared limiter and its stats', () => {
+  test('GIVEN two client sets of one account+Region created without their own limiter WHEN each sends a call THEN both calls count against one bucket of the process\'s shared limiter', async () => {
+    const http = scriptedHttp(() => ({ status: 200, body: { KeyMetadata: { KeyId: 'k', Arn: 'arn:aws:kms:us-east-1:111111111111:key/k' } } }));
+    const make = () => createAwsClients({ region: 'us-east-1', account: '111111111111', endpoint: 'https://kms.example', env: { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' }, requestHandler: http.handler });
+    const [a, b] = [make(), make()];
+    const before = sharedRateLimiter().stats();
+    await a.kms.send(new DescribeKeyCommand({ KeyId: 'k' }));
+    await b.kms.send(new DescribeKeyCommand({ KeyId: 'k' }));
+    expect(statsSince(before, sharedRateLimiter().stats()).buckets['111111111111|us-east-1|kms|DescribeKey']).toMatchObject({ calls: 2 });
+    a.destroy();
+    b.destroy();
+  });
+
+  test('GIVEN concurrent calls WHEN stats are read THEN they count calls and waits per bucket, the wall time anyone waited, and statsSince gives one command\'s share', async () => {
+    const clock = new FrozenClock(0);
+    const limiter = new QuotaRateLimiter({ clock });
+    await limiter.acquire(createKey);
+    const before = limiter.stats();
+    await Promise.all([limiter.acquire(createKey), limiter.acquire(createKey), limiter.acquire({ ...createKey, region: 'eu-west-1' })]);
+    const since = statsSince(before, limiter.stats());
+    expect(since.buckets).toEqual({
+      '111111111111|us-east-1|kms|CreateKey': { calls: 2, waited: 2, waitMs: 600 },
+      '111111111111|eu-west-1|kms|CreateKey': { calls: 1, waited: 0, waitMs: 0 },
+    });
   });
 });
 

@@ -19,7 +19,7 @@ import { runJson } from '../json/run-json';
  * The first Ctrl-C asks the engine to stop at its next recorded point (the run stays resumable
  * and `rotate status` explains where it stopped); a second one exits at once.
  */
-function interruptOnSigint(): { signal: AbortSignal; dispose(): void } {
+export function interruptOnSigint(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -37,6 +37,8 @@ export interface EngineExtras {
   readonly approvalsDir?: string;
   /** Ctrl-C: the engine stops at its next recorded point. */
   readonly signal?: AbortSignal;
+  /** The engine's sleep (polling); the fleet times it. Default: a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Why the engine returned, as its `stopped` event said. */
@@ -69,6 +71,7 @@ export async function engineFor(ctx: CliContext, session: Session, keyring: KeyR
     ...(onEvent ? { progress: onEvent } : {}),
     options: { extraApprovalsDir: approvalsDirFor(session.config.baseDir, { flag: extras.approvalsDir, env: ctx.env, cwd: ctx.cwd }) },
     ...(extras.signal ? { signal: extras.signal } : {}),
+    ...(extras.sleep ? { sleep: extras.sleep } : {}),
   });
 }
 

@@ -1,0 +1,188 @@
+/**
+ * Fleet runs: one engine operation per selected key ring, run concurrently. Each key ring keeps its
+ * own run, lease, execution lock and audit entries — the fleet is only a way of driving many runs
+ * at once, never a run of its own — so a failure in one key ring is recorded as that key ring's
+ * outcome and never stops, waits for or touches another.
+ *
+ * Concurrency does not outrun AWS: every client of one account and Region draws on the process's
+ * one shared rate limiter (pipeline/aws/rate-limiter.ts `sharedRateLimiter`), which spaces the
+ * quota-bound calls of all key rings at the KMS request quotas; key rings in other accounts or
+ * Regions draw on other buckets and proceed in parallel.
+ */
+import type { KeyRingConfig } from '../config/types';
+import type { Engine, ProgressEvent } from '../engine/engine';
+import type { StartableKind } from '../engine/stage-lists';
+import { exitCodeFor, ExitCode, fleetExitCode as exitCodeOfFleet, KeyrotorError } from '../errors';
+import { isOpenRun } from '../state/store-rules';
+import type { Run, StateStore } from '../state/types';
+
+export type FleetAction = 'start' | 'advance' | 'delete' | 'status';
+
+/** Where one key ring stands after the fleet command. */
+export type FleetOutcomeKind =
+  | 'completed'
+  | 'waiting' // for time (soak) or people (approvals, the deletion's confirmation)
+  | 'open' // stages remain and nothing blocks them (e.g. after `fleet start`)
+  | 'failed'
+  | 'ended' // rolled back or cancelled (a refused preflight ends its run)
+  | 'skipped'; // nothing for this command to do on this key ring
+
+export interface KeyRingOutcome {
+  readonly keyring: string;
+  readonly account: string;
+  readonly region: string;
+  readonly outcome: FleetOutcomeKind;
+  readonly runId?: string;
+  /** The stage the run is at (or ended on). */
+  readonly stage?: string;
+  readonly waitingFor?: 'time' | 'people';
+  /** What it did, what it waits for, or why it failed. */
+  readonly summary: string;
+  readonly nextStep?: string;
+  /** The exit code the one-key-ring command would have ended with (pipeline/errors.ts exitCodeFor). */
+  readonly exitCode: number;
+  /** The run as saved, when there is one. */
+  readonly run?: Run;
+}
+
+export interface FleetDeps {
+  readonly store: StateStore;
+  /** A fresh engine for a key ring, reporting its events to `onEvent`. */
+  readonly engineFor: (keyring: KeyRingConfig, onEvent: (event: ProgressEvent) => void) => Promise<Engine>;
+  /** Live events, tagged with the key ring (the fleet view draws them). */
+  readonly onEvent?: (keyring: string, event: ProgressEvent) => void;
+  /** Key rings in flight at once. Default: all of them. */
+  readonly concurrency?: number;
+}
+
+/** What a run means for the fleet summary. */
+export function outcomeOfRun(keyring: KeyRingConfig, run: Run): KeyRingOutcome {
+  const base = { keyring: keyring.name, account: keyring.account, region: keyring.region, runId: run.id, run, exitCode: ExitCode.ok };
+  const failed = run.stages.find((s) => s.status === 'failed');
+  const waiting = run.stages.find((s) => s.status === 'waiting');
+  const next = run.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
+  switch (run.status) {
+    case 'completed':
+      return { ...base, outcome: 'completed', stage: run.stages[run.stages.length - 1]?.name, summary: `run ${run.id} completed` };
+    case 'rolled-back':
+    case 'cancelled':
+      return { ...base, outcome: 'ended', stage: (failed ?? next)?.name, summary: `run ${run.id} ${run.status}${run.endReason ? `: ${run.endReason}` : ''}` };
+    case 'failed':
+      return {
+        ...base,
+        outcome: 'failed',
+        stage: failed?.name,
+        summary: failed?.error?.message ?? `run ${run.id} failed`,
+        ...(failed?.error?.nextStep ? { nextStep: failed.error.nextStep } : {}),
+        // A failure found by reading (fleet status) is not this command's failure.
+      };
+    case 'waiting':
+      return { ...base, outcome: 'waiting', stage: waiting?.name, ...(waiting?.waitingFor ? { waitingFor: waiting.waitingFor } : {}), summary: waiting?.summary ?? 'waiting' };
+    default:
+      return { ...base, outcome: 'open', stage: next?.name, summary: next ? `next stage: ${next.name}` : 'no stage left' };
+  }
+}
+
+function failure(keyring: KeyRingConfig, error: unknown, run: Run | undefined): KeyRingOutcome {
+  const e = error instanceof KeyrotorError ? error : undefined;
+  const stage = run?.stages.find((s) => s.status === 'failed' || s.status === 'running')?.name;
+  return {
+    keyring: keyring.name,
+    account: keyring.account,
+    region: keyring.region,
+    outcome: 'failed',
+    ...(run ? { runId: run.id, run } : {}),
+    ...(stage ? { stage } : {}),
+    summary: error instanceof Error ? error.message : String(error),
+    ...(e?.nextStep ? { nextStep: e.nextStep } : {}),
+    exitCode: exitCodeFor(error),
+  };
+}
+
+function skipped(keyring: KeyRingConfig, summary: string, run?: Run, nextStep?: string): KeyRingOutcome {
+  return {
+    keyring: keyring.name,
+    account: keyring.account,
+    region: keyring.region,
+    outcome: 'skipped',
+    ...(run ? { runId: run.id, run, stage: run.stages.find((s) => s.status !== 'done' && s.status !== 'skipped')?.name } : {}),
+    summary,
+    ...(nextStep ? { nextStep } : {}),
+    exitCode: ExitCode.ok,
+  };
+}
+
+/** The open run of each key ring (one listing for the whole fleet). */
+export async function openRunsByKeyring(store: Pick<StateStore, 'listRuns'>): Promise<Map<string, Run>> {
+  const runs = await store.listRuns({ open: true });
+  const byKeyring = new Map<string, Run>();
+  for (const run of runs) if (isOpenRun(run)) byKeyring.set(run.keyring, run);
+  return byKeyring;
+}
+
+/** Runs `work` on every item with at most `limit` in flight; never rejects (work must not throw). */
+export async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
+}
+
+export interface FleetRequest {
+  readonly action: FleetAction;
+  readonly keyrings: readonly KeyRingConfig[];
+  /** `start` only. */
+  readonly kind?: StartableKind;
+}
+
+/** Drives every selected key ring; resolves to one outcome per key ring, in selection order. */
+export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<KeyRingOutcome[]> {
+  const open = await openRunsByKeyring(deps.store);
+  const limit = deps.concurrency ?? request.keyrings.length;
+  return inPool(request.keyrings, limit, async (keyring) => {
+    const existing = open.get(keyring.name);
+    let run: Run | undefined = existing;
+    const onEvent = (event: ProgressEvent): void => deps.onEvent?.(keyring.name, event);
+    try {
+      switch (request.action) {
+        case 'status':
+          return existing ? outcomeOfRun(keyring, existing) : skipped(keyring, 'no open run', undefined, `\`rotate fleet start --name ${keyring.name}\` opens one`);
+        case 'start': {
+          if (existing) return skipped(keyring, `already has open run ${existing.id} (${existing.status})`, existing, `\`rotate fleet advance --name ${keyring.name}\``);
+          const engine = await deps.engineFor(keyring, onEvent);
+          run = await engine.start(keyring.name, request.kind ?? 'rotate');
+          // Preflight only: it changes nothing, and a refusal ends the run and frees the key ring.
+          return outcomeOfRun(keyring, await engine.advance(run.id, { stageLimit: 1 }));
+        }
+        case 'advance': {
+          if (!existing) return skipped(keyring, 'no open run', undefined, `\`rotate fleet start --name ${keyring.name}\` opens one`);
+          const engine = await deps.engineFor(keyring, onEvent);
+          return outcomeOfRun(keyring, await engine.advance(existing.id));
+        }
+        case 'delete': {
+          if (!existing) return skipped(keyring, 'no open run');
+          const next = existing.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
+          if (next?.name !== 'schedule-deletion') return skipped(keyring, `not ready to delete: run ${existing.id} is at ${next?.name ?? 'its end'}`, existing, `\`rotate fleet advance --name ${keyring.name}\``);
+          const engine = await deps.engineFor(keyring, onEvent);
+          return outcomeOfRun(keyring, await engine.advance(existing.id, { allowDeletion: true }));
+        }
+      }
+    } catch (error) {
+      // The key ring's own record of what happened (the engine saved it) explains the failure.
+      const saved = run ? await deps.store.getRun(run.id).catch(() => undefined) : undefined;
+      return failure(keyring, error, saved ?? run);
+    }
+  });
+}
+
+/** The fleet command's exit code from its key rings' (pipeline/errors.ts fleetExitCode). */
+export function fleetExitCode(outcomes: readonly KeyRingOutcome[]): number {
+  return exitCodeOfFleet(outcomes.map((o) => o.exitCode));
+}
