@@ -25,10 +25,31 @@ export interface ChainView {
   readonly verification: AuditVerification;
 }
 
+/**
+ * What one process has read and verified of each store's chain: later reads take only the new
+ * entries, verified against the last one already verified. A process verifies the whole chain once
+ * (its first read), every later process again; a cached entry found changed on re-read, or any
+ * problem, falls back to a full read.
+ */
+const verifiedPrefix = new WeakMap<object, ChainView>();
+
 /** The chain as the gate sees it: every entry plus the store's own verification (which also checks its head pointer). */
 export async function readChain(store: Pick<StateStore, 'readAudit' | 'verifyAudit'>): Promise<ChainView> {
+  const known = verifiedPrefix.get(store);
+  const last = known?.entries[known.entries.length - 1];
+  if (known && last && known.verification.ok) {
+    // From the last verified entry on: it must be unchanged, and everything after must chain from it.
+    const [tail, verification] = await Promise.all([store.readAudit({ fromSeq: last.seq }), store.verifyAudit({ fromSeq: last.seq + 1 })]);
+    if (tail[0]?.seq === last.seq && tail[0].hash === last.hash && verification.ok) {
+      const view = { entries: [...known.entries, ...tail.slice(1)], verification: { ...verification, entries: known.entries.length + tail.length - 1 } };
+      verifiedPrefix.set(store, view);
+      return view;
+    }
+  }
   const [entries, verification] = await Promise.all([store.readAudit(), store.verifyAudit()]);
-  return { entries, verification };
+  const view = { entries, verification };
+  verifiedPrefix.set(store, view);
+  return view;
 }
 
 /**

@@ -11,6 +11,7 @@
  * count. Signatures are checked first: a forged or tampered approval is reported as such, not as
  * merely expired.
  */
+import { createHash } from 'node:crypto';
 import { digestOf } from '../canonical-json';
 import { ApprovalError } from '../errors';
 import type { ApprovalBar, Run, StoredApproval } from '../state/types';
@@ -160,11 +161,34 @@ function judgePayload(payload: ApprovalPayload, run: Run, bar: ApprovalBar, chai
   return undefined;
 }
 
+/**
+ * Signatures this process has seen verify, keyed by everything `ssh-keygen -Y verify` depends on
+ * (the allowed_signers contents, principal, payload, signature, verify time): the same inputs give
+ * the same answer, so a gate judged again (the approval gate while it waits, the deletion's own
+ * quorum check) does not spawn ssh-keygen again for an approval it already verified. Failures are
+ * never kept: they are re-verified (and diagnosed) every time.
+ */
+const verifiedSignatures = new Map<string, Awaited<ReturnType<typeof verifySignature>>>();
+const VERIFIED_SIGNATURES_KEPT = 10_000;
+
+async function verifyOnce(input: Parameters<typeof verifySignature>[0], allowedSigners: string, ssh: SshKeygenOptions | undefined): Promise<Awaited<ReturnType<typeof verifySignature>>> {
+  const key = createHash('sha256').update(JSON.stringify([allowedSigners, input.principal, input.payload, input.signature, input.at?.toISOString() ?? null, ssh?.binary ?? null, ssh?.env?.PATH ?? null])).digest('hex');
+  const known = verifiedSignatures.get(key);
+  if (known) return known;
+  const result = await verifySignature(input, ssh);
+  if (result.ok) {
+    if (verifiedSignatures.size >= VERIFIED_SIGNATURES_KEPT) verifiedSignatures.clear();
+    verifiedSignatures.set(key, result);
+  }
+  return result;
+}
+
 /** Verifies one approval's signature against the recorded allowed_signers (at its signing time) and reads who signed. */
 async function judgeSignature(
   approval: StoredApproval,
   signers: readonly AllowedSigner[],
   allowedSignersFile: string,
+  allowedSigners: string,
   now: Date,
   ssh: SshKeygenOptions | undefined,
 ): Promise<Judged & { payload?: ApprovalPayload }> {
@@ -180,7 +204,7 @@ async function judgeSignature(
   const at = new Date(Math.min(Date.parse(payload.issuedAt), now.getTime()));
   const verified = entriesFor(signers, principal).length === 0
     ? { ok: false as const, reason: 'no entry for this principal' }
-    : await verifySignature({ allowedSignersFile, principal, payload: approval.payload, signature: approval.signature, at }, ssh);
+    : await verifyOnce({ allowedSignersFile, principal, payload: approval.payload, signature: approval.signature, at }, allowedSigners, ssh);
   if (!verified.ok) {
     const d = await diagnoseRefusal({ payload: approval.payload, signature: approval.signature, principal, at, fallback: verified.reason }, signers, ssh);
     return { ...base, ...(d.fingerprint ? { fingerprint: d.fingerprint, keyType: d.keyType } : {}), counts: false, rejection: d.problem, reason: d.reason };
@@ -251,7 +275,7 @@ export async function evaluateApprovals(run: Run, input: GateInput): Promise<Gat
   const judged = await withPrivateFiles({ allowed_signers: bar.allowedSigners }, async ({ allowed_signers: file }) => {
     const out: Array<Judged & { payload?: ApprovalPayload }> = [];
     for (const { approval } of input.collected.approvals) {
-      const signature = await judgeSignature(approval, signers, file!, input.now, input.ssh);
+      const signature = await judgeSignature(approval, signers, file!, bar.allowedSigners, input.now, input.ssh);
       if (!signature.counts || !signature.payload) {
         out.push(signature);
         continue;

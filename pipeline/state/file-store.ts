@@ -331,6 +331,8 @@ export class FileStateStore implements StateStore {
     const lines = await this.audit.readLines(range.fromSeq, range.toSeq);
     const entries: AuditEntry[] = [];
     for (const { file, line, text } of lines) {
+      // Lines before the range are skipped unparsed (incremental chain reads stay O(new entries)).
+      if (range.fromSeq !== undefined && (seqOfLine(text) ?? range.fromSeq) < range.fromSeq) continue;
       let entry: AuditEntry;
       try {
         entry = parseStoredJson(auditEntrySchema, text, fileSource(file, `audit entry on line ${line}`));
@@ -344,4 +346,19 @@ export class FileStateStore implements StateStore {
     }
     return { entries };
   }
+}
+
+/**
+ * The seq of an audit line without parsing it: entries are written as compact JSON whose top-level
+ * fields end `"seq":N,"prevHash":"…","hash":"…"}` (chainAuditEntry), so the last such match is the
+ * entry's own (a `seq` inside `detail` comes earlier). Undefined when the shape differs: the line
+ * is then parsed and judged like any other.
+ */
+function seqOfLine(text: string): number | undefined {
+  const at = text.lastIndexOf('"seq":');
+  const comma = at < 0 ? -1 : text.indexOf(',', at);
+  // `"seq":N,"prevHash":"<64 hex>","hash":"<64 hex>"}` is exactly 153 characters from the comma after N.
+  if (comma < 0 || text.length - comma !== 153 || !text.startsWith(',"prevHash":"', comma)) return undefined;
+  const seq = Number(text.slice(at + 6, comma));
+  return Number.isSafeInteger(seq) ? seq : undefined;
 }
