@@ -16,7 +16,7 @@ import { exitCodeFor, ExitCode, fleetExitCode as exitCodeOfFleet, KeyrotorError 
 import { isOpenRun } from '../state/store-rules';
 import type { Run, StateStore } from '../state/types';
 
-export type FleetAction = 'start' | 'advance' | 'delete' | 'status';
+export type FleetAction = 'start' | 'advance' | 'delete' | 'status' | 'run';
 
 /** Where one key ring stands after the fleet command. */
 export type FleetOutcomeKind =
@@ -138,14 +138,70 @@ export async function inPool<T, R>(items: readonly T[], limit: number, work: (it
 export interface FleetRequest {
   readonly action: FleetAction;
   readonly keyrings: readonly KeyRingConfig[];
-  /** `start` only. */
+  /** `start` and `run`. */
   readonly kind?: StartableKind;
+  /** `run` only. */
+  readonly follow?: FollowOptions;
+}
+
+/**
+ * `fleet run`: each key ring goes as far as it can on its own, without waiting for the others —
+ * start (when it has no open run), advance, and then, while it waits for people: for approvals,
+ * watch its approval files (cheaply: a directory listing) and re-check the gate when new ones
+ * arrive; once ready to delete, schedule the deletion in a call of its own (never in the call that
+ * switched, as `rotate delete` does) when the operator asked for deletions. Waits for time (a
+ * soak) end the key ring's part: they last hours, not a command.
+ */
+export interface FollowOptions {
+  /** How long, from the command's start, key rings waiting at their gate are watched for approvals. */
+  readonly waitForPeopleMs: number;
+  /** Schedule each old key's deletion as soon as its run is ready for it (confirmed once, for all). */
+  readonly deleteWhenReady: boolean;
+  /** The approvals directory the gate reads (`<dir>/<run id>/` holds a run's files). */
+  readonly approvalsDir: string;
+  /** Between two looks at a waiting run's approval files (a directory listing). Default 100 ms. */
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+async function approvalFiles(dir: string, runId: string): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  return readdir(`${dir}/${runId}`).then((names) => names.filter((n) => n.endsWith('.json')).length, () => 0);
+}
+
+async function follow(engine: Engine, keyring: KeyRingConfig, runId: string, options: FollowOptions, deadline: number): Promise<KeyRingOutcome> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // Counted before each advance: a file that lands while the gate is being evaluated is seen as new.
+  let seen = await approvalFiles(options.approvalsDir, runId);
+  let current = await engine.advance(runId);
+  for (;;) {
+    const outcome = outcomeOfRun(keyring, current);
+    if (outcome.outcome !== 'waiting') return outcome;
+    if (outcome.stage === 'schedule-deletion') {
+      if (!options.deleteWhenReady) return outcome;
+      current = await engine.advance(runId, { allowDeletion: true });
+      continue;
+    }
+    if (outcome.stage !== 'approval-gate' || now() >= deadline) return outcome;
+    // Re-checking the gate verifies every signature: do it only when a new approval file is in.
+    let files = await approvalFiles(options.approvalsDir, runId);
+    while (files <= seen) {
+      if (now() >= deadline) return outcome;
+      await sleep(Math.min(options.pollMs ?? 100, Math.max(1, deadline - now())));
+      files = await approvalFiles(options.approvalsDir, runId);
+    }
+    seen = files;
+    current = await engine.advance(runId);
+  }
 }
 
 /** Drives every selected key ring; resolves to one outcome per key ring, in selection order. */
 export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<KeyRingOutcome[]> {
   const open = await openRunsByKeyring(deps.store);
   const limit = deps.concurrency ?? request.keyrings.length;
+  const deadline = (request.follow?.now ?? Date.now)() + (request.follow?.waitForPeopleMs ?? 0);
   return inPool(request.keyrings, limit, async (keyring) => {
     const existing = open.get(keyring.name);
     let run: Run | undefined = existing;
@@ -165,6 +221,12 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
           if (!existing) return skipped(keyring, 'no open run', undefined, `\`rotate fleet start --name ${keyring.name}\` opens one`);
           const engine = await deps.engineFor(keyring, onEvent);
           return outcomeOfRun(keyring, await engine.advance(existing.id));
+        }
+        case 'run': {
+          if (!request.follow) throw new KeyrotorError('fleet run needs its follow options', { fault: 'internal' });
+          const engine = await deps.engineFor(keyring, onEvent);
+          run = existing ?? (await engine.start(keyring.name, request.kind ?? 'rotate'));
+          return await follow(engine, keyring, run.id, request.follow, deadline);
         }
         case 'delete': {
           if (!existing) return skipped(keyring, 'no open run');

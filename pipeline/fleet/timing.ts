@@ -52,7 +52,10 @@ export function timedStore(store: StateStore, busy: BusyTime): StateStore {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function' || property === 'close') return value;
-      return (...args: unknown[]) => busy.time(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (...args: unknown[]) => {
+        const end = busy.begin();
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).finally(end);
+      };
     },
   });
 }

@@ -60,7 +60,7 @@ export async function createFleetWorkspace(dir: string, options: FleetWorkspaceO
           account,
           region,
           description: `fleet key ring ${name}`,
-          tags: { fleet: 'bench', team: i % 2 === 0 ? 'even' : 'odd' },
+          tags: { fleet: 'bench', team: i % 2 === 0 ? 'even' : 'odd', 'identity-center': attach ? 'attached' : 'none' },
           keyAdministrators: [`arn:aws:iam::${account}:role/KeyAdministrator`],
           ...(attach ? { identityCenter: icTemplate.identityCenter } : {}),
           rotation: { deletionWindowDays: 7, minimumSoakHours: 0, disableOldKeyDuringSoak: true, automaticRotationPeriodDays: 365 },
@@ -103,12 +103,14 @@ export function ciEnv(ws: FleetWorkspace): Record<string, string> {
 }
 
 /**
- * Generation 1 of every key ring, as the stacks' first apply creates it (the key with its policy
+ * Generation 1 of every key ring not attached to Identity Center, as the stacks' first apply creates it (the key with its policy
  * and tags, the alias on it), made as the CI identity through each account's role — so a fleet can
  * `adopt` them and rotate. `limiter` keeps the creation within the quotas (its own, not the CLI's).
  */
 export async function createFirstGenerations(ws: FleetWorkspace, endpoint: string, limiter: RateLimiter): Promise<void> {
-  const config = loadConfig(ws.configPath);
+  const loaded = loadConfig(ws.configPath);
+  // An Identity Center key ring gets its first key from the pipeline (migrate-to-cmk), never here.
+  const config = { ...loaded, keyrings: loaded.keyrings.filter((k) => !k.identityCenter) };
   const chain = credentialChainFor(config, { env: ciEnv(ws), endpoint });
   const clients = new Map<string, AwsClients>();
   const clientsFor = (k: KeyRingConfig): AwsClients => {

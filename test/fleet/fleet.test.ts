@@ -8,6 +8,8 @@ import { fleetExitCode, ExitCode } from '../../pipeline/errors';
 import { selectKeyRings } from '../../pipeline/fleet/selection';
 import { loadConfig } from '../../pipeline/config/load';
 import { FileStateStore } from '../../pipeline/state/file-store';
+import { openRunsByKeyring } from '../../pipeline/fleet/fleet-run';
+import { approveToFile } from '../../pipeline/approvals/approve';
 import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -147,6 +149,44 @@ describe('a fleet rotation from one CI identity', () => {
     const empty = await org.rotate(['fleet', 'status']);
     expect(empty.code).toBe(ExitCode.operatorError);
     expect(empty.err).toContain('say which key rings the fleet command acts on');
+  });
+});
+
+describe('fleet run: each key ring as far as it goes on its own', () => {
+  it('GIVEN approvers who sign as runs reach their gates WHEN `fleet run --wait-for-people --delete --yes` THEN every key ring goes from start to scheduled deletion in one command; without --yes the deletion is refused before anything starts', async () => {
+    org = await createOrg({ accounts: [A, B], regions: ['us-east-1'], perGroup: 1, keysFrom: keys, emulator: { quotas: false } });
+    await adoptAll(org);
+    const refused = await org.rotate(['fleet', 'run', '--all', '--delete']);
+    expect(refused.code).toBe(ExitCode.operatorError);
+    expect(refused.err).toContain('rotate fleet run --delete needs confirmation: it would schedule the deletion of the old key of 2 key ring(s)');
+    const store = new FileStateStore(org.ws.stateDir);
+    expect(await openRunsByKeyring(store)).toEqual(new Map());
+
+    const running = org.json(['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath, '--wait-for-people', '60s', '--delete', '--yes']);
+    let finished = false;
+    void running.finally(() => (finished = true));
+    // The approvers, scripted: each signs every run waiting at its gate, once.
+    const signed = new Set<string>();
+    while (!finished && signed.size < 2) {
+      for (const run of (await openRunsByKeyring(store)).values()) {
+        if (signed.has(run.id) || run.stages.find((st) => st.name === 'approval-gate')?.status !== 'waiting') continue;
+        for (const approver of org.ws.approvers) await approveToFile({ store, runId: run.id, signingKeyPath: approver.privateKeyPath, approvalsDir: org.ws.approvalsDir, now: new Date() });
+        signed.add(run.id);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.body.outcomes.map((o: Outcome) => o.outcome)).toEqual(['completed', 'completed']);
+    for (const name of org.ws.keyringNames) expect((await store.getLedger(name))!.generations.map((g) => g.state)).toEqual(['pending-deletion', 'active']);
+  });
+
+  it('GIVEN no approvals and no wait WHEN `fleet run` THEN each key ring stops at its gate, waiting for people', async () => {
+    org = await createOrg({ accounts: [A], regions: ['us-east-1'], perGroup: 2, keysFrom: keys, emulator: { quotas: false } });
+    await adoptAll(org);
+    const result = await org.json(['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath]);
+    expect(result.code).toBe(0);
+    expect(result.body.outcomes.map((o: Outcome) => [o.outcome, o.stage, o.waitingFor])).toEqual(Array(2).fill(['waiting', 'approval-gate', 'people']));
   });
 });
 

@@ -13,7 +13,7 @@ import { ExitCode, KeyrotorError } from '../../../pipeline/errors';
 import type { FleetSelector } from '../../../pipeline/fleet/selection';
 import type { KeyRingConfig } from '../../../pipeline/config/types';
 
-export type FleetSubcommand = 'plan' | 'start' | 'advance' | 'status' | 'approve' | 'delete';
+export type FleetSubcommand = 'plan' | 'start' | 'advance' | 'status' | 'approve' | 'delete' | 'run';
 
 export interface FleetOptions {
   readonly all?: boolean;
@@ -28,6 +28,18 @@ export interface FleetOptions {
   readonly agent?: boolean;
   readonly approvalsDir?: string;
   readonly yes?: boolean;
+  /** `run`: how long to watch waiting gates for approvals (`90s`, `10m`, `1h`). */
+  readonly waitForPeople?: string;
+  /** `run`: schedule each deletion as soon as its run is ready. */
+  readonly delete?: boolean;
+}
+
+/** `90s`, `10m`, `1h`, `250ms` or plain milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new KeyrotorError(`${flag} ${JSON.stringify(text)} is not a duration`, { fault: 'operator', nextStep: `write it like 90s, 10m or 1h (e.g. ${flag} 10m)` });
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * factor;
 }
 
 function selectorOf(options: FleetOptions): FleetSelector {
@@ -57,20 +69,23 @@ export async function runFleetCommand(sub: FleetSubcommand, ctx: CliContext, opt
   return driveFleet(sub, ctx, options, selector, commandStartedMs);
 }
 
-async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete', ctx: CliContext, options: FleetOptions, selector: FleetSelector, commandStartedMs: number): Promise<number> {
+async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run', ctx: CliContext, options: FleetOptions, selector: FleetSelector, commandStartedMs: number): Promise<number> {
   const { openSession } = await import('../session');
   const { selectKeyRings } = await import('../../../pipeline/fleet/selection');
   const { runFleet, fleetExitCode, openRunsByKeyring } = await import('../../../pipeline/fleet/fleet-run');
   const { BusyTime, timedStore } = await import('../../../pipeline/fleet/timing');
+  const { fsyncCount } = await import('../../../pipeline/state/json-files');
   const { sharedRateLimiter, statsSince } = await import('../../../pipeline/aws/rate-limiter');
   const { engineFor, interruptOnSigint } = await import('./run-support');
   const { fleetView, renderSummary } = await import('../fleet-view');
   const { parseKind } = await import('../kinds');
   const concurrency = concurrencyOf(options);
-  const kind = sub === 'start' ? parseKind(options.kind) : undefined;
+  const { approvalsDirFor } = await import('../../../pipeline/approvals/files');
+  const kind = sub === 'start' || sub === 'run' ? parseKind(options.kind) : undefined;
 
   const state = new BusyTime();
   const polling = new BusyTime();
+  const people = new BusyTime();
   let assumeMs = 0;
   const sessionStarted = performance.now();
   const session = await openSession(ctx, { onAssume: (_role, ms) => (assumeMs += ms), wrapStore: (store) => timedStore(store, state) });
@@ -79,8 +94,9 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete', ctx: C
   try {
     const keyrings = selectKeyRings(session.config, selector);
     if (sub === 'delete') await confirmDeletions(ctx, options, keyrings, await openRunsByKeyring(session.store));
+    if (sub === 'run' && options.delete) await confirmDeletionsWhenReady(ctx, options, keyrings, session);
     let startSigner: import('../../../pipeline/approvals/initiator').StartSigner | undefined;
-    if (sub === 'start' && options.signingKey) {
+    if ((sub === 'start' || sub === 'run') && options.signingKey) {
       const { resolveSigningKey } = await import('../../../pipeline/approvals/signing-key');
       const key = await resolveSigningKey(path.resolve(ctx.cwd, options.signingKey), { agent: Boolean(options.agent) });
       startSigner = { signingKeyPath: key.signWith, ...(options.as ? { principal: options.as } : {}), ...(key.agent ? { agent: true } : {}) };
@@ -104,7 +120,21 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete', ctx: C
           onEvent: view.onEvent,
           ...(concurrency ? { concurrency } : {}),
         },
-        { action: sub, keyrings, ...(kind ? { kind } : {}) },
+        {
+          action: sub,
+          keyrings,
+          ...(kind ? { kind } : {}),
+          ...(sub === 'run'
+            ? {
+                follow: {
+                  waitForPeopleMs: options.waitForPeople === undefined ? 0 : parseDuration(options.waitForPeople, '--wait-for-people'),
+                  deleteWhenReady: Boolean(options.delete),
+                  approvalsDir: approvalsDirFor(session.config.baseDir, { flag: options.approvalsDir, env: ctx.env, cwd: ctx.cwd }),
+                  sleep: (ms: number) => people.time(() => new Promise((resolve) => setTimeout(resolve, ms))),
+                },
+              }
+            : {}),
+        },
       ),
     );
     const code = fleetExitCode(outcomes);
@@ -117,8 +147,11 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete', ctx: C
       driveWallMs: round(performance.now() - driveStarted),
       rateLimiterWaitingWallMs: round(limiter.waitingWallMs),
       pollingWallMs: round(polling.ms()),
+      waitingForPeopleWallMs: round(people.ms()),
       stateStoreWallMs: round(state.ms()),
       stateStoreCalls: state.count(),
+      // fsyncs of the file store (each durable write and sync point): what state writes cost on disk.
+      fsyncs: fsyncCount(),
     };
     if (ctx.global.json) {
       ctx.io.out(JSON.stringify({ command: `fleet ${sub}`, exitCode: code, outcomes: outcomes.map(({ run: _run, ...o }) => o), timing, rateLimiter: limiter }, null, 2));
@@ -166,6 +199,25 @@ async function confirmDeletions(ctx: CliContext, options: FleetOptions, keyrings
   }
   const answer = await ctx.io.readLine(`This will ${what}\nType yes to continue: `);
   if (answer?.trim() !== 'yes') throw new KeyrotorError('not confirmed; nothing was changed', { fault: 'operator', nextStep: 'run the command again and type yes, or narrow the selection' });
+}
+
+/** `fleet run --delete`: one confirmation, up front, for every old key the runs will retire once approved. */
+async function confirmDeletionsWhenReady(ctx: CliContext, options: FleetOptions, keyrings: readonly KeyRingConfig[], session: Session): Promise<void> {
+  if (options.yes) return;
+  const open = await (await import('../../../pipeline/fleet/fleet-run')).openRunsByKeyring(session.store);
+  const lines = await Promise.all(
+    keyrings.map(async (k) => {
+      const run = open.get(k.name);
+      const old = run ? run.plan.oldKeyArn : (await session.store.getLedger(k.name))?.generations.find((g) => g.state === 'active')?.keyArn;
+      return `  ${k.name}: ${old ?? 'no key to retire'} (${run?.plan.deletionWindowDays ?? k.rotation.deletionWindowDays}-day window), once its quorum has approved`;
+    }),
+  );
+  const what = `schedule the deletion of the old key of ${keyrings.length} key ring(s):\n${lines.join('\n')}`;
+  if (!ctx.io.interactive) {
+    throw new KeyrotorError(`rotate fleet run --delete needs confirmation: it would ${what}`, { fault: 'operator', nextStep: 'add --yes where no one can answer a prompt (CI), or leave out --delete and use `rotate fleet delete` later' });
+  }
+  const answer = await ctx.io.readLine(`This will ${what}\nType yes to continue: `);
+  if (answer?.trim() !== 'yes') throw new KeyrotorError('not confirmed; nothing was changed', { fault: 'operator', nextStep: 'run the command again and type yes, or leave out --delete' });
 }
 
 /** `fleet plan`: what a run of KIND would do on each selected key ring, and the quota floor; no AWS call, no write. */
@@ -287,4 +339,5 @@ export const runners: Record<FleetSubcommand, CommandRun<FleetOptions>> = {
   status: (ctx, options) => runFleetCommand('status', ctx, options),
   approve: (ctx, options) => runFleetCommand('approve', ctx, options),
   delete: (ctx, options) => runFleetCommand('delete', ctx, options),
+  run: (ctx, options) => runFleetCommand('run', ctx, options),
 };
