@@ -103,6 +103,40 @@ export class AuditSegments {
     );
   }
 
+  /**
+   * The active segment's lines from `fromSeq` on, reading the file backwards from its end; undefined
+   * (read it whole instead) unless every line read has its seq where it belongs — consecutive,
+   * complete — so an edited or torn tail is always judged by the full read.
+   */
+  private async activeLinesFrom(fromSeq: number): Promise<Array<{ file: string; line: number; text: string }> | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.activeFile, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      for (let chunk = TAIL_CHUNK * 4; ; chunk *= 2) {
+        const start = Math.max(0, size - chunk);
+        const buffer = Buffer.alloc(size - start);
+        await handle.read(buffer, 0, buffer.length, start);
+        const texts = buffer.toString('utf8').split('\n');
+        if (texts.pop() !== '') return undefined; // a torn last line
+        if (start > 0) texts.shift(); // the partial first line
+        const seqs = texts.map(seqOfLine);
+        if (seqs.some((q, i) => q === undefined || (i > 0 && q !== seqs[i - 1]! + 1))) return undefined;
+        if (start > 0 && (seqs.length === 0 || seqs[0]! > fromSeq)) continue;
+        // Line numbers from the seqs: the active segment's first line holds its first seq.
+        const segmentStart = start === 0 ? (seqs[0] ?? fromSeq) : ((await this.head())?.segmentStart ?? (await this.firstSeqOfActive()));
+        return texts.flatMap((text, i) => (seqs[i]! >= fromSeq ? [{ file: this.activeFile, line: seqs[i]! - segmentStart + 1, text }] : []));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   private async lastClosedTail(): Promise<AuditEntry | undefined> {
     const last = (await this.closedSegments()).pop();
     return last ? this.tailOf(last.file, false) : undefined;
@@ -196,6 +230,10 @@ export class AuditSegments {
   /** Every line of the segment files that may hold seqs in [fromSeq, toSeq], in order, with where each came from. */
   async readLines(fromSeq = 1, toSeq = Number.POSITIVE_INFINITY): Promise<Array<{ file: string; line: number; text: string }>> {
     const files = (await this.closedSegments()).filter((s) => s.last >= fromSeq && s.first <= toSeq).map((s) => s.file);
+    // A range near the end (the incremental reads of a process that read the chain before) reads
+    // only the active segment's tail, when that tail is well-formed and in order.
+    const tail = files.length === 0 && fromSeq > 1 ? await this.activeLinesFrom(fromSeq) : undefined;
+    if (tail) return tail;
     files.push(this.activeFile);
     const lines: Array<{ file: string; line: number; text: string }> = [];
     for (const file of files) {
@@ -212,6 +250,21 @@ export class AuditSegments {
     }
     return lines;
   }
+}
+
+/**
+ * The seq of an audit line without parsing it: entries are written as compact JSON whose top-level
+ * fields end `"seq":N,"prevHash":"…","hash":"…"}` (chainAuditEntry), so the last `"seq":` is the
+ * entry's own (a `seq` inside `detail` comes earlier). Undefined when the shape differs: the line
+ * is then parsed and judged like any other.
+ */
+export function seqOfLine(text: string): number | undefined {
+  const at = text.lastIndexOf('"seq":');
+  const comma = at < 0 ? -1 : text.indexOf(',', at);
+  // `,"prevHash":"<64 hex>","hash":"<64 hex>"}` is exactly 153 characters.
+  if (comma < 0 || text.length - comma !== 153 || !text.startsWith(',"prevHash":"', comma)) return undefined;
+  const seq = Number(text.slice(at + 6, comma));
+  return Number.isSafeInteger(seq) ? seq : undefined;
 }
 
 export function segmentName(first: number, last: number): string {

@@ -19,7 +19,7 @@ import type { z } from 'zod';
 import { StateError } from '../errors';
 import type { Ledger } from '../ledger/types';
 import { verifyAuditChain } from './audit-chain';
-import { AuditSegments, DEFAULT_SEGMENT_ENTRIES } from './audit-segments';
+import { AuditSegments, DEFAULT_SEGMENT_ENTRIES, seqOfLine } from './audit-segments';
 import { FileLock, processIsAlive, type FileLockOptions } from './file-lock';
 import { fileSource, prettySortedJson, readRecordFile, removeFile, syncDirectory, syncFile, writeFileAtomic } from './json-files';
 import { auditEntrySchema, leaseSchema, ledgerSchema, parseStoredJson, runLockSchema, runSchema } from './schemas';
@@ -348,17 +348,3 @@ export class FileStateStore implements StateStore {
   }
 }
 
-/**
- * The seq of an audit line without parsing it: entries are written as compact JSON whose top-level
- * fields end `"seq":N,"prevHash":"…","hash":"…"}` (chainAuditEntry), so the last such match is the
- * entry's own (a `seq` inside `detail` comes earlier). Undefined when the shape differs: the line
- * is then parsed and judged like any other.
- */
-function seqOfLine(text: string): number | undefined {
-  const at = text.lastIndexOf('"seq":');
-  const comma = at < 0 ? -1 : text.indexOf(',', at);
-  // `"seq":N,"prevHash":"<64 hex>","hash":"<64 hex>"}` is exactly 153 characters from the comma after N.
-  if (comma < 0 || text.length - comma !== 153 || !text.startsWith(',"prevHash":"', comma)) return undefined;
-  const seq = Number(text.slice(at + 6, comma));
-  return Number.isSafeInteger(seq) ? seq : undefined;
-}
