@@ -195,9 +195,9 @@ export function exitCodeFor(error: unknown): number {
 }
 
 /**
- * A fleet command's exit code from its key rings' codes (each from exitCodeFor): 0 when none
- * failed; when all failed, the most severe of theirs (bug 4 > AWS 3 > operator 2 > interrupted >
- * "no" 1); when only some failed, fleetPartial.
+ * A fleet command's exit code from its key rings' codes (each failed key ring's from exitCodeFor,
+ * 0 for the others): 0 when none failed; when all failed, the most severe of theirs (bug 4 > AWS 3
+ * > operator 2 > interrupted > "no" 1); when only some failed, fleetPartial.
  */
 export function fleetExitCode(codes: readonly number[]): number {
   const failed = codes.filter((c) => c !== ExitCode.ok);

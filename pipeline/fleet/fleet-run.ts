@@ -39,7 +39,7 @@ export interface KeyRingOutcome {
   /** What it did, what it waits for, or why it failed. */
   readonly summary: string;
   readonly nextStep?: string;
-  /** The exit code the one-key-ring command would have ended with (pipeline/errors.ts exitCodeFor). */
+  /** What `rotate advance --detailed-exitcode` on this key ring alone would exit with (pipeline/errors.ts). */
   readonly exitCode: number;
   /** The run as saved, when there is one. */
   readonly run?: Run;
@@ -57,7 +57,7 @@ export interface FleetDeps {
 
 /** What a run means for the fleet summary. */
 export function outcomeOfRun(keyring: KeyRingConfig, run: Run): KeyRingOutcome {
-  const base = { keyring: keyring.name, account: keyring.account, region: keyring.region, runId: run.id, run, exitCode: ExitCode.ok };
+  const base = { keyring: keyring.name, account: keyring.account, region: keyring.region, runId: run.id, run, exitCode: ExitCode.ok as number };
   const failed = run.stages.find((s) => s.status === 'failed');
   const waiting = run.stages.find((s) => s.status === 'waiting');
   const next = run.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
@@ -66,7 +66,7 @@ export function outcomeOfRun(keyring: KeyRingConfig, run: Run): KeyRingOutcome {
       return { ...base, outcome: 'completed', stage: run.stages[run.stages.length - 1]?.name, summary: `run ${run.id} completed` };
     case 'rolled-back':
     case 'cancelled':
-      return { ...base, outcome: 'ended', stage: (failed ?? next)?.name, summary: `run ${run.id} ${run.status}${run.endReason ? `: ${run.endReason}` : ''}` };
+      return { ...base, outcome: 'ended', stage: (failed ?? next)?.name, summary: `run ${run.id} ${run.status}${run.endReason ? `: ${run.endReason}` : ''}`, exitCode: ExitCode.runEnded };
     case 'failed':
       return {
         ...base,
@@ -77,7 +77,14 @@ export function outcomeOfRun(keyring: KeyRingConfig, run: Run): KeyRingOutcome {
         // A failure found by reading (fleet status) is not this command's failure.
       };
     case 'waiting':
-      return { ...base, outcome: 'waiting', stage: waiting?.name, ...(waiting?.waitingFor ? { waitingFor: waiting.waitingFor } : {}), summary: waiting?.summary ?? 'waiting' };
+      return {
+        ...base,
+        outcome: 'waiting',
+        stage: waiting?.name,
+        ...(waiting?.waitingFor ? { waitingFor: waiting.waitingFor } : {}),
+        summary: waiting?.summary ?? 'waiting',
+        exitCode: waiting?.waitingFor === 'time' ? ExitCode.waitingTime : ExitCode.waitingPeople,
+      };
     default:
       return { ...base, outcome: 'open', stage: next?.name, summary: next ? `next stage: ${next.name}` : 'no stage left' };
   }
@@ -244,7 +251,10 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
   });
 }
 
-/** The fleet command's exit code from its key rings' (pipeline/errors.ts fleetExitCode). */
+/**
+ * The fleet command's exit code (pipeline/errors.ts fleetExitCode) from its key rings' failures:
+ * like a plain `rotate advance`, a key ring that waits or ended is not a failure of the command.
+ */
 export function fleetExitCode(outcomes: readonly KeyRingOutcome[]): number {
-  return exitCodeOfFleet(outcomes.map((o) => o.exitCode));
+  return exitCodeOfFleet(outcomes.map((o) => (o.outcome === 'failed' ? o.exitCode : ExitCode.ok)));
 }

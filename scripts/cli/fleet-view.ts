@@ -1,13 +1,19 @@
 /**
  * One view for a fleet: per key ring, the stage it is at, what it waits for, or why it failed.
- * On a terminal, listr2 draws one live line per key ring (all at once); elsewhere one plain line
- * per stage start and end goes to stderr, prefixed with the key ring; --json draws nothing live.
- * At the end, a summary table with each key ring's outcome, next step and exit code.
+ * On a terminal, the CLI's live view (view/live.ts) draws one line per key ring — each key ring's
+ * engine events are re-told as that line's — elsewhere one plain line per stage start and end goes
+ * to stderr, prefixed with the key ring; --json draws nothing live. At the end, a summary with
+ * each key ring's outcome, next step and exit code.
  */
 import type { ProgressEvent } from '../../pipeline/engine/engine';
 import type { KeyRingOutcome } from '../../pipeline/fleet/fleet-run';
+import type { StageStatus } from '../../pipeline/state/types';
 import type { CliContext } from './context';
-import { nextStep } from './run-view';
+import { startWords } from './progress';
+import { MARK, statusWords } from './view/marks';
+import { nextStep } from './view/next-step';
+import { ArnShortener, fitText, normalizeTimes } from './view/text';
+import { LiveView } from './view/live';
 
 export interface FleetView {
   /** The engine events of one key ring. */
@@ -16,74 +22,71 @@ export interface FleetView {
   run(drive: () => Promise<KeyRingOutcome[]>): Promise<KeyRingOutcome[]>;
 }
 
-function line(event: ProgressEvent): string | undefined {
+/** A key ring's engine event as an event of its line in the live view (the line is named after the key ring). */
+function asLineEvent(keyring: string, event: ProgressEvent): ProgressEvent | undefined {
   switch (event.type) {
     case 'stage-start':
-      return `▶ ${event.stage}${event.resumed ? ' (resumed)' : ''}`;
-    case 'stage-end':
-      return event.status === 'waiting'
-        ? `⏸ ${event.stage}: waiting for ${event.waitingFor ?? 'something'}: ${event.summary}`
-        : `${event.status === 'failed' ? '✖' : event.status === 'done' ? '✔' : '·'} ${event.stage} ${event.status}${event.status === 'failed' ? `: ${event.summary}` : ''}`;
+      return { type: 'message', stage: keyring, message: `${event.stage}${startWords(event)}` };
     case 'message':
-      return `  ${event.stage}: ${event.message}`;
+      return { type: 'message', stage: keyring, message: `${event.stage}: ${event.message}` };
+    case 'call':
+      return event.phase === 'intent' ? { type: 'message', stage: keyring, message: `${event.stage}: → ${event.operation} ${event.target}` } : undefined;
+    case 'stage-end':
+      // Waiting and failing end the key ring's part: its line shows them; other ends move on.
+      if (event.status === 'waiting' || event.status === 'failed') return { ...event, stage: keyring, summary: `${event.stage}: ${event.summary}` };
+      return { type: 'message', stage: keyring, message: `${event.stage} ${event.status}` };
     default:
       return undefined;
   }
 }
 
-function plainView(ctx: CliContext, width: number): FleetView {
-  return {
-    onEvent: (keyring, event) => {
-      const text = line(event);
-      if (text) ctx.io.err(`[${keyring.padEnd(width)}] ${text}`);
-    },
-    run: (drive) => drive(),
-  };
-}
+const OUTCOME_STATUS: Readonly<Record<KeyRingOutcome['outcome'], StageStatus>> = {
+  completed: 'done',
+  waiting: 'waiting',
+  open: 'pending',
+  failed: 'failed',
+  ended: 'undone',
+  skipped: 'skipped',
+};
 
-/** listr2: one concurrent task per key ring whose title follows its run. */
-function liveView(keyrings: readonly string[]): FleetView {
-  const titles = new Map<string, (text: string) => void>();
-  const finishers = new Map<string, (outcome: KeyRingOutcome | undefined) => void>();
-  const finished = new Map<string, Promise<KeyRingOutcome | undefined>>();
-  for (const name of keyrings) finished.set(name, new Promise((resolve) => finishers.set(name, resolve)));
+function liveView(ctx: CliContext, keyrings: readonly string[]): FleetView {
+  const view = new LiveView(ctx.io.terminal!, keyrings, { wide: ctx.global.wide });
   return {
     onEvent: (keyring, event) => {
-      const text = line(event);
-      if (text && event.type !== 'message') titles.get(keyring)?.(`${keyring}: ${text}`);
+      if (event.type === 'stage-start') view.onEvent({ ...event, stage: keyring });
+      const line = asLineEvent(keyring, event);
+      if (line) view.onEvent(line);
     },
     run: async (drive) => {
-      const { Listr } = await import('listr2');
-      const tasks = new Listr(
-        keyrings.map((name) => ({
-          title: name,
-          task: async (_: unknown, task: { title: string; skip: (message?: string) => void }) => {
-            titles.set(name, (text) => (task.title = text));
-            const outcome = await finished.get(name)!;
-            if (!outcome) return task.skip(`${name}: not reached`);
-            if (outcome.outcome === 'failed') throw new Error(`${name}: ${outcome.stage ? `${outcome.stage}: ` : ''}${outcome.summary}`);
-            if (outcome.outcome === 'skipped') return task.skip(`${name}: ${outcome.summary}`);
-            task.title = `${name}: ${describeOutcome(outcome)}`;
-          },
-        })),
-        { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
-      );
-      const drawing = tasks.run().catch(() => undefined);
-      let outcomes: KeyRingOutcome[] = [];
       try {
-        outcomes = await drive();
+        const outcomes = await drive();
+        for (const o of outcomes) {
+          view.onEvent({ type: 'stage-end', stage: o.keyring, status: OUTCOME_STATUS[o.outcome], summary: describeOutcome(o), ...(o.waitingFor ? { waitingFor: o.waitingFor } : {}) });
+        }
         return outcomes;
       } finally {
-        for (const name of keyrings) finishers.get(name)!(outcomes.find((o) => o.keyring === name));
-        await drawing;
+        view.finish();
       }
     },
   };
 }
 
+function plainView(ctx: CliContext, width: number): FleetView {
+  const arns = new ArnShortener(ctx.global.wide);
+  const say = (keyring: string, text: string): void => ctx.io.err(fitText(`[${keyring.padEnd(width)}] ${arns.shorten(normalizeTimes(text))}`, ctx.global.wide));
+  return {
+    onEvent: (keyring, event) => {
+      if (event.type === 'stage-start') say(keyring, `▶ ${event.stage}${startWords(event)}`);
+      else if (event.type === 'message') say(keyring, `  ${event.stage}: ${event.message}`);
+      else if (event.type === 'stage-end') say(keyring, `${MARK[event.status]} ${event.stage} ${statusWords(event.status, event.waitingFor)}${event.status === 'done' ? '' : `: ${event.summary}`}`);
+    },
+    run: (drive) => drive(),
+  };
+}
+
 export function fleetView(ctx: CliContext, keyrings: readonly string[]): FleetView {
   if (ctx.global.json) return { onEvent: () => undefined, run: (drive) => drive() };
-  if (ctx.io.interactive) return liveView(keyrings);
+  if (ctx.io.terminal) return liveView(ctx, keyrings);
   return plainView(ctx, Math.max(...keyrings.map((k) => k.length)));
 }
 
@@ -92,11 +95,11 @@ export function describeOutcome(o: KeyRingOutcome): string {
   const at = o.stage ? `${o.stage}: ` : '';
   switch (o.outcome) {
     case 'waiting':
-      return `${at}waiting for ${o.waitingFor ?? 'something'} — ${o.summary}`;
+      return `${at}waiting for ${o.waitingFor ?? 'something'}: ${o.summary}`;
     case 'failed':
-      return `${at}FAILED — ${o.summary}`;
+      return `${at}FAILED: ${o.summary}`;
     default:
-      return `${o.outcome}${o.stage && o.outcome !== 'completed' ? ` at ${o.stage}` : ''} — ${o.summary}`;
+      return `${o.outcome}${o.stage && o.outcome !== 'completed' ? ` at ${o.stage}` : ''}: ${o.summary}`;
   }
 }
 
@@ -109,15 +112,17 @@ export function nextStepOf(o: KeyRingOutcome): string {
 
 const COUNTED: readonly KeyRingOutcome['outcome'][] = ['completed', 'waiting', 'open', 'failed', 'ended', 'skipped'];
 
-/** The end-of-command summary: counts, then one block per key ring. */
-export function renderSummary(outcomes: readonly KeyRingOutcome[], exitCode: number): string {
+/** The end-of-command summary: counts, then one block per key ring (fitted to 100 columns unless --wide). */
+export function renderSummary(outcomes: readonly KeyRingOutcome[], exitCode: number, wide = false): string {
+  const arns = new ArnShortener(wide);
+  const fit = (line: string): string => fitText(arns.shorten(normalizeTimes(line)), wide);
   const counts = COUNTED.map((kind) => [kind, outcomes.filter((o) => o.outcome === kind).length] as const).filter(([, n]) => n > 0);
   const lines = [`fleet: ${outcomes.length} key ring(s): ${counts.map(([kind, n]) => `${n} ${kind}`).join(', ')}; exit ${exitCode}`];
-  const width = Math.max(...outcomes.map((o) => o.keyring.length));
   for (const o of outcomes) {
-    lines.push(`  ${o.outcome === 'failed' ? '✖' : o.outcome === 'waiting' ? '⏸' : o.outcome === 'completed' ? '✔' : '·'} ${o.keyring.padEnd(width)}  ${o.runId ?? '-'}  ${describeOutcome(o)}  [exit ${o.exitCode}]`);
+    lines.push(fit(`  ${MARK[OUTCOME_STATUS[o.outcome]]} ${o.keyring}  ${o.runId ?? '-'}  [exit ${o.exitCode}]`));
+    lines.push(fit(`      ${describeOutcome(o)}`));
     const next = nextStepOf(o);
-    if (next) lines.push(`      next: ${next}`);
+    if (next) lines.push(fit(`      next: ${next}`));
   }
   return lines.join('\n');
 }

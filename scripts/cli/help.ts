@@ -26,6 +26,7 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [ExitCode.waitingPeople, 'the run waits for people: approvals, or `rotate delete` (same flags)'],
   [ExitCode.stageLimit, 'stopped at --stage-limit with stages left (--detailed-exitcode)'],
   [ExitCode.runEnded, 'the run ended without completing: rolled back or cancelled (same flags)'],
+  [ExitCode.fleetPartial, 'fleet commands: some key rings failed, the others went on (each one\'s code is in the summary)'],
   [ExitCode.interrupted, 'interrupted (Ctrl-C); the run stopped at a recorded point'],
 ];
 

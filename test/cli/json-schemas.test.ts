@@ -3,7 +3,7 @@
  * valid against its schema in schemas/cli/v1/ (and every variant of every schema is seen here), the
  * stored schema files are what json/schemas.ts generates, and failures are JSON too.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { COMMAND_SCHEMAS, schemaNameOf, type SchemaName } from '../../scripts/cli/json/schemas';
@@ -136,6 +136,27 @@ describe('the versioned JSON of every command', () => {
     expect(await exit).toBe(0);
     validate({ code: 0, out: out.join('\n'), err: '' }, 'emulator');
   }, 30_000);
+
+  it('GIVEN the fleet and bootstrap commands THEN their documents validate too', async () => {
+    const [first, second] = w.ws.approvers;
+    const j = (...args: string[]) => w.rotate('--json', ...args);
+    validate(await j('fleet', 'plan', '--all'), 'fleet plan');
+    validate(await j('fleet', 'status', '--all'), 'fleet status');
+    validate(await j('fleet', 'advance', '--all'), 'fleet advance');
+    for (const approver of [first!, second!]) validate(await j('fleet', 'approve', '--all', '--signing-key', approver.privateKeyPath, '--yes'), 'fleet approve');
+    validate(await j('fleet', 'delete', '--all', '--yes'), 'fleet delete');
+    validate(await j('fleet', 'start', '--all', '--signing-key', w.ws.operatorKeyPath), 'fleet start');
+    validate(await j('fleet', 'run', '--all'), 'fleet run');
+
+    // Team mode: the same key ring with its state in DynamoDB and a pipeline section.
+    const team = JSON.parse(readFileSync(w.ws.configPath, 'utf8')) as Record<string, unknown>;
+    const teamConfig = path.join(w.dir, 'team.json');
+    writeFileSync(teamConfig, JSON.stringify({ ...team, state: { type: 'dynamodb', table: 'keyrotor-state', region: 'us-east-1' }, pipeline: { account: '111111111111', region: 'us-east-1', github: { repository: 'example-org/keyrotor' } } }));
+    validate(await j('--config', teamConfig, 'bootstrap', '-o', w.synthOut()), 'bootstrap');
+    const check = await w.rotateWith({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1' } }, '--json', '--config', teamConfig, 'bootstrap', '--check');
+    expect(check.code).toBe(1);
+    validate(check, 'bootstrap');
+  }, 60_000);
 
   it('THEN every schema, and every variant of each, was exercised by a real command', () => {
     for (const name of Object.keys(COMMAND_SCHEMAS) as SchemaName[]) {

@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import type { CommandRun } from '../context';
 import { ExitCode } from '../../../pipeline/errors';
+import { emitJson } from '../json/output';
 
 export const run: CommandRun<{ out?: string; check?: boolean }> = async (ctx, options) => {
   const { loadConfig } = await import('../../../pipeline/config/load');
@@ -27,7 +28,7 @@ export const run: CommandRun<{ out?: string; check?: boolean }> = async (ctx, op
   if (exportDir !== undefined) await createLedgerExport(exportDir);
   const steps = bootOrder(config, path.relative(ctx.cwd, stackDir) || '.');
   if (ctx.global.json) {
-    ctx.io.out(JSON.stringify({ stack: stack.node.id, stackDir, ledgerExport: exportDir ?? null, steps }, null, 2));
+    emitJson(ctx, { stack: stack.node.id, stackDir, ledgerExport: exportDir ?? null, steps });
   } else {
     ctx.io.out(`wrote the pipeline stack ${stack.node.id} to ${path.join(stackDir, 'cdk.tf.json')}${exportDir ? `; the ledger export is ${exportDir}` : ''}`);
     ctx.io.out('boot order:');
@@ -43,7 +44,7 @@ async function check(ctx: Parameters<CommandRun>[0], config: import('../../../pi
   const checks = await checkBootstrap({ config, credentials, env: ctx.env, ...(ctx.global.endpoint ? { endpoint: ctx.global.endpoint } : {}) });
   const ok = checks.every((c) => c.ok);
   if (ctx.global.json) {
-    ctx.io.out(JSON.stringify({ ok, checks }, null, 2));
+    emitJson(ctx, { ok, checks });
   } else {
     for (const c of checks) {
       ctx.io.out(`${c.ok ? '✔' : '✖'} ${c.what}: ${c.detail}`);

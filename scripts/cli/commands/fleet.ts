@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { CliContext, CommandRun } from '../context';
 import type { Session } from '../session';
 import { ExitCode, KeyrotorError } from '../../../pipeline/errors';
+import { emitJson } from '../json/output';
 import type { FleetSelector } from '../../../pipeline/fleet/selection';
 import type { KeyRingConfig } from '../../../pipeline/config/types';
 
@@ -102,7 +103,11 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
       startSigner = { signingKeyPath: key.signWith, ...(options.as ? { principal: options.as } : {}), ...(key.agent ? { agent: true } : {}) };
     }
     const sleep = (ms: number): Promise<void> => polling.time(() => new Promise((resolve) => setTimeout(resolve, ms)));
-    const shared = withCallerPerAccount(session, ctx.env);
+    if (sub !== 'status') {
+      // Which AWS the fleet acts on, said once per account and Region before anything changes.
+      const groups = new Map(keyrings.map((k) => [`${k.account}/${k.region}`, k]));
+      for (const k of groups.values()) await session.announce(k);
+    }
     const view = fleetView(ctx, keyrings.map((k) => k.name));
     const driveStarted = performance.now();
     const limiterBefore = sharedRateLimiter().stats();
@@ -111,7 +116,7 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
         {
           store: session.store,
           engineFor: (keyring, onEvent) =>
-            engineFor(ctx, shared, keyring, onEvent, {
+            engineFor(ctx, session, keyring, onEvent, {
               signal: interrupt.signal,
               sleep,
               ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}),
@@ -154,9 +159,9 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
       fsyncs: fsyncCount(),
     };
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ command: `fleet ${sub}`, exitCode: code, outcomes: outcomes.map(({ run: _run, ...o }) => o), timing, rateLimiter: limiter }, null, 2));
+      emitJson(ctx, { exitCode: code, outcomes: outcomes.map(({ run: _run, ...o }) => o), timing, rateLimiter: limiter });
     } else {
-      ctx.io.out(renderSummary(outcomes, code));
+      ctx.io.out(renderSummary(outcomes, code, ctx.global.wide));
     }
     return code;
   } finally {
@@ -166,22 +171,6 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-/** The session with STS asked who the caller is once per account, not once per key ring's engine. */
-function withCallerPerAccount(session: Session, env: NodeJS.ProcessEnv): Session {
-  const callers = new Map<string, Promise<string>>();
-  const callerArn = (keyring: KeyRingConfig): Promise<string> => {
-    let found = callers.get(keyring.account);
-    if (!found) {
-      found = session.callerArn(keyring);
-      found.catch(() => callers.delete(keyring.account));
-      callers.set(keyring.account, found);
-    }
-    return found;
-  };
-  const operator = env.KEYROTOR_OPERATOR;
-  return { ...session, callerArn, actorFor: async (keyring) => (operator ? operator : callerArn(keyring)) };
-}
 
 /** One confirmation for every deletion the fleet would schedule (or --yes where no one can answer). */
 async function confirmDeletions(ctx: CliContext, options: FleetOptions, keyrings: readonly KeyRingConfig[], open: ReadonlyMap<string, import('../../../pipeline/state/types').Run>): Promise<void> {
@@ -254,7 +243,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
     );
     const floors = phases.map((phase) => phaseFloor(phase));
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ kind, keyrings: rows, quotaFloor: kind === 'rotate' ? { phases: ['advance', 'delete'], ms: floors.map((f) => Math.round(f.ms)), boundBy: floors.map((f) => f.boundBy ?? null) } : null }, null, 2));
+      emitJson(ctx, { kind, keyrings: rows, quotaFloor: kind === 'rotate' ? { phases: ['advance', 'delete'], ms: floors.map((f) => Math.round(f.ms)), boundBy: floors.map((f) => f.boundBy ?? null) } : null });
       return ExitCode.ok;
     }
     ctx.io.out(`fleet plan: ${kind} of ${keyrings.length} key ring(s)`);
@@ -303,7 +292,7 @@ async function approveFleet(ctx: CliContext, options: FleetOptions, selector: Fl
     }
     for (const r of refused) say(`not approvable: ${r.keyring}${r.runId ? ` (run ${r.runId})` : ''}: ${r.reason}`);
     if (checked.prepared.length === 0) {
-      if (ctx.global.json) ctx.io.out(JSON.stringify({ signed: [], refused }, null, 2));
+      if (ctx.global.json) emitJson(ctx, { signed: [], refused });
       say('nothing to sign');
       return refused.some((r) => r.runId) ? ExitCode.notSatisfied : ExitCode.ok;
     }
@@ -319,7 +308,7 @@ async function approveFleet(ctx: CliContext, options: FleetOptions, selector: Fl
     const result = await signMany(checked.prepared, { approvalsDir, now, ssh });
     const allRefused = [...refused, ...result.refused];
     if (ctx.global.json) {
-      ctx.io.out(JSON.stringify({ signed: result.signed.map((s) => ({ keyring: s.keyring, runId: s.runId, file: s.file, signer: s.approval.signer })), refused: allRefused }, null, 2));
+      emitJson(ctx, { signed: result.signed.map((s) => ({ keyring: s.keyring, runId: s.runId, file: s.file, signer: s.approval.signer })), refused: allRefused });
     } else {
       for (const s of result.signed) ctx.io.out(`signed: ${s.keyring} run ${s.runId} as ${s.approval.signer} → ${s.file}`);
       for (const r of result.refused) ctx.io.out(`not signed: ${r.keyring} run ${r.runId}: ${r.reason}`);

@@ -13,6 +13,7 @@
  * Loaded only by the test and the generator: commands build their output without zod.
  */
 import { z } from 'zod';
+import { teamCommandSchemas } from './team-schemas';
 
 const iso = z.string().describe('ISO 8601 UTC timestamp');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe('sha256, hex');
@@ -339,6 +340,7 @@ export const COMMAND_SCHEMAS = {
   ),
   emulator: envelope('emulator', { endpoint: z.string(), port: z.number().int(), region: z.string(), exports: z.array(z.string()) }, 'rotate emulator (printed once it listens)'),
   demo: envelope('demo', { ok: z.boolean(), seconds: z.number(), migration: z.strictObject({ id: z.string(), status: runStatus }), rotation: z.strictObject({ id: z.string(), status: runStatus }) }, 'rotate demo'),
+  ...teamCommandSchemas({ envelope, runKind, waitingFor }),
   error: errorSchema,
 } as const;
 
@@ -354,5 +356,6 @@ export function schemaNameOf(command: string): SchemaName {
 /** The JSON Schema document of one command, as stored in schemas/cli/v1/<name>.schema.json. */
 export function jsonSchemaOf(name: SchemaName): Record<string, unknown> {
   const generated = z.toJSONSchema(COMMAND_SCHEMAS[name], { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
-  return { $id: `urn:keyrotor:cli:v${VERSION}:${name}`, title: `rotate ${name === 'audit-verify' ? 'audit verify' : name} --json (v${VERSION})`, ...generated };
+  const command = name === 'audit-verify' ? 'audit verify' : name.startsWith('fleet-') ? name.replace('-', ' ') : name;
+  return { $id: `urn:keyrotor:cli:v${VERSION}:${name}`, title: `rotate ${command} --json (v${VERSION})`, ...generated };
 }
