@@ -47,7 +47,8 @@ export function describeAwsContext(context: AwsContext): string[] {
     where = entries.map(([service, e]) => `${service} ${e.url ?? 'AWS'}`).join(', ');
   }
   const head = context.emulator ? `aws: EMULATOR ${where} — a local test double, not AWS` : `aws: ${where}`;
-  return [head, `aws: account ${context.account}, Region ${context.region}, caller ${context.callerArn}`];
+  // The caller on a line of its own: role sessions (assumed-role/<role>/<session>) are long.
+  return [head, `aws: account ${context.account}, Region ${context.region}`, `aws: caller ${context.callerArn}`];
 }
 
 /**

@@ -17,7 +17,8 @@ describe('the AWS context', () => {
     const lines = started.err.split('\n').filter((l) => l.startsWith('aws: '));
     expect(lines).toEqual([
       `aws: EMULATOR ${w.emulator.endpoint} (from --endpoint) — a local test double, not AWS`,
-      'aws: account 111111111111, Region us-east-1, caller arn:aws:iam::111111111111:user/operator',
+      'aws: account 111111111111, Region us-east-1',
+      'aws: caller arn:aws:sts::111111111111:assumed-role/keyrotor-pipeline/operator',
     ]);
     expect(started.out).not.toContain('aws: ');
   });
@@ -37,7 +38,7 @@ describe('the AWS context', () => {
       emulator: true,
       account: '111111111111',
       region: 'us-east-1',
-      callerArn: 'arn:aws:iam::111111111111:user/operator',
+      callerArn: 'arn:aws:sts::111111111111:assumed-role/keyrotor-pipeline/operator',
     });
   });
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { main } from '../../scripts/cli/main';
 import type { CliClock, CliIo } from '../../scripts/cli/context';
 import { startEmulator, type Emulator } from '../../emulator';
-import { createDemoWorkspace, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
+import { actAsPipelineRole, createDemoWorkspace, type DemoWorkspace, type DemoWorkspaceOptions } from '../../scripts/demo/workspace';
 
 export interface CliResult {
   readonly code: number;
@@ -57,6 +57,8 @@ export class CliWorld {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-cli-'));
     const emulator = await startEmulator({ port: 0, updateDelayMs: 10 });
     const ws = await createDemoWorkspace(dir, { ...options, ...(keysFrom ? { keysFrom } : {}) });
+    // The operator acts as the key ring's pipeline role (the key policy's lockout rules).
+    actAsPipelineRole(emulator, 'AKIATESTOPERATOR');
     return new CliWorld(emulator, ws, dir);
   }
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { invokeRotate, type CliResult } from './invoke';
 import { startEmulator, type Emulator } from '../../emulator';
-import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
+import { actAsPipelineRole, createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 
 let emulator: Emulator;
 let ws: DemoWorkspace;
@@ -24,6 +24,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-kinds-'));
   emulator = await startEmulator({ port: 0, updateDelayMs: 5, rotationDelayMs: 5, quotas: false });
   ws = await createDemoWorkspace(dir, { checks: [] });
+  actAsPipelineRole(emulator, 'AKIATESTOPERATOR'); // the key policy's lockout rules: act as the pipeline role
   const migration = await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
   expect((await rotate('advance', runId(migration.out + migration.err))).code).toBe(0);
 }, 30_000);

@@ -6,6 +6,7 @@
  * the pipeline does (migrate-to-cmk, after verify-key and before the integration checks) or finds
  * it in place (adopt); the helper then finds the instance already there and makes no call.
  */
+import { actAsPipelineRole } from '../../scripts/demo/workspace';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -35,6 +36,7 @@ let outdir: string;
 
 beforeEach(async () => {
   emulator = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+  actAsPipelineRole(emulator, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
   ws = await createDemoWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'keyrotor-first-use-')));
   fs.mkdirSync(path.join(REPO_ROOT, 'cdktf.out'), { recursive: true });
   // Inside the project: the helper's path in the local-exec is relative to it.

@@ -3,6 +3,7 @@
  * through `bash -eo pipefail` with a clean PATH, the real `rotate` against the emulator, and stubs
  * for terraform and npm that refuse bad flags and record their arguments.
  */
+import { actAsPipelineRole } from '../../scripts/demo/workspace';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -17,6 +18,7 @@ let repo: string;
 beforeAll(async () => {
   assertDistFresh();
   emulator = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+  actAsPipelineRole(emulator, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
   repo = await migratedRepo(emulator);
 });
 afterAll(async () => emulator?.stop());
@@ -95,6 +97,7 @@ describe('deploy.yml when the ledger and AWS disagree', () => {
     const ledger = JSON.parse(fs.readFileSync(path.join(drifted, 'state', 'ledgers', 'identity-center.json'), 'utf8'));
     const kms = new KMSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAWORKFLOWTEST', secretAccessKey: 'x' } });
     const otherEmulator = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+    actAsPipelineRole(otherEmulator, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
     try {
       // A second organization, so the shared emulator stays clean for the other tests.
       const repo2 = await migratedRepo(otherEmulator);

@@ -4,6 +4,7 @@
  * dispatch that changed something and none for a poll of a running soak, approvals that arrive as
  * files only, and the scheduled drift check keeping its issue in step.
  */
+import { actAsPipelineRole } from '../../scripts/demo/workspace';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +25,7 @@ afterEach(async () => {
 
 async function freshOrg(options: Parameters<typeof migratedRepo>[1] = {}): Promise<string> {
   emulator = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+  actAsPipelineRole(emulator, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
   extra.push(emulator);
   return migratedRepo(emulator, options);
 }
@@ -73,6 +75,7 @@ describe('a rotation driven by dispatches (soak of 24 hours)', () => {
   let runId: string;
   beforeAll(async () => {
     org = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+    actAsPipelineRole(org, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
     repo = await migratedRepo(org, { minimumSoakHours: 24, disableOldKeyDuringSoak: false });
   });
   afterAll(async () => org.stop());
@@ -225,6 +228,7 @@ describe('drift.yml', () => {
 
   test('GIVEN the alias moved outside the pipeline THEN an issue is opened with the report; with one open already, it is updated and commented', async () => {
     const own = await startEmulator({ port: 0, updateDelayMs: 20, quotas: false });
+    actAsPipelineRole(own, 'AKIAWORKFLOWTEST'); // CI acts as the key ring's pipeline role
     try {
       const repo = await migratedRepo(own);
       const kms = new KMSClient({ endpoint: own.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAWORKFLOWTEST', secretAccessKey: 'x' } });

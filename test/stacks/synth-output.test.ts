@@ -10,6 +10,7 @@ import { digestOf } from '../../pipeline/canonical-json';
 import { readSynthManifest, readSynthManifests } from '../../pipeline/gitops/synth-manifest';
 import type { Ledger } from '../../pipeline/ledger/types';
 import { synthesizeStacks } from '../../stacks/synthesize';
+import { buildBootstrapApp } from '../../stacks/app';
 import { config, IDENTITY_CENTER, keyring, ledgerFixture } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -83,6 +84,8 @@ describe('every stack pins the Terraform / OpenTofu version it needs', () => {
       pipeline: { account: '111111111111', region: 'us-east-1', roleName: 'keyrotor-pipeline', github: { repository: 'example/keys', environments: ['rotation'] } },
     });
     const outdir = await synthInProject([], cfg);
+    // The pipeline stack is written by `rotate bootstrap` (buildBootstrapApp), into the same outdir.
+    buildBootstrapApp(cfg, { outdir }).synth();
     const stacks = fs.readdirSync(path.join(outdir, 'stacks'));
     expect(stacks).toContain('keyrotor-pipeline-111111111111-us-east-1');
     for (const stack of stacks) expect(stackJson(outdir, stack).terraform.required_version).toBe('>= 1.10.0, < 2.0.0');
