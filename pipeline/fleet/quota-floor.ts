@@ -2,8 +2,9 @@
  * The floor a fleet cannot beat: the time its quota-bound calls need at the KMS request quotas.
  *
  * Calls of one quota bucket in one account+Region are spaced at 1/rate; different buckets, and
- * different accounts or Regions, proceed in parallel. A fleet command is a phase (its calls happen
- * between two points where people act: the approvals, the deletion's confirmation), so:
+ * different accounts or Regions, proceed in parallel. A fleet command is a phase: stage by stage
+ * (`fleet advance`, then people approve, then `fleet delete`) each command waits for its slowest
+ * key ring; `fleet run` is one phase from start to scheduled deletion. So:
  *
  *   floor = Σ over phases p of  max over (account, Region, bucket b) of  (n(p, b) − burst) / rate(b)
  *
