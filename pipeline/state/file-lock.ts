@@ -2,16 +2,17 @@
  * A short-held mutual-exclusion lock between processes that share a state directory, with a queue
  * inside each process.
  *
- * Protocol (every step is an atomic file-system operation):
- *  - a contender writes its own entry `<dir>/<name>~<token>` (written under a temporary name and
- *    renamed in, so an entry is never seen empty), then lists the entries of `<name>`;
+ * Protocol (every step is one atomic file-system operation):
+ *  - a contender creates its own entry, an empty directory whose name says who holds it:
+ *    `<dir>/<name>~<host>~<pid>~<acquired at, ms>~<token>` (one mkdir: an entry is never seen
+ *    half-made), then lists the entries of `<name>`;
  *  - alone → it holds the lock; not alone → it removes its own entry, waits a jittered moment and
  *    tries again (two contenders can both back off, never both hold: each lists after creating its
  *    entry, so whichever lists second sees the other);
  *  - an entry whose process is gone (same host, pid not running) or that is older than `staleMs`
  *    belongs to a crashed holder: it is removed *by its own unique name*, so breaking a stale lock
  *    can never remove a fresh one, however many processes break it at once;
- *  - release removes the holder's own entry (one unlink, nothing to read first).
+ *  - release removes the holder's own entry (one rmdir, nothing to read first).
  *
  * Inside one process, callers queue on a promise chain per lock, so concurrent work in one process
  * never spins or times out on itself; only other processes are waited for, with a bounded wait
@@ -22,6 +23,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StateError } from '../errors';
+import { ensureDirectory } from './json-files';
 
 export interface FileLockHolder {
   readonly pid: number;
@@ -81,7 +83,7 @@ export class FileLock {
       try {
         return await work();
       } finally {
-        await fs.rm(entry, { force: true });
+        await removeEntry(entry);
       }
     } finally {
       done();
@@ -90,7 +92,7 @@ export class FileLock {
   }
 
   private async acquire(): Promise<string> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await ensureDirectory(this.dir);
     const started = Date.now();
     let delayMs = 2;
     for (;;) {
@@ -98,7 +100,7 @@ export class FileLock {
       const entry = await this.createEntry(token);
       const others = await this.otherEntries(token);
       if (others.length === 0) return entry;
-      await fs.rm(entry, { force: true });
+      await removeEntry(entry);
       const live: FileLockHolder[] = [];
       for (const other of others) {
         const holder = await this.readEntry(other);
@@ -116,14 +118,10 @@ export class FileLock {
   }
 
   private async createEntry(token: string): Promise<string> {
-    const holder: FileLockHolder = { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString(), token };
-    const entry = path.join(this.dir, `${this.name}${SEPARATOR}${token}`);
-    const temp = path.join(this.dir, `.tmp-${this.name}${SEPARATOR}${token}`);
+    const entry = path.join(this.dir, [this.name, encodeURIComponent(os.hostname()), String(process.pid), String(Date.now()), token].join(SEPARATOR));
     try {
-      await fs.writeFile(temp, JSON.stringify(holder), { flag: 'wx' });
-      await fs.rename(temp, entry);
+      await fs.mkdir(entry);
     } catch (error) {
-      await fs.rm(temp, { force: true });
       throw new StateError(`could not create the state lock entry ${entry}: ${(error as Error).message}`, {
         fault: 'operator',
         nextStep: `check that ${this.dir} is writable and the disk has space`,
@@ -136,28 +134,22 @@ export class FileLock {
   private async otherEntries(ownToken: string): Promise<string[]> {
     const prefix = `${this.name}${SEPARATOR}`;
     const names = await fs.readdir(this.dir);
-    return names.filter((n) => n.startsWith(prefix) && n !== `${prefix}${ownToken}`).map((n) => path.join(this.dir, n));
+    return names.filter((n) => n.startsWith(prefix) && !n.endsWith(`${SEPARATOR}${ownToken}`)).map((n) => path.join(this.dir, n));
   }
 
-  /** The entry's holder; undefined when it vanished. An unreadable entry is judged by its age. */
+  /** The entry's holder, from its name; undefined when it vanished. A name that says nothing is judged by its age. */
   private async readEntry(entry: string): Promise<FileLockHolder | undefined> {
-    let text: string;
-    let mtime: Date;
+    const parts = path.basename(entry).split(SEPARATOR);
+    if (parts.length === 5 && /^\d+$/.test(parts[2]!) && /^\d+$/.test(parts[3]!)) {
+      return { hostname: decodeURIComponent(parts[1]!), pid: Number(parts[2]), acquiredAt: new Date(Number(parts[3])).toISOString(), token: parts[4]! };
+    }
     try {
-      [text, mtime] = await Promise.all([fs.readFile(entry, 'utf8'), fs.stat(entry).then((s) => s.mtime)]);
+      const mtime = (await fs.lstat(entry)).mtime;
+      return { pid: 0, hostname: 'unknown', acquiredAt: mtime.toISOString(), token: '' };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    try {
-      const parsed = JSON.parse(text) as Partial<FileLockHolder>;
-      if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string' && typeof parsed.acquiredAt === 'string') {
-        return { pid: parsed.pid, hostname: parsed.hostname, acquiredAt: parsed.acquiredAt, token: String(parsed.token ?? '') };
-      }
-    } catch {
-      // fall through: judged by age alone
-    }
-    return { pid: 0, hostname: 'unknown', acquiredAt: mtime.toISOString(), token: '' };
   }
 
   private staleReason(holder: FileLockHolder): string | undefined {
@@ -170,12 +162,8 @@ export class FileLock {
   }
 
   private async breakStale(entry: string, holder: FileLockHolder, reason: string): Promise<void> {
-    try {
-      await fs.unlink(entry);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process broke it first
-      throw error;
-    }
+    // By its unique name: this removes exactly the entry judged stale, never a fresh one.
+    if (!(await removeEntry(entry))) return; // another process broke it first
     this.onNote(`note: broke a stale state lock ${entry} held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}: ${reason}`);
   }
 
@@ -188,6 +176,22 @@ export class FileLock {
         nextStep: `wait for that process to finish and run the command again; if it is gone (another host, a crashed container), remove ${path.join(this.dir, `${this.name}${SEPARATOR}*`)}`,
       },
     );
+  }
+}
+
+/** Removes an entry (a directory; a plain file left by an older version too); false when it was already gone. */
+async function removeEntry(entry: string): Promise<boolean> {
+  try {
+    await fs.rmdir(entry);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') {
+      await fs.rm(entry, { force: true });
+      return true;
+    }
+    throw error;
   }
 }
 

@@ -22,7 +22,7 @@ import { verifyAuditChain } from './audit-chain';
 import { AuditSegments, DEFAULT_SEGMENT_ENTRIES, seqOfLine } from './audit-segments';
 import { FileLock, processIsAlive, type FileLockOptions } from './file-lock';
 import { fileSource, prettySortedJson, readRecordFile, removeFile, syncDirectory, syncFile, writeFileAtomic } from './json-files';
-import { auditEntrySchema, leaseSchema, ledgerSchema, parseStoredJson, runLockSchema, runSchema } from './schemas';
+import { auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema } from './schemas';
 import {
   assertFence,
   assertSafeName,
@@ -147,7 +147,7 @@ export class FileStateStore implements StateStore {
       if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
       if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
       const lease = newLease(keyring, runId, holder, ttlMs, now);
-      await this.writeDocument(this.leaseFile(keyring), prettySortedJson(lease));
+      await this.writeDocument(this.leaseFile(keyring), lease);
       return lease;
     });
   }
@@ -176,7 +176,7 @@ export class FileStateStore implements StateStore {
       if (existing && runLockBlocks(existing, now, this.isAlive)) throw runBusy(existing);
       const lock = newRunLock(run, holder, ttlMs, now);
       // Not forced to disk: after a power cut every holder is gone and the lock is stale anyway.
-      await writeFileAtomic(this.runLockFile(run.id), prettySortedJson(lock), { durable: false });
+      await writeFileAtomic(this.runLockFile(run.id), prettySortedJson(lock), { durable: false, record: lock });
       return lock;
     });
   }
@@ -185,7 +185,7 @@ export class FileStateStore implements StateStore {
     return this.keyringLock(lock.keyring).withLock(async () => {
       assertFence(await this.readRunLock(lock), lock);
       const renewed = { ...lock, expiresAt: new Date(this.now().getTime() + ttlMs).toISOString() };
-      await writeFileAtomic(this.runLockFile(lock.runId), prettySortedJson(renewed), { durable: false });
+      await writeFileAtomic(this.runLockFile(lock.runId), prettySortedJson(renewed), { durable: false, record: renewed });
       return renewed;
     });
   }
@@ -294,9 +294,9 @@ export class FileStateStore implements StateStore {
     return readRecordFile(this.runLockFile(id), runLockSchema, `the execution lock of run ${id}`);
   }
 
-  /** An atomic, not yet durable document write, remembered for the next sync. */
-  private async writeDocument(file: string, text: string): Promise<void> {
-    await writeFileAtomic(file, text, { durable: false });
+  /** An atomic, not yet durable document write, remembered for the next sync (and the next read). */
+  private async writeDocument(file: string, doc: object): Promise<void> {
+    await writeFileAtomic(file, prettySortedJson(doc), { durable: false, record: doc });
     this.dirty.add(file);
   }
 
@@ -305,8 +305,8 @@ export class FileStateStore implements StateStore {
     if (storedVersion !== given) throw versionConflict(kind, id, storedVersion, given);
     const written = { ...doc, version: given + 1 };
     // Written records are validated like read ones: a bug never persists a record no one can read.
-    parseStoredJson(schema, JSON.stringify(written), fileSource(file, `the ${kind} about to be written`));
-    await this.writeDocument(file, prettySortedJson(written));
+    parseStored(schema, written, fileSource(file, `the ${kind} about to be written`));
+    await this.writeDocument(file, written);
     return written;
   }
 

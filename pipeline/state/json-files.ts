@@ -50,21 +50,58 @@ export interface WriteOptions {
   readonly durable?: boolean;
 }
 
-/** Writes `text` to `file` atomically; creates the directory when missing. */
-export async function writeFileAtomic(file: string, text: string, options: WriteOptions = {}): Promise<void> {
+/** Directories this process has made sure exist (a state write should not cost a mkdir each time). */
+const knownDirs = new Set<string>();
+
+export async function ensureDirectory(dir: string): Promise<void> {
+  if (knownDirs.has(dir)) return;
+  await fs.mkdir(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
+/**
+ * Records read (or written) by this process, with the identity of the file they came from (inode,
+ * size, modification time in ns): a read whose file still has that identity needs one `stat`, not
+ * an open, a read, a parse and a schema check. Any writer — this process or another — replaces the
+ * file by rename, which gives it a new identity, so a stale record is never returned.
+ */
+interface CachedRecord {
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly value: unknown;
+}
+const recordCache = new Map<string, CachedRecord>();
+const RECORD_CACHE_LIMIT = 10_000;
+
+function remember(file: string, stat: { ino: bigint; size: bigint; mtimeNs: bigint }, value: unknown): void {
+  if (recordCache.size >= RECORD_CACHE_LIMIT) recordCache.delete(recordCache.keys().next().value as string);
+  recordCache.set(file, { ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs, value });
+}
+
+/**
+ * Writes `text` to `file` atomically; creates the directory when missing. `record`: the value the
+ * text encodes, remembered for the next read of `file`.
+ */
+export async function writeFileAtomic(file: string, text: string, options: WriteOptions & { readonly record?: unknown } = {}): Promise<void> {
   const durable = options.durable ?? true;
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDirectory(dir);
   const temp = path.join(dir, `${TEMP_FILE_MARKER}${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     const handle = await fs.open(temp, 'wx');
+    let stat: { ino: bigint; size: bigint; mtimeNs: bigint } | undefined;
     try {
       await handle.writeFile(text, 'utf8');
       if (durable) await syncHandle(handle);
+      // The rename keeps the inode, size and time: this is the identity `file` will have.
+      if (options.record !== undefined) stat = await handle.stat({ bigint: true });
     } finally {
       await handle.close();
     }
+    recordCache.delete(file);
     await fs.rename(temp, file);
+    if (stat) remember(file, stat, options.record);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw new StateError(`could not write ${file}: ${(error as Error).message}`, {
@@ -112,19 +149,37 @@ export async function readTextFile(file: string, what: string): Promise<string |
     return await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateError(`could not read ${what} from ${file}: ${(error as Error).message}`, {
-      fault: 'operator',
-      nextStep: `check the permissions of ${file}`,
-      cause: error,
-    });
+    throw readFailure(file, what, error);
   }
 }
 
 /** Reads, parses and validates a JSON record; undefined when the file does not exist. */
 export async function readRecordFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  let stat: { ino: bigint; size: bigint; mtimeNs: bigint };
+  try {
+    stat = await fs.stat(file, { bigint: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readFailure(file, what, error);
+    recordCache.delete(file);
+    return undefined;
+  }
+  const cached = recordCache.get(file);
+  if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeNs === stat.mtimeNs) return cached.value as T;
+  // Read after the stat: if the file is replaced in between, the record is remembered under the
+  // older identity and simply read again next time.
   const text = await readTextFile(file, what);
   if (text === undefined) return undefined;
-  return parseStoredJson(schema, text, fileSource(file, what));
+  const value = parseStoredJson(schema, text, fileSource(file, what));
+  remember(file, stat, value);
+  return value;
+}
+
+function readFailure(file: string, what: string, error: unknown): StateError {
+  return new StateError(`could not read ${what} from ${file}: ${(error as Error).message}`, {
+    fault: 'operator',
+    nextStep: `check the permissions of ${file}`,
+    cause: error,
+  });
 }
 
 /** How a file-store record is named and repaired in messages. */
@@ -138,6 +193,7 @@ export function fileSource(file: string, what: string): RecordSource {
 
 /** Removes a file if present; durable once the directory is synced. */
 export async function removeFile(file: string, options: WriteOptions = {}): Promise<boolean> {
+  recordCache.delete(file);
   try {
     await fs.unlink(file);
   } catch (error) {

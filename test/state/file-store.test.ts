@@ -80,11 +80,12 @@ describe('FileStateStore', () => {
 
   describe('store locks', () => {
     const lockDir = (): string => path.join(dir, LOCK_DIR);
-    const writeEntry = (name: string, holder: object): string => {
+    /** A lock entry as a holder makes it: a directory whose name says who holds it and since when. */
+    const writeEntry = (name: string, holder: { pid: number; hostname: string; acquiredAt: string }): string => {
       mkdirSync(lockDir(), { recursive: true });
-      const file = path.join(lockDir(), `${name}~${Math.random().toString(16).slice(2)}`);
-      writeFileSync(file, JSON.stringify({ token: 'held', ...holder }));
-      return file;
+      const entry = path.join(lockDir(), [name, encodeURIComponent(holder.hostname), holder.pid, Date.parse(holder.acquiredAt), Math.random().toString(16).slice(2)].join('~'));
+      mkdirSync(entry);
+      return entry;
     };
 
     it('GIVEN a lock entry left by a dead process on this host WHEN the store writes THEN that entry is broken with a note and the write succeeds', async () => {
@@ -285,8 +286,9 @@ describe('FileStateStore', () => {
     it('GIVEN a stale lock entry and eight processes breaking it at once WHEN each does a read-sleep-write in the lock THEN none was lost: one holder at a time', async () => {
       const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
       mkdirSync(path.join(dir, LOCK_DIR), { recursive: true });
-      writeFileSync(path.join(dir, LOCK_DIR, 'counter~deadbeef'), ''); // an empty entry of a dead holder, as a crash leaves it
-      writeFileSync(path.join(dir, LOCK_DIR, 'counter~cafe'), JSON.stringify({ pid: Number(child.stdout), hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString(), token: 'cafe' }));
+      // An entry of a dead holder on this host, and an old-style entry file that says nothing but its age.
+      mkdirSync(path.join(dir, LOCK_DIR, ['counter', encodeURIComponent(os.hostname()), Number(child.stdout), Date.now(), 'cafe'].join('~')));
+      writeFileSync(path.join(dir, LOCK_DIR, 'counter~deadbeef'), '');
       await fs.utimes(path.join(dir, LOCK_DIR, 'counter~deadbeef'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
       await Promise.all(Array.from({ length: 8 }, (_, i) => run(process.execPath, [worker, 'count', dir, `p${i}`, '5'])));
       expect(readFileSync(path.join(dir, 'counter'), 'utf8')).toBe('40');
