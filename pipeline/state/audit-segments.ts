@@ -62,19 +62,22 @@ export class AuditSegments {
   /** Appends one entry in constant time; the caller holds the audit lock. */
   async append(entry: NewAuditEntry, now: Date, store: string): Promise<AuditEntry> {
     const head = await this.head();
-    const activeTail = await this.tailOf(this.activeFile, true);
+    const activeTail = (await this.rememberedTail()) ?? (await this.tailOf(this.activeFile, true));
     // An empty active segment continues from the last closed one (also after a crash between
     // closing a segment and writing the head).
     const tail = activeTail ?? (await this.lastClosedTail());
     const previous = this.previousEntry(head, tail, store);
     const chained = chainAuditEntry(previous, entry, now);
     const handle = await fs.open(this.activeFile, 'a');
+    let identity: FileIdentity;
     try {
       await handle.appendFile(`${JSON.stringify(chained)}\n`, 'utf8');
       await syncHandle(handle);
+      identity = await handle.stat({ bigint: true });
     } finally {
       await handle.close();
     }
+    lastAppended.set(this.activeFile, { ino: identity.ino, size: identity.size, mtimeNs: identity.mtimeNs, entry: chained });
     let segmentStart = activeTail === undefined ? chained.seq : (head?.segmentStart ?? (await this.firstSeqOfActive()));
     if (chained.seq - segmentStart + 1 >= this.segmentEntries) {
       await this.closeActive(segmentStart, chained.seq);
@@ -83,8 +86,25 @@ export class AuditSegments {
     // The head may lag the log after a crash (the next append and verification both tolerate
     // that), so it is renamed in atomically but not forced to disk: one fsync per append.
     const newHead: StoredAuditHead = { seq: chained.seq, hash: chained.hash, segmentStart };
-    await writeFileAtomic(this.headFile, `${JSON.stringify(newHead)}\n`, { durable: false });
+    await writeFileAtomic(this.headFile, `${JSON.stringify(newHead)}\n`, { durable: false, record: newHead });
     return chained;
+  }
+
+  /**
+   * The entry this process appended last, when the active segment is still exactly as that append
+   * left it (same inode, size and time): then its last line is that entry and need not be read.
+   */
+  private async rememberedTail(): Promise<AuditEntry | undefined> {
+    const remembered = lastAppended.get(this.activeFile);
+    if (!remembered) return undefined;
+    let identity: FileIdentity;
+    try {
+      identity = await fs.stat(this.activeFile, { bigint: true });
+    } catch {
+      return undefined;
+    }
+    const same = identity.ino === remembered.ino && identity.size === remembered.size && identity.mtimeNs === remembered.mtimeNs;
+    return same ? remembered.entry : undefined;
   }
 
   /**
@@ -266,6 +286,15 @@ export function seqOfLine(text: string): number | undefined {
   const seq = Number(text.slice(at + 6, comma));
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
+
+interface FileIdentity {
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+}
+
+/** Per active-segment file: the entry this process appended last, and the file's identity right after. */
+const lastAppended = new Map<string, FileIdentity & { readonly entry: AuditEntry }>();
 
 export function segmentName(first: number, last: number): string {
   return `${String(first).padStart(SEQ_DIGITS, '0')}-${String(last).padStart(SEQ_DIGITS, '0')}.jsonl`;
