@@ -204,10 +204,41 @@ async function follow(engine: Engine, keyring: KeyRingConfig, runId: string, opt
   }
 }
 
+/** At most `limit` callers inside `work` at once, the rest queued in arrival order. */
+export function semaphore(limit: number): <R>(work: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await work();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/**
+ * Key rings of one account and Region opened at once by `fleet run`. Opening (a signed start,
+ * preflight) is CPU-bound work in this one process; fifty at once would delay the group's first
+ * CreateKey until all fifty had opened, while a few at a time keep its quota-bound calls flowing
+ * from the first second. Groups open side by side, since their quotas are separate.
+ */
+const OPENING_AT_ONCE = 4;
+
 /** Drives every selected key ring; resolves to one outcome per key ring, in selection order. */
 export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<KeyRingOutcome[]> {
   const open = await openRunsByKeyring(deps.store);
   const limit = deps.concurrency ?? request.keyrings.length;
+  const openingByGroup = new Map<string, ReturnType<typeof semaphore>>();
+  const opening = (keyring: KeyRingConfig): ReturnType<typeof semaphore> => {
+    const group = `${keyring.account}/${keyring.region}`;
+    let gate = openingByGroup.get(group);
+    if (!gate) openingByGroup.set(group, (gate = semaphore(OPENING_AT_ONCE)));
+    return gate;
+  };
   const deadline = (request.follow?.now ?? Date.now)() + (request.follow?.waitForPeopleMs ?? 0);
   return inPool(request.keyrings, limit, async (keyring) => {
     const existing = open.get(keyring.name);
@@ -232,7 +263,14 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
         case 'run': {
           if (!request.follow) throw new KeyrotorError('fleet run needs its follow options', { fault: 'internal' });
           const engine = await deps.engineFor(keyring, onEvent);
-          run = existing ?? (await engine.start(keyring.name, request.kind ?? 'rotate'));
+          run =
+            existing ??
+            (await opening(keyring)(async () => {
+              const opened = await engine.start(keyring.name, request.kind ?? 'rotate');
+              run = opened;
+              await engine.advance(opened.id, { stageLimit: 1 }); // preflight
+              return opened;
+            }));
           return await follow(engine, keyring, run.id, request.follow, deadline);
         }
         case 'delete': {

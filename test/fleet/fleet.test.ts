@@ -244,3 +244,26 @@ describe('config of a fleet workspace', () => {
     expect(config.keyrings.map((k) => k.pipelineRole)).toEqual([`arn:aws:iam::${A}:role/keyrotor-pipeline`, `arn:aws:iam::${B}:role/keyrotor-pipeline`]);
   });
 });
+
+describe('opening key rings a few at a time', () => {
+  it('GIVEN a semaphore of 4 WHEN 20 callers arrive at once THEN never more than 4 are inside, and all finish in arrival order of entry', async () => {
+    const { semaphore } = await import('../../pipeline/fleet/fleet-run');
+    const gate = semaphore(4);
+    let inside = 0;
+    let most = 0;
+    const entered: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gate(async () => {
+          entered.push(i);
+          inside += 1;
+          most = Math.max(most, inside);
+          await new Promise((resolve) => setImmediate(resolve));
+          inside -= 1;
+        }),
+      ),
+    );
+    expect(most).toBe(4);
+    expect(entered).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
