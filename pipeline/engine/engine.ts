@@ -129,15 +129,9 @@ export class Engine {
    * for the lease is ended at once and the error names the run that holds the key ring.
    */
   async start(keyringName: string, kind: StartableKind, selector: TargetSelector = {}): Promise<Run> {
-    const { config, store, actor } = this.deps;
-    const keyring = findKeyring(config, keyringName);
-    const ledger = await store.getLedger(keyring.name);
-    const target = resolveTarget(kind, keyring, ledger, selector);
-    // Runs that delete through the gate record the bar their approvers sign for (allowed_signers contents included).
-    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
-    await this.assertKeyringFree(keyring.name);
-    const now = this.now();
-    const drafted = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const { store, actor } = this.deps;
+    const { keyring, run: drafted } = await this.draft(keyringName, kind, selector);
+    const plan = drafted.plan;
     const initiatorIdentity = await this.deps.identifyInitiator?.({ runId: drafted.id, plan, planDigest: drafted.planDigest });
     const run = initiatorIdentity ? { ...drafted, initiatorIdentity } : drafted;
     const writer = this.writer(run, () => undefined);
@@ -166,13 +160,7 @@ export class Engine {
    */
   async dryRun(keyringName: string, kind: StartableKind, selector: TargetSelector = {}): Promise<{ run: Run; preflight: string }> {
     const { config, store, actor } = this.deps;
-    const keyring = findKeyring(config, keyringName);
-    const ledger = await store.getLedger(keyring.name);
-    const target = resolveTarget(kind, keyring, ledger, selector);
-    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
-    await this.assertKeyringFree(keyring.name);
-    const now = this.now();
-    const run = newRun(newRunId(keyring.name, now), plan, actor, now);
+    const { keyring, run } = await this.draft(keyringName, kind, selector);
     const readOnly: StateStore = readOnlyStore(store);
     const writer = new RunWriter({ config, store: readOnly, clientsFor: this.deps.clientsFor, actor, now: this.now, fence: () => undefined }, run);
     const entry = stageEntry(kind, run.stages[0]!.name);
@@ -327,6 +315,22 @@ export class Engine {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * The run `start` would store, and every check made before anything is written: the key ring,
+   * the target, the plan (with the approval bar for kinds with a gate) and a free key ring.
+   */
+  private async draft(keyringName: string, kind: StartableKind, selector: TargetSelector): Promise<{ keyring: KeyRingConfig; run: Run }> {
+    const { config, store, actor } = this.deps;
+    const keyring = findKeyring(config, keyringName);
+    const ledger = await store.getLedger(keyring.name);
+    const target = resolveTarget(kind, keyring, ledger, selector);
+    // Runs that delete through the gate record the bar their approvers sign for (allowed_signers contents included).
+    const plan = buildPlan(kind, keyring, ledger, target, kindNeedsApprovals(kind) ? await barInputs(config, keyring) : undefined);
+    await this.assertKeyringFree(keyring.name);
+    const now = this.now();
+    return { keyring, run: newRun(newRunId(keyring.name, now), plan, actor, now) };
+  }
 
   /** Runs `body` holding the run's execution lock, with a writer fenced by it. */
   private async act<T>(run: Run, command: string, body: (writer: RunWriter) => Promise<T>): Promise<T> {

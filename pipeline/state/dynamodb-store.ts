@@ -51,12 +51,8 @@ import {
   assertHeadNotAhead,
   assertSafeName,
   assertWritableVersion,
-  leaseDecision,
-  leaseHeld,
-  ownLeaseStillFresh,
-  leaseOfMissingRun,
+  judgeLease,
   matchesRunFilter,
-  newLease,
   newRunLock,
   runBusy,
   runLockBlocks,
@@ -226,12 +222,9 @@ export class DynamoDbStateStore implements StateStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.now();
       const existing = await this.getLease(keyring);
-      if (existing && ownLeaseStillFresh(existing, runId, ttlMs, now)) return existing;
-      const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
-      const decision = leaseDecision(existing, runId, now, holderRun);
-      if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
-      if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
-      const lease = newLease(keyring, runId, holder, ttlMs, now);
+      const judged = await judgeLease({ keyring, runId, holder, ttlMs, now, where: this.description }, existing, (id) => this.getRun(id));
+      if ('keep' in judged) return judged.keep;
+      const lease = judged.write;
       try {
         await this.client.send(
           new PutItemCommand({

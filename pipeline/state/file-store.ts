@@ -27,12 +27,8 @@ import {
   assertFence,
   assertSafeName,
   assertWritableVersion,
-  leaseDecision,
-  leaseHeld,
-  ownLeaseStillFresh,
-  leaseOfMissingRun,
+  judgeLease,
   matchesRunFilter,
-  newLease,
   newRunLock,
   runBusy,
   runLockBlocks,
@@ -140,15 +136,10 @@ export class FileStateStore implements StateStore {
     return this.keyringLock(keyring).withLock(async () => {
       const now = this.now();
       if ((await this.getRun(runId)) === undefined) throw runMustExistBeforeLease(runId);
-      const existing = await this.getLease(keyring);
-      if (existing && ownLeaseStillFresh(existing, runId, ttlMs, now)) return existing;
-      const holderRun = existing && existing.runId !== runId ? await this.getRun(existing.runId) : undefined;
-      const decision = leaseDecision(existing, runId, now, holderRun);
-      if (decision === 'refuse-missing-run') throw leaseOfMissingRun(existing!, this.description);
-      if (decision === 'refuse-held') throw leaseHeld(existing!, runId);
-      const lease = newLease(keyring, runId, holder, ttlMs, now);
-      await this.writeDocument(this.leaseFile(keyring), lease);
-      return lease;
+      const judged = await judgeLease({ keyring, runId, holder, ttlMs, now, where: this.description }, await this.getLease(keyring), (id) => this.getRun(id));
+      if ('keep' in judged) return judged.keep;
+      await this.writeDocument(this.leaseFile(keyring), judged.write);
+      return judged.write;
     });
   }
 

@@ -76,6 +76,25 @@ export function ownLeaseStillFresh(existing: Lease, runId: string, ttlMs: number
   return existing.runId === runId && Date.parse(existing.expiresAt) - now.getTime() > ttlMs / 2;
 }
 
+/**
+ * The whole lease decision both stores make, reading through `getRun`: the existing lease when it
+ * is this run's and fresh (nothing to write), or the lease to write; a refusal throws, naming the
+ * holder or the missing run.
+ */
+export async function judgeLease(
+  request: { readonly keyring: string; readonly runId: string; readonly holder: string; readonly ttlMs: number; readonly now: Date; readonly where: string },
+  existing: Lease | undefined,
+  getRun: (id: string) => Promise<Run | undefined>,
+): Promise<{ readonly keep: Lease } | { readonly write: Lease }> {
+  const { keyring, runId, holder, ttlMs, now, where } = request;
+  if (existing && ownLeaseStillFresh(existing, runId, ttlMs, now)) return { keep: existing };
+  const holderRun = existing && existing.runId !== runId ? await getRun(existing.runId) : undefined;
+  const decision = leaseDecision(existing, runId, now, holderRun);
+  if (existing && decision === 'refuse-missing-run') throw leaseOfMissingRun(existing, where);
+  if (existing && decision === 'refuse-held') throw leaseHeld(existing, runId);
+  return { write: newLease(keyring, runId, holder, ttlMs, now) };
+}
+
 export function leaseOfMissingRun(existing: Lease, where: string): StateError {
   return new StateError(
     `key ring ${existing.keyring} is leased to run ${existing.runId}, which is not in the ${where}; the lease is kept until ${existing.expiresAt}`,
