@@ -12,11 +12,11 @@
  * entry of the previous one, so the chain runs unbroken across segments. Callers hold the store's
  * audit lock.
  */
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../errors';
 import { chainAuditEntry } from './audit-chain';
-import { fileSource, readRecordFile, syncHandle, syncDirectory, writeFileAtomic } from './json-files';
+import { fileSource, readRecordFile, syncDescriptor, syncDirectory, writeFileAtomic } from './json-files';
 import { auditEntrySchema, auditHeadSchema, parseStoredJson } from './schemas';
 import { assertHeadNotAhead } from './store-rules';
 import type { AuditEntry, AuditHead, NewAuditEntry } from './types';
@@ -68,14 +68,14 @@ export class AuditSegments {
     const tail = activeTail ?? (await this.lastClosedTail());
     const previous = this.previousEntry(head, tail, store);
     const chained = chainAuditEntry(previous, entry, now);
-    const handle = await fs.open(this.activeFile, 'a');
+    const fd = fs.openSync(this.activeFile, 'a');
     let identity: FileIdentity;
     try {
-      await handle.appendFile(`${JSON.stringify(chained)}\n`, 'utf8');
-      await syncHandle(handle);
-      identity = await handle.stat({ bigint: true });
+      fs.writeFileSync(fd, `${JSON.stringify(chained)}\n`, 'utf8');
+      await syncDescriptor(fd);
+      identity = fs.fstatSync(fd, { bigint: true });
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
     lastAppended.set(this.activeFile, { ino: identity.ino, size: identity.size, mtimeNs: identity.mtimeNs, entry: chained });
     let segmentStart = activeTail === undefined ? chained.seq : (head?.segmentStart ?? (await this.firstSeqOfActive()));
@@ -97,12 +97,13 @@ export class AuditSegments {
   private async rememberedTail(): Promise<AuditEntry | undefined> {
     const remembered = lastAppended.get(this.activeFile);
     if (!remembered) return undefined;
-    let identity: FileIdentity;
+    let identity: FileIdentity | undefined;
     try {
-      identity = await fs.stat(this.activeFile, { bigint: true });
+      identity = fs.statSync(this.activeFile, { bigint: true, throwIfNoEntry: false });
     } catch {
       return undefined;
     }
+    if (identity === undefined) return undefined;
     const same = identity.ino === remembered.ino && identity.size === remembered.size && identity.mtimeNs === remembered.mtimeNs;
     return same ? remembered.entry : undefined;
   }
@@ -129,19 +130,19 @@ export class AuditSegments {
    * complete — so an edited or torn tail is always judged by the full read.
    */
   private async activeLinesFrom(fromSeq: number): Promise<Array<{ file: string; line: number; text: string }> | undefined> {
-    let handle: fs.FileHandle;
+    let fd: number;
     try {
-      handle = await fs.open(this.activeFile, 'r');
+      fd = fs.openSync(this.activeFile, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
     try {
-      const size = (await handle.stat()).size;
+      const size = fs.fstatSync(fd).size;
       for (let chunk = TAIL_CHUNK * 4; ; chunk *= 2) {
         const start = Math.max(0, size - chunk);
         const buffer = Buffer.alloc(size - start);
-        await handle.read(buffer, 0, buffer.length, start);
+        fs.readSync(fd, buffer, 0, buffer.length, start);
         const texts = buffer.toString('utf8').split('\n');
         if (texts.pop() !== '') return undefined; // a torn last line
         if (start > 0) texts.shift(); // the partial first line
@@ -153,7 +154,7 @@ export class AuditSegments {
         return texts.flatMap((text, i) => (seqs[i]! >= fromSeq ? [{ file: this.activeFile, line: seqs[i]! - segmentStart + 1, text }] : []));
       }
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 
@@ -164,21 +165,21 @@ export class AuditSegments {
 
   /** The last complete entry of a segment file, reading only the end of the file. */
   private async tailOf(file: string, cutTornLine: boolean): Promise<AuditEntry | undefined> {
-    let handle: fs.FileHandle;
+    let fd: number;
     try {
-      handle = await fs.open(file, cutTornLine ? 'r+' : 'r');
+      fd = fs.openSync(file, cutTornLine ? 'r+' : 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
     try {
-      const size = (await handle.stat()).size;
+      const size = fs.fstatSync(fd).size;
       if (size === 0) return undefined;
       let chunk = TAIL_CHUNK;
       for (;;) {
         const start = Math.max(0, size - chunk);
         const buffer = Buffer.alloc(size - start);
-        await handle.read(buffer, 0, buffer.length, start);
+        fs.readSync(fd, buffer, 0, buffer.length, start);
         let end = buffer.length;
         if (buffer[end - 1] !== 0x0a) {
           // A torn last line: an append that crashed mid-write never returned, so it never
@@ -194,7 +195,7 @@ export class AuditSegments {
               nextStep: `run \`rotate audit verify\` and restore ${file} from version control or a backup`,
             });
           }
-          await handle.truncate(start + lastNewline + 1);
+          fs.ftruncateSync(fd, start + lastNewline + 1);
           this.onNote(`note: removed an incomplete last line from ${file} (an append interrupted by a crash)`);
           if (lastNewline < 0) return undefined;
           end = lastNewline + 1;
@@ -208,26 +209,26 @@ export class AuditSegments {
         return parseStoredJson(auditEntrySchema, line, fileSource(file, 'the last audit entry'));
       }
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 
   private async firstSeqOfActive(): Promise<number> {
-    const handle = await fs.open(this.activeFile, 'r');
+    const fd = fs.openSync(this.activeFile, 'r');
     try {
       const buffer = Buffer.alloc(TAIL_CHUNK);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, 0);
       const match = /"seq":(\d+)/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
       return match ? Number(match[1]) : 1;
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 
   /** Moves the full active segment into the closed segments (one atomic rename). */
   private async closeActive(first: number, last: number): Promise<void> {
-    await fs.mkdir(this.segmentDir, { recursive: true });
-    await fs.rename(this.activeFile, path.join(this.segmentDir, segmentName(first, last)));
+    fs.mkdirSync(this.segmentDir, { recursive: true });
+    fs.renameSync(this.activeFile, path.join(this.segmentDir, segmentName(first, last)));
     await syncDirectory(this.segmentDir);
     await syncDirectory(this.dir);
   }
@@ -235,7 +236,7 @@ export class AuditSegments {
   async closedSegments(): Promise<ClosedSegment[]> {
     let names: string[];
     try {
-      names = await fs.readdir(this.segmentDir);
+      names = fs.readdirSync(this.segmentDir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
@@ -259,7 +260,7 @@ export class AuditSegments {
     for (const file of files) {
       let text: string;
       try {
-        text = await fs.readFile(file, 'utf8');
+        text = fs.readFileSync(file, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw error;

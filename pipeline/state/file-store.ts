@@ -13,7 +13,7 @@
  * one thing ordered across key rings; its mutex is held for one constant-time append. Every
  * record is validated against its schema when read.
  */
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { StateError } from '../errors';
@@ -304,7 +304,7 @@ export class FileStateStore implements StateStore {
   private async jsonNamesIn(subdir: string): Promise<string[]> {
     let names: string[];
     try {
-      names = await fs.readdir(path.join(this.dir, subdir));
+      names = fs.readdirSync(path.join(this.dir, subdir));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
