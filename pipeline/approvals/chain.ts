@@ -41,7 +41,9 @@ export async function readChain(store: Pick<StateStore, 'readAudit' | 'verifyAud
     // From the last verified entry on: it must be unchanged, and everything after must chain from it.
     const [tail, verification] = await Promise.all([store.readAudit({ fromSeq: last.seq }), store.verifyAudit({ fromSeq: last.seq + 1 })]);
     if (tail[0]?.seq === last.seq && tail[0].hash === last.hash && verification.ok) {
-      const view = { entries: [...known.entries, ...tail.slice(1)], verification: { ...verification, entries: known.entries.length + tail.length - 1 } };
+      const added = tail.slice(1);
+      const view = { entries: [...known.entries, ...added], verification: { ...verification, entries: known.entries.length + added.length } };
+      runIndex.set(view, indexByRun(added, runIndexOf(known)));
       verifiedPrefix.set(store, view);
       return view;
     }
@@ -85,8 +87,41 @@ export function evidenceAuditDetail(run: Pick<Run, 'evidence' | 'evidenceDigest'
   return { evidenceDigest: run.evidenceDigest, evidence: run.evidence };
 }
 
-function entriesOf(chain: ChainView, runId: string): AuditEntry[] {
-  return chain.entries.filter((e) => e.runId === runId);
+/**
+ * Each view's entries by run id, built once per view (extended from the previous view's on an
+ * incremental read): the gate looks up one run's entries without scanning the whole chain.
+ */
+const runIndex = new WeakMap<ChainView, ReadonlyMap<string, readonly AuditEntry[]>>();
+
+function indexByRun(entries: readonly AuditEntry[], base?: ReadonlyMap<string, readonly AuditEntry[]>): Map<string, readonly AuditEntry[]> {
+  const index = new Map<string, readonly AuditEntry[]>(base);
+  // A run touched here gets a new array (copied once, then appended to): the base view's index
+  // never changes after it was handed out.
+  const copied = new Map<string, AuditEntry[]>();
+  for (const entry of entries) {
+    if (entry.runId === undefined) continue;
+    let list = copied.get(entry.runId);
+    if (!list) {
+      list = [...(index.get(entry.runId) ?? [])];
+      copied.set(entry.runId, list);
+      index.set(entry.runId, list);
+    }
+    list.push(entry);
+  }
+  return index;
+}
+
+function runIndexOf(chain: ChainView): ReadonlyMap<string, readonly AuditEntry[]> {
+  let index = runIndex.get(chain);
+  if (!index) {
+    index = indexByRun(chain.entries);
+    runIndex.set(chain, index);
+  }
+  return index;
+}
+
+function entriesOf(chain: ChainView, runId: string): readonly AuditEntry[] {
+  return runIndexOf(chain).get(runId) ?? [];
 }
 
 function detailOf(entry: AuditEntry | undefined, field: string): unknown {
