@@ -8,7 +8,8 @@
  *   audit/<first>-<last>.jsonl        closed segments (12-digit zero-padded seqs), never rewritten
  *
  * An append reads the head and the active segment's last line only (a few KB from the file's end),
- * checks that they agree, and chains after them. The first entry of a segment links to the last
+ * checks that they agree, and chains after them; a batch of entries is written with one write and
+ * one fsync (the store's group commit). The first entry of a segment links to the last
  * entry of the previous one, so the chain runs unbroken across segments. Callers hold the store's
  * audit lock.
  */
@@ -59,35 +60,64 @@ export class AuditSegments {
     return readRecordFile(this.headFile, auditHeadSchema, 'the audit head');
   }
 
-  /** Appends one entry in constant time; the caller holds the audit lock. */
-  async append(entry: NewAuditEntry, now: Date, store: string): Promise<AuditEntry> {
+  /**
+   * Appends `entries` in order, in constant time per entry whatever the log's length, with one
+   * write and one fsync per segment touched; the caller holds the audit lock. An entry that cannot
+   * be chained (its detail does not serialize) fails alone: the others are still appended.
+   */
+  async appendMany(entries: readonly NewAuditEntry[], now: Date, store: string): Promise<Array<AuditEntry | Error>> {
     const head = await this.head();
     const activeTail = (await this.rememberedTail()) ?? (await this.tailOf(this.activeFile, true));
     // An empty active segment continues from the last closed one (also after a crash between
     // closing a segment and writing the head).
     const tail = activeTail ?? (await this.lastClosedTail());
-    const previous = this.previousEntry(head, tail, store);
-    const chained = chainAuditEntry(previous, entry, now);
+    let previous = this.previousEntry(head, tail, store);
+    let segmentStart = activeTail === undefined ? undefined : (head?.segmentStart ?? (await this.firstSeqOfActive()));
+    const results: Array<AuditEntry | Error> = [];
+    let lines: string[] = [];
+    let last: AuditEntry | undefined;
+    for (const entry of entries) {
+      let chained: AuditEntry;
+      try {
+        chained = chainAuditEntry(previous, entry, now);
+      } catch (error) {
+        results.push(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      segmentStart ??= chained.seq;
+      lines.push(`${JSON.stringify(chained)}\n`);
+      results.push(chained);
+      previous = chained;
+      last = chained;
+      if (chained.seq - segmentStart + 1 >= this.segmentEntries) {
+        await this.writeLines(lines, chained);
+        lines = [];
+        await this.closeActive(segmentStart, chained.seq);
+        segmentStart = undefined;
+      }
+    }
+    if (lines.length > 0) await this.writeLines(lines, last!);
+    if (last) {
+      // The head may lag the log after a crash (the next append and verification both tolerate
+      // that), so it is renamed in atomically but not forced to disk: one fsync per batch.
+      const newHead: StoredAuditHead = { seq: last.seq, hash: last.hash, segmentStart: segmentStart ?? last.seq + 1 };
+      await writeFileAtomic(this.headFile, `${JSON.stringify(newHead)}\n`, { durable: false, record: newHead });
+    }
+    return results;
+  }
+
+  /** Appends complete lines to the active segment and forces them to disk; `last` is the final one. */
+  private async writeLines(lines: readonly string[], last: AuditEntry): Promise<void> {
     const fd = fs.openSync(this.activeFile, 'a');
     let identity: FileIdentity;
     try {
-      fs.writeFileSync(fd, `${JSON.stringify(chained)}\n`, 'utf8');
+      fs.writeFileSync(fd, lines.join(''), 'utf8');
       await syncDescriptor(fd);
       identity = fs.fstatSync(fd, { bigint: true });
     } finally {
       fs.closeSync(fd);
     }
-    lastAppended.set(this.activeFile, { ino: identity.ino, size: identity.size, mtimeNs: identity.mtimeNs, entry: chained });
-    let segmentStart = activeTail === undefined ? chained.seq : (head?.segmentStart ?? (await this.firstSeqOfActive()));
-    if (chained.seq - segmentStart + 1 >= this.segmentEntries) {
-      await this.closeActive(segmentStart, chained.seq);
-      segmentStart = chained.seq + 1;
-    }
-    // The head may lag the log after a crash (the next append and verification both tolerate
-    // that), so it is renamed in atomically but not forced to disk: one fsync per append.
-    const newHead: StoredAuditHead = { seq: chained.seq, hash: chained.hash, segmentStart };
-    await writeFileAtomic(this.headFile, `${JSON.stringify(newHead)}\n`, { durable: false, record: newHead });
-    return chained;
+    lastAppended.set(this.activeFile, { ino: identity.ino, size: identity.size, mtimeNs: identity.mtimeNs, entry: last });
   }
 
   /**

@@ -62,6 +62,8 @@ export interface FileStateStoreOptions {
 }
 
 export const LOCK_DIR = '.locks';
+/** Audit entries written by one group commit at most (a batch holds the audit lock while it writes). */
+const MAX_AUDIT_BATCH = 500;
 
 export class FileStateStore implements StateStore {
   readonly description: string;
@@ -73,6 +75,13 @@ export class FileStateStore implements StateStore {
   /** Documents written, and directories changed by a removal, since the last sync. */
   private readonly dirty = new Set<string>();
   private readonly dirtyDirs = new Set<string>();
+  /** Writes recorded as dirty so far, the last of them known to be on disk, and the sync under way. */
+  private writeSeq = 0;
+  private durableSeq = 0;
+  private syncing: Promise<void> | undefined;
+  /** Audit appends waiting for the next group commit, and whether one is being written. */
+  private readonly pendingAudit: Array<{ entry: NewAuditEntry; resolve: (entry: AuditEntry) => void; reject: (error: unknown) => void }> = [];
+  private auditFlushing = false;
 
   constructor(
     readonly dir: string,
@@ -150,6 +159,7 @@ export class FileStateStore implements StateStore {
       if (existing?.runId === runId) {
         await removeFile(this.leaseFile(keyring), { durable: false });
         this.dirtyDirs.add(path.dirname(this.leaseFile(keyring)));
+        this.writeSeq += 1;
       }
     });
   }
@@ -194,8 +204,39 @@ export class FileStateStore implements StateStore {
 
   // ---- audit -----------------------------------------------------------------------------
 
+  /**
+   * Group commit: appends made while a batch is being written wait for the next batch, which takes
+   * the audit lock once and writes them all with one write and one fsync. Each caller still gets
+   * its entry back only once it is on disk, so an intent is durable before its AWS call; a crash
+   * mid-batch leaves a prefix of it (a torn last line is cut by the next append), none of which any
+   * caller was told had been written.
+   */
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    return this.auditLock.withLock(() => this.audit.append(entry, this.now(), this.description));
+    return new Promise<AuditEntry>((resolve, reject) => {
+      this.pendingAudit.push({ entry, resolve, reject });
+      if (!this.auditFlushing) void this.flushAudit();
+    });
+  }
+
+  private async flushAudit(): Promise<void> {
+    this.auditFlushing = true;
+    try {
+      while (this.pendingAudit.length > 0) {
+        const batch = this.pendingAudit.splice(0, MAX_AUDIT_BATCH);
+        try {
+          const written = await this.auditLock.withLock(() => this.audit.appendMany(batch.map((b) => b.entry), this.now(), this.description));
+          batch.forEach((b, i) => {
+            const result = written[i]!;
+            if (result instanceof Error) b.reject(result);
+            else b.resolve(result);
+          });
+        } catch (error) {
+          for (const b of batch) b.reject(error);
+        }
+      }
+    } finally {
+      this.auditFlushing = false;
+    }
   }
 
   async auditHead(): Promise<AuditHead | undefined> {
@@ -245,12 +286,33 @@ export class FileStateStore implements StateStore {
    * every command; closing the store syncs too. The audit log is synced on every append.
    */
   async sync(): Promise<void> {
+    // Every write made before this call must be on disk when it returns. A sync already under way
+    // may hold some of them (it took the dirty set when it began), so wait for it rather than
+    // return early; then one sync covers everything still dirty, for every caller waiting.
+    const target = this.writeSeq;
+    while (this.durableSeq < target) {
+      if (!this.syncing) this.syncing = this.syncDirty().finally(() => (this.syncing = undefined));
+      await this.syncing;
+    }
+  }
+
+  /** Forces the dirty documents and directories to disk, all at once (the disk merges the flushes). */
+  private async syncDirty(): Promise<void> {
+    const upTo = this.writeSeq;
     const files = [...this.dirty];
     const dirs = new Set([...this.dirtyDirs, ...files.map((f) => path.dirname(f))]);
     this.dirty.clear();
     this.dirtyDirs.clear();
-    for (const file of files) await syncFile(file);
-    for (const dir of dirs) await syncDirectory(dir);
+    try {
+      await Promise.all(files.map((file) => syncFile(file)));
+      await Promise.all([...dirs].map((dir) => syncDirectory(dir)));
+    } catch (error) {
+      // Not durable: the next sync tries these again.
+      files.forEach((f) => this.dirty.add(f));
+      dirs.forEach((d) => this.dirtyDirs.add(d));
+      throw error;
+    }
+    this.durableSeq = Math.max(this.durableSeq, upTo);
   }
 
   async close(): Promise<void> {
@@ -289,6 +351,7 @@ export class FileStateStore implements StateStore {
   private async writeDocument(file: string, doc: object): Promise<void> {
     await writeFileAtomic(file, prettySortedJson(doc), { durable: false, record: doc });
     this.dirty.add(file);
+    this.writeSeq += 1;
   }
 
   private async conditionalWrite<T extends { readonly version: number }>(kind: VersionedKind, id: string, doc: T, storedVersion: number, file: string, schema: z.ZodType<unknown>): Promise<T> {

@@ -317,11 +317,75 @@ describe('FileStateStore durability', () => {
     expect(fsyncCount() - again).toBe(0);
   });
 
+  it('GIVEN a sync under way WHEN another caller syncs THEN it returns only after that sync has put the earlier writes on disk', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.putRun(sampleRun());
+    let firstDone = false;
+    const first = store.sync().then(() => (firstDone = true));
+    // The first sync took run-1.json as its own; this caller's write is the same file, so it may
+    // not return until that flush has finished.
+    await store.sync();
+    expect(firstDone).toBe(true);
+    await first;
+  });
+
+  it('GIVEN writes made while a sync is under way WHEN their writer syncs THEN one more sync covers them', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.putRun(sampleRun());
+    const first = store.sync();
+    await store.putLedger(sampleLedger());
+    const before = fsyncCount();
+    await store.sync();
+    await first;
+    // ledgers/identity-center.json and its directory (run-1.json was the first sync's).
+    expect(fsyncCount() - before).toBeGreaterThanOrEqual(2);
+    const after = fsyncCount();
+    await store.sync();
+    expect(fsyncCount() - after).toBe(0);
+  });
+
   it('GIVEN an audit append THEN it is forced to disk by itself (one fsync), the head is not', async () => {
     const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
     await store.appendAudit({ actor: 'a', action: 'first' });
     const before = fsyncCount();
     await store.appendAudit({ actor: 'a', action: 'second' });
     expect(fsyncCount() - before).toBe(1);
+  });
+
+  it('GIVEN many appends at once WHEN they are written THEN they share group commits (fewer fsyncs than entries), each caller gets its own entry, and the chain verifies', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.appendAudit({ actor: 'a', action: 'first' });
+    const before = fsyncCount();
+    const written = await Promise.all(Array.from({ length: 40 }, (_, i) => store.appendAudit({ actor: 'a', action: `concurrent-${i}` })));
+    expect(fsyncCount() - before).toBeLessThan(40);
+    expect(written.map((e) => e.action)).toEqual(Array.from({ length: 40 }, (_, i) => `concurrent-${i}`));
+    expect(written.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 41 });
+    expect(await store.auditHead()).toEqual({ seq: 41, hash: written[39]!.hash });
+  });
+
+  it('GIVEN a batch in which one entry cannot be encoded WHEN it is written THEN that append fails alone and the others are chained without a gap', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined } });
+    await store.appendAudit({ actor: 'a', action: 'first' });
+    const appends = [
+      store.appendAudit({ actor: 'a', action: 'good-1' }),
+      store.appendAudit({ actor: 'a', action: 'bad', detail: { ratio: Number.NaN } }),
+      store.appendAudit({ actor: 'a', action: 'good-2' }),
+    ];
+    const settled = await Promise.allSettled(appends);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/cannot encode NaN/);
+    expect((await store.readAudit()).map((e) => `${e.seq}:${e.action}`)).toEqual(['1:first', '2:good-1', '3:good-2']);
+    expect((await store.verifyAudit()).ok).toBe(true);
+  });
+
+  it('GIVEN a batch that crosses a segment boundary WHEN it is written THEN the segment closes at its size and the chain runs on unbroken', async () => {
+    const store = new FileStateStore(dir, { lock: { onNote: () => undefined }, auditSegmentEntries: 4 });
+    await store.appendAudit({ actor: 'a', action: 'first' });
+    await Promise.all(Array.from({ length: 9 }, (_, i) => store.appendAudit({ actor: 'a', action: `batch-${i}` })));
+    expect(readdirSync(path.join(dir, 'audit')).sort()).toEqual(['000000000001-000000000004.jsonl', '000000000005-000000000008.jsonl']);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 10 });
+    await store.appendAudit({ actor: 'a', action: 'after' });
+    expect((await store.readAudit()).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 });
