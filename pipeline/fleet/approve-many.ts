@@ -87,22 +87,40 @@ export interface SignedRunApproval {
   readonly approval: StoredApproval;
 }
 
-/** One signature per run, each verified and written to its own file; a failure stays that run's. */
+/**
+ * Signatures made at once by a key in a file or an agent: each is an ssh-keygen process, so a
+ * sitting of 200 runs is not 200 round trips in a row. A security key signs one at a time, since
+ * each signature waits for its own touch.
+ */
+const PARALLEL_SIGNATURES = 4;
+
+/** One signature per run, each verified and written to its own file; a failure stays that run's. Results keep the order of `prepared`. */
 export async function signMany(
   prepared: readonly PreparedRunApproval[],
   options: { readonly approvalsDir: string; readonly now: Date; readonly ssh?: SshKeygenOptions },
 ): Promise<{ signed: SignedRunApproval[]; refused: RefusedRunApproval[] }> {
-  const signed: SignedRunApproval[] = [];
-  const refused: RefusedRunApproval[] = [];
-  for (const item of prepared) {
+  const outcomes = new Array<{ signed: SignedRunApproval } | { refused: RefusedRunApproval }>(prepared.length);
+  const signOne = async (item: PreparedRunApproval): Promise<{ signed: SignedRunApproval } | { refused: RefusedRunApproval }> => {
     try {
       const approval = await signApproval(item.prepared, item.run, options.now, options.ssh);
       const file = defaultApprovalFile(options.approvalsDir, item.run.id, item.prepared.key.fingerprint);
       await writeApprovalFile(file, approval);
-      signed.push({ keyring: item.keyring.name, runId: item.run.id, file, approval });
+      return { signed: { keyring: item.keyring.name, runId: item.run.id, file, approval } };
     } catch (error) {
-      refused.push({ keyring: item.keyring.name, runId: item.run.id, reason: error instanceof Error ? error.message : String(error) });
+      return { refused: { keyring: item.keyring.name, runId: item.run.id, reason: error instanceof Error ? error.message : String(error) } };
     }
-  }
-  return { signed, refused };
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < prepared.length) {
+      const at = next++;
+      outcomes[at] = await signOne(prepared[at]!);
+    }
+  };
+  const parallel = prepared.some((p) => p.prepared.key.hardware) ? 1 : PARALLEL_SIGNATURES;
+  await Promise.all(Array.from({ length: Math.min(parallel, prepared.length) }, worker));
+  return {
+    signed: outcomes.flatMap((o) => ('signed' in o ? [o.signed] : [])),
+    refused: outcomes.flatMap((o) => ('refused' in o ? [o.refused] : [])),
+  };
 }

@@ -134,39 +134,24 @@ async function fleetScenario(label, { accounts, regions, perGroup, keys, stages 
 }
 
 /**
- * The approvers, scripted: each signs every run as soon as it waits at its gate (one signature per
- * run, through the same checks as `rotate fleet approve`), until `done` resolves.
+ * The approvers, scripted (scripted-approvers.js, on a thread of its own): each signs every run as
+ * soon as it waits at its gate, until `done` resolves; resolves to the number of signatures.
  */
 async function scriptedApprovers(ws, done) {
-  const { loadConfig } = require(dist('pipeline/config/load'));
-  const { FileStateStore } = require(dist('pipeline/state/file-store'));
-  const { openRunsByKeyring } = require(dist('pipeline/fleet/fleet-run'));
-  const { prepareMany, runsAwaitingApproval, signMany } = require(dist('pipeline/fleet/approve-many'));
-  const { resolveSigningKey } = require(dist('pipeline/approvals/signing-key'));
-  const config = loadConfig(ws.configPath);
-  const store = new FileStateStore(ws.stateDir);
-  const approvers = await Promise.all(ws.approvers.map(async (a) => ({ key: await resolveSigningKey(a.privateKeyPath), signed: new Set() })));
-  let finished = false;
-  done.then(() => (finished = true));
-  let signatures = 0;
-  const refusals = new Map();
-  while (!finished) {
-    const open = await openRunsByKeyring(store);
-    for (const approver of approvers) {
-      const { candidates } = runsAwaitingApproval(config.keyrings, open);
-      const fresh = candidates.filter((c) => !approver.signed.has(c.run.id));
-      if (fresh.length === 0) continue;
-      const now = new Date();
-      const checked = await prepareMany(store, config, fresh, approver.key, { now });
-      const result = await signMany(checked.prepared, { approvalsDir: ws.approvalsDir, now });
-      for (const s of result.signed) approver.signed.add(s.runId);
-      for (const r of [...checked.refused, ...result.refused]) refusals.set(`${r.runId}`, r.reason);
-      signatures += result.signed.length;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await store.close();
-  if (refusals.size > 0) console.error(`scripted approvers were refused ${refusals.size} time(s), e.g. ${[...refusals.values()][0]}`);
+  const { Worker } = require('node:worker_threads');
+  const worker = new Worker(path.join(__dirname, 'scripted-approvers.js'), {
+    workerData: { dist: path.join(root, 'dist'), configPath: ws.configPath, stateDir: ws.stateDir, approvalsDir: ws.approvalsDir, keys: ws.approvers.map((a) => a.privateKeyPath) },
+  });
+  const report = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await done;
+  worker.postMessage('stop');
+  const { signatures, refusals, error } = await report;
+  await worker.terminate();
+  if (error) throw new Error(`scripted approvers failed: ${error}`);
+  if (refusals.length > 0) console.error(`scripted approvers were refused ${refusals.length} time(s), e.g. ${refusals[0]}`);
   return signatures;
 }
 
