@@ -87,6 +87,25 @@ function expectAll(step, result, predicate, what) {
   }
 }
 
+/** CPU time every core of this machine has spent busy since boot (user, nice, system, irq), in ms. */
+function machineCpuMs() {
+  return os.cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+}
+
+/**
+ * Where the CPU went during the timed commands: the `rotate` processes (their own report), this
+ * process (the emulator and the scripted approvers' thread), and the rest of the machine (ssh-keygen
+ * children, the kernel's own threads, anything else running).
+ */
+function cpuAccount(results, machineMs, bench) {
+  const rotateMs = results.reduce((sum, r) => {
+    const c = r.result.body.timing?.processCpuMs;
+    return sum + (c ? c.user + c.system : 0);
+  }, 0);
+  const benchMs = (bench.user + bench.system) / 1000;
+  return { machineMs, rotateMs, benchMs, restMs: Math.max(0, machineMs - rotateMs - benchMs) };
+}
+
 /** Quota-bound calls of a phase, from the emulator's call log: `<account>|<region>` → op → count. */
 function quotaCalls(log) {
   const phase = new Map();
@@ -119,14 +138,17 @@ async function fleetScenario(label, { accounts, regions, perGroup, keys, stages 
     const setupMs = Date.now() - setupStarted;
 
     emulator.clearCallLog();
+    const machineBefore = machineCpuMs();
+    const benchBefore = process.cpuUsage();
     const results = stages ? await stageByStage(ws, emulator, n) : [await pipelined(ws, emulator, n)];
+    const cpu = cpuAccount(results, machineCpuMs() - machineBefore, process.cpuUsage(benchBefore));
     const log = emulator.callLog();
     const throttled = log.filter((c) => c.outcome === 'ThrottlingException').length;
     const perOperation = {};
     for (const c of log) perOperation[`${c.service}:${c.operation}`] = (perOperation[`${c.service}:${c.operation}`] ?? 0) + 1;
     const wallMs = results.reduce((s, r) => s + r.result.wallMs, 0);
     const floorMs = results.reduce((s, r) => s + r.floor.ms, 0);
-    return { label, n, groups: accounts.length * regions.length, perGroup, setupMs, wallMs, floorMs, ratio: wallMs / floorMs, throttled, perOperation, calls: log.length, phases: results };
+    return { label, n, groups: accounts.length * regions.length, perGroup, setupMs, wallMs, floorMs, ratio: wallMs / floorMs, throttled, perOperation, calls: log.length, cpu: { ...cpu, cpuFloorMs: cpu.machineMs / os.cpus().length }, phases: results };
   } finally {
     await emulator.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -206,6 +228,12 @@ function printScenario(s) {
   }
   if (s.phases.length > 1) console.log(`| **total** | **${sec(s.wallMs)}** | **${sec(s.floorMs)}** | | | | | | | | |`);
   console.log(`\nratio wall / floor: **${s.ratio.toFixed(2)}×** (target ≤ 1.25×); ThrottlingException at AWS: ${s.throttled}; AWS calls: ${s.calls} (${(s.calls / s.n).toFixed(1)} per key ring)`);
+  const cores = os.cpus().length;
+  console.log(
+    `CPU while timed: the machine's ${cores} cores were busy ${sec(s.cpu.machineMs)} of ${sec(cores * s.wallMs)} (${((100 * s.cpu.machineMs) / (cores * s.wallMs)).toFixed(0)}%): ` +
+      `rotate ${sec(s.cpu.rotateMs)} (${(s.cpu.rotateMs / s.n).toFixed(0)} ms per key ring), emulator + scripted approvers ${sec(s.cpu.benchMs)}, the rest (ssh-keygen, kernel) ${sec(s.cpu.restMs)}; ` +
+      `CPU floor (busy ÷ ${cores} cores) ${sec(s.cpu.cpuFloorMs)}, wall ÷ max(quota floor, CPU floor) = ${(s.wallMs / Math.max(s.floorMs, s.cpu.cpuFloorMs)).toFixed(2)}×`,
+  );
   const quotaBound = ['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:UpdateAlias', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'];
   const rows = Object.entries(s.perOperation).sort(([a], [b]) => a.localeCompare(b));
   console.log(`calls per key ring: ${rows.map(([op, c]) => `${op} ${(c / s.n).toFixed(2)}${quotaBound.includes(op) ? '*' : ''}`).join(', ')} (* quota-bound)`);

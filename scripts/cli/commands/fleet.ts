@@ -157,6 +157,7 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
       stateStoreCalls: state.count(),
       // fsyncs of the file store (each durable write and sync point): what state writes cost on disk.
       fsyncs: fsyncCount(),
+      processCpuMs: cpuMs(process.cpuUsage()),
     };
     if (ctx.global.json) {
       emitJson(ctx, { exitCode: code, outcomes: outcomes.map(({ run: _run, ...o }) => o), timing, rateLimiter: limiter });
@@ -171,6 +172,8 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+/** process.cpuUsage() (µs) in milliseconds. */
+const cpuMs = (usage: NodeJS.CpuUsage): { user: number; system: number } => ({ user: round(usage.user / 1000), system: round(usage.system / 1000) });
 
 /** One confirmation for every deletion the fleet would schedule (or --yes where no one can answer). */
 async function confirmDeletions(ctx: CliContext, options: FleetOptions, keyrings: readonly KeyRingConfig[], open: ReadonlyMap<string, import('../../../pipeline/state/types').Run>): Promise<void> {

@@ -43,6 +43,9 @@ export function teamCommandSchemas({ envelope, runKind, waitingFor }: SchemaHelp
             stateStoreWallMs: z.number().describe('wall time during which some state store call was in flight'),
             stateStoreCalls: z.number().int(),
             fsyncs: z.number().int().describe('file store fsyncs of the process'),
+            processCpuMs: z
+              .strictObject({ user: z.number(), system: z.number() })
+              .describe('CPU time of this process since it started, all its threads (not its child processes, e.g. ssh-keygen)'),
           })
           .describe('where the time went; categories overlap (busy wall time, not sums)'),
         rateLimiter: z.strictObject({ buckets: z.record(z.string(), limiterBucket).describe('<account>|<region>|<service>|<bucket>'), waitingWallMs: z.number() }),
