@@ -20,12 +20,11 @@
  * file-system calls are synchronous, like the file store's (see json-files.ts): each is a
  * metadata operation of microseconds, cheaper than a thread-pool round trip.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StateError } from '../errors';
-import { ensureDirectory } from './json-files';
+import { ensureDirectory, uniqueSuffix } from './json-files';
 
 export interface FileLockHolder {
   readonly pid: number;
@@ -98,7 +97,7 @@ export class FileLock {
     const started = Date.now();
     let delayMs = 2;
     for (;;) {
-      const token = randomBytes(8).toString('hex');
+      const token = uniqueSuffix();
       const entry = await this.createEntry(token);
       const others = await this.otherEntries(token);
       if (others.length === 0) return entry;

@@ -34,6 +34,19 @@ function sortKeys(obj: Record<string, unknown>): Record<string, unknown> {
 
 export const TEMP_FILE_MARKER = '.tmp-';
 
+/** Random once per process; with the pid and a counter it names temp files and lock entries. */
+const processNonce = randomBytes(4).toString('hex');
+let uniqueCounter = 0;
+
+/**
+ * A name part no other write or lock entry uses, now or from another process: this process's
+ * random nonce and a counter (one random draw per process rather than one per state write).
+ */
+export function uniqueSuffix(): string {
+  uniqueCounter += 1;
+  return `${processNonce}${uniqueCounter.toString(36)}`;
+}
+
 let fsyncs = 0;
 
 /** fsync calls made by the file store in this process (the bench reports them per state write). */
@@ -91,7 +104,7 @@ function remember(file: string, stat: { ino: bigint; size: bigint; mtimeNs: bigi
 export async function writeFileAtomic(file: string, text: string, options: WriteOptions & { readonly record?: unknown } = {}): Promise<void> {
   const durable = options.durable ?? true;
   const dir = path.dirname(file);
-  const temp = path.join(dir, `${TEMP_FILE_MARKER}${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const temp = path.join(dir, `${TEMP_FILE_MARKER}${path.basename(file)}.${process.pid}.${uniqueSuffix()}`);
   try {
     ensureDirectory(dir);
     const fd = fs.openSync(temp, 'wx');
