@@ -16,7 +16,11 @@
  *      target: wall ≤ 1.25 × floor. Printed: the ratio, the calls per key ring, and where the time
  *      went (process start, SDK client set-up, AssumeRole, rate-limiter waits, polling, state store).
  *   B. 200 key rings over 4 accounts × 2 Regions: the same, to show the time follows the key rings
- *      per account+Region (25 here), not the total.
+ *      per account+Region (25 here), not the total. Both print where the CPU went while timed
+ *      (`rotate`, the emulator and scripted approvers in this process, the rest: ssh-keygen and the
+ *      kernel) and the CPU floor (busy core-seconds ÷ cores): with 8 groups the quota floor is
+ *      short, and a small machine's CPU, not KMS, bounds the run; a miss says whether this machine
+ *      could meet the target at all.
  *   C. synth of 250 … 2,000 key rings (`node dist/main.js`): wall and peak RSS per size, and the
  *      per-key-ring cost, to show both stay linear.
  *
@@ -319,7 +323,16 @@ async function main() {
   if (out.A && out.A.ratio > 1.25) failures.push(`A: ${out.A.ratio.toFixed(2)}× the floor (target ≤ 1.25×)`);
   if (out.A && out.A.throttled > 0) failures.push(`A: ${out.A.throttled} ThrottlingException`);
   // Scaling by accounts and Regions means B's wall follows its busiest group's floor, as A's does.
-  if (out.B && out.B.ratio > 1.25) failures.push(`B: ${out.B.ratio.toFixed(2)}× the floor of its busiest account+Region (target ≤ 1.25×: time follows key rings per group, not the total)`);
+  if (out.B && out.B.ratio > 1.25) {
+    // Whether this machine could meet it at all: the CPU spent outside `rotate` (emulator, scripted
+    // approvers, ssh-keygen, kernel) spread over every core, against the target's wall time.
+    const othersFloorMs = (out.B.cpu.benchMs + out.B.cpu.restMs) / os.cpus().length;
+    const reachable = othersFloorMs <= 1.25 * out.B.floorMs;
+    failures.push(
+      `B: ${out.B.ratio.toFixed(2)}× the floor of its busiest account+Region (target ≤ 1.25×: time follows key rings per group, not the total)` +
+        (reachable ? '' : `; not reachable on this machine: the CPU outside rotate alone needs ${(othersFloorMs / 1000).toFixed(2)} s on ${os.cpus().length} cores, more than 1.25 × ${(out.B.floorMs / 1000).toFixed(2)} s`),
+    );
+  }
   if (out.B && out.B.throttled > 0) failures.push(`B: ${out.B.throttled} ThrottlingException`);
   if (out.C && out.C.growth > 1.5) failures.push('C: synth is not linear');
   if (args.includes('--json')) console.log(JSON.stringify({ ...out, A: out.A && { ...out.A, phases: undefined }, B: out.B && { ...out.B, phases: undefined }, failures }, null, 2));
