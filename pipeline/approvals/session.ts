@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { loadConfig } from '../config/load';
 import type { Config, KeyRingConfig } from '../config/types';
 import { ApprovalError } from '../errors';
-import { openStateStore } from '../state/open';
+import { openConfiguredStore } from '../state/open';
 import { resolveRun } from '../runs/resolve-run';
 import type { Run, StateStore } from '../state/types';
 import { assertBarUnchanged } from './bar';
@@ -37,6 +37,8 @@ export interface OpenApprovalSessionInput {
   /** `--approvals-dir`. */
   readonly approvalsDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** `--endpoint`: STS for the state role in team mode (the emulator). */
+  readonly stsEndpoint?: string;
   readonly cwd?: string;
   /** `rotate approve` writes into the directory (and creates it); readers need it to exist when it was named. */
   readonly writesApprovals?: boolean;
@@ -44,7 +46,7 @@ export interface OpenApprovalSessionInput {
 
 export async function openApprovalSession(input: OpenApprovalSessionInput): Promise<ApprovalSession> {
   const config = loadConfig(input.configFile);
-  const store = await openStateStore(config.state, { stateDirOverride: input.stateDir, env: input.env });
+  const store = await openConfiguredStore(config, { stateDirOverride: input.stateDir, env: input.env, ...(input.stsEndpoint ? { stsEndpoint: input.stsEndpoint } : {}) });
   try {
     // RUN as every command takes it: an id, a unique prefix, `latest[:KEYRING]`.
     const run = await resolveRun(store, input.runId);

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { StateConfig } from '../config/types';
+import type { Config, StateConfig } from '../config/types';
 import { FileStateStore, type FileStateStoreOptions } from './file-store';
 import type { StateStore } from './types';
 
@@ -47,4 +47,25 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
       : {};
   const { DynamoDbStateStore } = await import('./dynamodb-store');
   return new DynamoDbStateStore({ table: config.table, region: config.region, ...(endpoint ? { endpoint } : {}), ...staticKeys });
+}
+
+export interface OpenConfiguredStoreOptions extends Pick<OpenStateStoreOptions, 'stateDirOverride' | 'env' | 'file'> {
+  /** `--endpoint`: where STS answers when the state role is assumed (the emulator). DynamoDB itself follows AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
+  readonly stsEndpoint?: string;
+}
+
+/**
+ * The state store of `config`, with the credentials the config gives it: in team mode the team
+ * account's `access.stateRole`, assumed from the credentials the command started with (CI's one
+ * identity), exactly as the commands that act on AWS do. Every command that reads or writes state
+ * opens it this way, so a read (`status`, `runs`, `approve`, `audit verify`) reaches the table
+ * the same way a rotation does. The credential chain (and the SDK) is loaded only in team mode.
+ */
+export async function openConfiguredStore(config: Config, options: OpenConfiguredStoreOptions = {}): Promise<StateStore> {
+  const { stsEndpoint, ...storeOptions } = options;
+  if (options.stateDirOverride !== undefined || config.state.type === 'file') return openStateStore(config.state, storeOptions);
+  const { credentialChainFor } = await import('../aws/role-credentials');
+  const chain = credentialChainFor(config, { env: options.env ?? process.env, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
+  const credentials = chain.stateCredentials(config.state.region);
+  return openStateStore(config.state, { ...storeOptions, ...(credentials === undefined ? {} : { credentials }) });
 }

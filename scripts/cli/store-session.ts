@@ -1,6 +1,7 @@
 /**
  * For the read-only commands (status, runs, logs, plan, replan, completion): the config and the
- * state store, and nothing else — no AWS SDK, so they start in about 0.1 s.
+ * state store, and nothing else — no AWS SDK with the file store, so they start in about 0.1 s; in
+ * team mode the store comes with its own credentials (the state role), as for every command.
  */
 import type { Config } from '../../pipeline/config/types';
 import type { StateStore } from '../../pipeline/state/types';
@@ -8,9 +9,9 @@ import type { CliContext } from './context';
 
 export async function withStore<T>(ctx: CliContext, body: (config: Config, store: StateStore) => Promise<T>): Promise<T> {
   const { loadConfig } = await import('../../pipeline/config/load');
-  const { openStateStore } = await import('../../pipeline/state/open');
+  const { openConfiguredStore } = await import('../../pipeline/state/open');
   const config = loadConfig(ctx.global.config);
-  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   try {
     return await body(config, store);
   } finally {

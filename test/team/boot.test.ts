@@ -6,7 +6,7 @@
  * runs from the one CI identity — each account acted on by its own role, the state store by its
  * own — and synth reads the ledger export with no AWS access at all.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -124,6 +124,22 @@ describe('team mode, in boot order', () => {
     expect(ledger.generations.map((g) => g.state)).toEqual(['disabled', 'active']); // the soak disabled the old key
     const exported = JSON.parse(readFileSync(path.join(org.dir, 'state', 'ledgers', `${name}.json`), 'utf8'));
     expect(exported).toEqual(ledger);
+  });
+
+  it('4b. GIVEN the state in T\'s table WHEN the CI identity only reads it (status, runs, logs, approvals, audit verify, fleet plan) THEN each command reaches the table as T\'s state role, like the commands that act', async () => {
+    const name = org.ws.keyringNames[0]!;
+    mkdirSync(org.ws.approvalsDir, { recursive: true }); // no one has signed yet
+    const reads = [['status'], ['status', `latest:${name}`], ['runs'], ['logs', `latest:${name}`], ['approvals', `latest:${name}`], ['audit', 'verify'], ['fleet', 'plan', '--all']];
+    for (const args of reads) {
+      org.emulator.clearCallLog();
+      const result = await org.rotate(args, dynamo());
+      // status of a run waiting at its gate exits with its waiting code; none of them fails.
+      expect({ args, failed: result.code >= ExitCode.operatorError && result.code < ExitCode.waitingTime, err: result.err }).toEqual({ args, failed: false, err: expect.not.stringContaining('AccessDenied') });
+      const assumed = org.emulator.callLog().filter((c) => c.operation === 'AssumeRole').map((c) => `${c.caller} → ${c.target}`);
+      expect({ args, assumed }).toEqual({ args, assumed: [`${org.ws.ci.sessionArn} → arn:aws:iam::${T}:role/keyrotor-pipeline`] });
+      // Reading acts on no key: no KMS call.
+      expect(org.emulator.callLog().filter((c) => c.service === 'kms')).toEqual([]);
+    }
   });
 
   it('5. GIVEN the export WHEN synth runs with no credentials and the table unreachable THEN the stacks declare the recorded generations and assume B\'s role', async () => {

@@ -11,6 +11,7 @@ export async function approvalSessionFor(ctx: CliContext, runId: string, options
     runId,
     stateDir: ctx.global.stateDir,
     env: ctx.env,
+    ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}),
     cwd: ctx.cwd,
     ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}),
     ...(options.writesApprovals ? { writesApprovals: true } : {}),

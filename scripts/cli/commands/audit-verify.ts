@@ -9,19 +9,15 @@
  */
 import * as path from 'node:path';
 import { ExitCode } from '../../../pipeline/errors';
-import type { StateConfig } from '../../../pipeline/config/types';
-import { openStateStore } from '../../../pipeline/state/open';
+import { openConfiguredStore, openStateStore } from '../../../pipeline/state/open';
+import type { StateStore } from '../../../pipeline/state/types';
 import type { AuditVerification } from '../../../pipeline/state/types';
 import { verifyApprovalAnchors, type AnchorReport } from '../../../pipeline/approvals/audit-anchors';
 import type { CliContext, CommandRun } from '../context';
 import { emitJson } from '../json/output';
 
 export const run: CommandRun = async (ctx) => {
-  const store = await openStateStore(await stateConfigFor(ctx), {
-    ...(ctx.global.stateDir !== undefined ? { stateDirOverride: path.resolve(ctx.cwd, ctx.global.stateDir) } : {}),
-    ...(ctx.global.endpoint !== undefined ? { endpoint: ctx.global.endpoint } : {}),
-    env: ctx.env,
-  });
+  const store = await storeFor(ctx);
   try {
     const result = await store.verifyAudit();
     const approvals = await verifyApprovalAnchors(store, { env: ctx.env });
@@ -36,10 +32,11 @@ export const run: CommandRun = async (ctx) => {
   }
 };
 
-async function stateConfigFor(ctx: CliContext): Promise<StateConfig> {
-  if (ctx.global.stateDir !== undefined) return { type: 'file', dir: path.resolve(ctx.cwd, ctx.global.stateDir) };
+/** A copied state directory (`--state-dir`) needs no config; else the config's store, with its own credentials in team mode. */
+async function storeFor(ctx: CliContext): Promise<StateStore> {
+  if (ctx.global.stateDir !== undefined) return openStateStore({ type: 'file', dir: path.resolve(ctx.cwd, ctx.global.stateDir) });
   const { loadConfig } = await import('../../../pipeline/config/load');
-  return loadConfig(ctx.global.config).state;
+  return openConfiguredStore(loadConfig(ctx.global.config), { env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
 }
 
 function report(ctx: CliContext, result: AuditVerification, where: string): void {

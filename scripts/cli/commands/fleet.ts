@@ -215,7 +215,7 @@ async function confirmDeletionsWhenReady(ctx: CliContext, options: FleetOptions,
 /** `fleet plan`: what a run of KIND would do on each selected key ring, and the quota floor; no AWS call, no write. */
 async function planFleet(ctx: CliContext, options: FleetOptions, selector: FleetSelector): Promise<number> {
   const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openStateStore } = await import('../../../pipeline/state/open');
+  const { openConfiguredStore } = await import('../../../pipeline/state/open');
   const { selectKeyRings } = await import('../../../pipeline/fleet/selection');
   const { openRunsByKeyring } = await import('../../../pipeline/fleet/fleet-run');
   const { addCalls, phaseFloor, rotationCallsPerKeyRing } = await import('../../../pipeline/fleet/quota-floor');
@@ -226,7 +226,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
   const config = loadConfig(ctx.global.config);
   const kind = parseKind(options.kind);
   const keyrings = selectKeyRings(config, selector);
-  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   try {
     const open = await openRunsByKeyring(store);
     const phases: Array<Map<string, Record<string, number>>> = [];
@@ -268,7 +268,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
 /** `fleet approve`: every waiting run's deletion shown together, one confirmation, one signature per run. */
 async function approveFleet(ctx: CliContext, options: FleetOptions, selector: FleetSelector): Promise<number> {
   const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openStateStore } = await import('../../../pipeline/state/open');
+  const { openConfiguredStore } = await import('../../../pipeline/state/open');
   const { selectKeyRings } = await import('../../../pipeline/fleet/selection');
   const { openRunsByKeyring } = await import('../../../pipeline/fleet/fleet-run');
   const { prepareMany, runsAwaitingApproval, signMany } = await import('../../../pipeline/fleet/approve-many');
@@ -278,8 +278,9 @@ async function approveFleet(ctx: CliContext, options: FleetOptions, selector: Fl
   if (!options.signingKey) throw new KeyrotorError('rotate fleet approve needs --signing-key', { fault: 'operator', nextStep: 'pass --signing-key PATH (your SSH key listed in allowed_signers)' });
   const config = loadConfig(ctx.global.config);
   const keyrings = selectKeyRings(config, selector);
-  // Approving needs no AWS credentials: the runs and the chain come from the state store.
-  const store = await openStateStore(config.state, { stateDirOverride: ctx.global.stateDir, env: ctx.env });
+  // Approving acts on no AWS account: the runs and the chain come from the state store (in team
+  // mode through the state role, like every command).
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   const say = ctx.global.json ? ctx.io.err : ctx.io.out;
   try {
     const now = new Date();
