@@ -25,6 +25,11 @@ export function replicaLogicalId(keyring: string, generation: number, region: st
   return `${generationLogicalId(keyring, generation)}_${regionId(region)}`;
 }
 
+/** Logical id of the key ring's alias in a replica Region: `<keyring>_alias_<region>`. */
+export function regionalAliasLogicalId(keyring: string, region: string): string {
+  return `${aliasLogicalId(keyring)}_${regionId(region)}`;
+}
+
 /** Full Terraform address of a replica, as `removed { from = … }` uses it. */
 export function replicaAddress(keyring: string, generation: number, region: string): string {
   return `aws_kms_replica_key.${replicaLogicalId(keyring, generation, region)}`;
@@ -113,7 +118,7 @@ export class ReplicaKeys extends Construct {
     const keyring = this.managedKey.keyring;
     const provider = providers.for(declaration.region);
     const alias = new KmsAlias(this, `alias_${regionId(declaration.region)}`, { name: keyring.alias, targetKeyId: key.keyId, ...(provider ? { provider } : {}) });
-    alias.overrideLogicalId(`${aliasLogicalId(keyring.name)}_${regionId(declaration.region)}`);
+    alias.overrideLogicalId(regionalAliasLogicalId(keyring.name, declaration.region));
     // A pipeline-created replica came with its Region's alias already in AWS (promote-alias moves it).
     if (declaration.importKeyId !== undefined) alias.importFrom(keyring.alias, provider);
     return alias;

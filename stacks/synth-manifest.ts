@@ -8,6 +8,7 @@ import { ledgerDigest, SYNTH_MANIFEST_FILE, SYNTH_MANIFEST_FORMAT, type SynthMan
 import type { KeyStack } from './key-stack';
 import type { ManagedKey } from './managed-key';
 import { aliasLogicalId, generationAddress, identityCenterLogicalId } from './naming';
+import { regionalAliasLogicalId, replicaAddress } from './replica-keys';
 
 export function synthManifestOf(stack: KeyStack): SynthManifest {
   return {
@@ -25,6 +26,7 @@ function keyringEntry(stack: KeyStack, mk: ManagedKey): SynthManifestKeyring {
   const hasGenerations = (ledger?.generations.length ?? 0) > 0;
   const declared = new Map(mk.declarations.map((d) => [d.generation, d.kind]));
   const ic = stack.identityCenter.find((c) => c.keyring === keyring.name);
+  const replicas = stack.replicaKeys.find((r) => r.managedKey === mk);
   return {
     name: keyring.name,
     alias: keyring.alias,
@@ -43,6 +45,15 @@ function keyringEntry(stack: KeyStack, mk: ManagedKey): SynthManifestKeyring {
       })),
     aliasAddress: `aws_kms_alias.${aliasLogicalId(keyring.name)}`,
     aliasDeclared: mk.alias !== undefined,
+    replicas: (replicas?.declarations ?? []).map((d) => ({
+      generation: d.generation,
+      region: d.region,
+      address: replicaAddress(keyring.name, d.generation, d.region),
+      declaredAs: d.kind === 'removed-replica' ? ('removed' as const) : ('replica' as const),
+      greenfield: d.kind === 'replica' && d.keyArn === undefined,
+      keyArn: d.keyArn ?? null,
+    })),
+    regionalAliases: [...(replicas?.aliases.keys() ?? [])].sort().map((region) => ({ region, address: `aws_kms_alias.${regionalAliasLogicalId(keyring.name, region)}` })),
     identityCenter: keyring.identityCenter
       ? {
           address: `terraform_data.${identityCenterLogicalId(keyring.name)}`,

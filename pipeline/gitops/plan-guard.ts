@@ -11,17 +11,19 @@
  *  |-------------------------|----------------------------------------------------------------------|
  *  | key-destroyed           | an aws_kms_key / aws_kms_replica_key deleted or replaced: keys leave only through the approval gate |
  *  | key-created-at-known-generation | a key created at the address of a generation the ledger knows: the provider reads a key pending deletion as gone and would create a new one in its place |
- *  | key-created-unknown     | any other key creation except generation 1 of a greenfield key ring  |
+ *  | key-created-unknown     | any other key creation except generation 1 of a greenfield key ring (and its replicas) |
  *  | key-forgotten           | a key dropped from state that the ledger does not have pending deletion |
- *  | key-enablement-changed  | `is_enabled` changed: enabling and disabling keys is the pipeline's  |
- *  | alias-destroyed         | an aws_kms_alias deleted or replaced                                 |
+ *  | key-enablement-changed  | `is_enabled` (a replica's `enabled`) changed: enabling and disabling keys is the pipeline's |
+ *  | alias-destroyed         | an aws_kms_alias deleted or replaced (in any Region)                 |
  *  | alias-target-changed    | `target_key_id` changed (or created outside greenfield): the pipeline moves aliases |
  *  | identity-center-changed | the Identity Center `terraform_data` created, replaced or updated to anything but the target the ledger records |
  *  | plan-errored / changes-deferred | a plan Terraform itself could not finish                     |
  *
  * Everything Terraform owns (policy, description, tags, rotation settings, monitoring) may change.
+ * Replicas (`aws_kms_replica_key`) follow the rules of their generation's key; the alias of each
+ * replica Region those of the key ring's alias.
  */
-import type { SynthManifest, SynthManifestGeneration, SynthManifestKeyring } from './synth-manifest';
+import type { SynthManifest, SynthManifestGeneration, SynthManifestKeyring, SynthManifestReplica } from './synth-manifest';
 import { attributeChanges, changeKind, type ChangeKind, type PlanJson, type PlanResourceChange } from './plan-json';
 
 export type PlanGuardRule =
@@ -60,6 +62,7 @@ const STALE_LEDGER =
 
 interface Index {
   readonly generationByAddress: Map<string, { keyring: SynthManifestKeyring; generation: SynthManifestGeneration }>;
+  readonly replicaByAddress: Map<string, { keyring: SynthManifestKeyring; replica: SynthManifestReplica }>;
   readonly greenfieldAddresses: Map<string, SynthManifestKeyring>;
   readonly aliasAddresses: Map<string, SynthManifestKeyring>;
   readonly identityCenterAddresses: Map<string, SynthManifestKeyring>;
@@ -69,6 +72,7 @@ interface Index {
 function indexManifest(manifest: SynthManifest): Index {
   const index: Index = {
     generationByAddress: new Map(),
+    replicaByAddress: new Map(),
     greenfieldAddresses: new Map(),
     aliasAddresses: new Map(),
     identityCenterAddresses: new Map(),
@@ -79,8 +83,10 @@ function indexManifest(manifest: SynthManifest): Index {
       index.generationByAddress.set(generation.address, { keyring, generation });
       index.generationByKeyId.set(keyIdOf(generation.keyArn)!, { keyring: keyring.name, generation: generation.generation, state: generation.state });
     }
+    for (const replica of keyring.replicas) index.replicaByAddress.set(replica.address, { keyring, replica });
     if (keyring.greenfieldAddress) index.greenfieldAddresses.set(keyring.greenfieldAddress, keyring);
     index.aliasAddresses.set(keyring.aliasAddress, keyring);
+    for (const alias of keyring.regionalAliases) index.aliasAddresses.set(alias.address, keyring);
     if (keyring.identityCenter) index.identityCenterAddresses.set(keyring.identityCenter.address, keyring);
   }
   return index;
@@ -118,7 +124,8 @@ export function checkPlan(plan: PlanJson, manifest: SynthManifest): PlanGuardRes
   for (const rc of plan.resource_changes ?? []) {
     if (rc.mode !== 'managed') continue;
     const kind = changeKind(rc.change.actions);
-    if (KEY_TYPES.has(rc.type)) checkKey(rc, kind, index, findings, touched);
+    if (rc.type === 'aws_kms_replica_key') checkReplica(rc, kind, index, findings, touched);
+    else if (KEY_TYPES.has(rc.type)) checkKey(rc, kind, index, findings, touched);
     else if (rc.type === ALIAS_TYPE) checkAlias(rc, kind, index, findings, touched);
     else if (rc.type === DATA_TYPE && isIdentityCenterData(rc, index)) checkIdentityCenter(rc, kind, index, findings, touched);
   }
@@ -167,14 +174,59 @@ function checkKey(rc: PlanResourceChange, kind: ChangeKind, index: Index, findin
     return;
   }
   if (kind === 'update') {
-    const enabled = attributeChanges(rc, 'is_enabled');
-    if (enabled.changed) {
+    const change = enablementChange(rc, 'is_enabled', 'this key');
+    if (change) refuse('key-enablement-changed', `${change}. Enabling and disabling generations is the pipeline's: a stale ledger here disables the key Identity Center uses`, STALE_LEDGER);
+  }
+}
+
+/** "the plan would disable KEY (ATTRIBUTE true → false)" when the plan changes the key's enablement. */
+function enablementChange(rc: PlanResourceChange, attribute: 'is_enabled' | 'enabled', what: string): string | undefined {
+  const enabled = attributeChanges(rc, attribute);
+  if (!enabled.changed) return undefined;
+  const verb = enabled.after === true ? 'enable' : enabled.after === false ? 'disable' : 'change the enablement of';
+  return `the plan would ${verb} ${what} (${attribute} ${String(enabled.before)} → ${enabled.unknown ? '(known after apply)' : String(enabled.after)})`;
+}
+
+/** A replica follows its generation's rules: it leaves through the gate, only greenfield ones are created by Terraform, the pipeline enables and disables it. */
+function checkReplica(rc: PlanResourceChange, kind: ChangeKind, index: Index, findings: PlanGuardFinding[], touched: string[]): void {
+  const known = index.replicaByAddress.get(rc.address);
+  const refuse = (rule: PlanGuardRule, message: string, nextStep: string) => findings.push({ rule, address: rc.address, ...(known ? { keyring: known.keyring.name } : {}), message, nextStep });
+  if (kind !== 'no-op') touched.push(`${rc.address}: ${kind}${rc.change.importing ? ' (import)' : ''}`);
+  const what = known ? `the replica of generation ${known.replica.generation} in ${known.replica.region}` : 'this replica key';
+
+  if (kind === 'delete' || kind === 'replace') {
+    refuse(
+      'key-destroyed',
+      `the plan would ${kind === 'replace' ? 'replace' : 'destroy'} ${what}${rc.action_reason ? ` (${rc.action_reason})` : ''}. Terraform's destroy schedules the replica's deletion, bypassing the approval gate, and a multi-Region Identity Center needs a replica in each of its Regions`,
+      'keep the Region in the config (replicas leave with their generation, through the pipeline); if the ledger lost the replica, restore the ledger',
+    );
+    return;
+  }
+  if (kind === 'create') {
+    if (known?.replica.greenfield && known.replica.declaredAs === 'replica') return; // with generation 1 of a greenfield key ring
+    if (known?.replica.keyArn) {
       refuse(
-        'key-enablement-changed',
-        `the plan would ${enabled.after === true ? 'enable' : enabled.after === false ? 'disable' : 'change the enablement of'} this key (is_enabled ${String(enabled.before)} → ${enabled.unknown ? '(known after apply)' : String(enabled.after)}). Enabling and disabling generations is the pipeline's: a stale ledger here disables the key Identity Center uses`,
-        STALE_LEDGER,
+        'key-created-at-known-generation',
+        `the plan would create a new key in place of ${what} (${known.replica.keyArn}), which the ledger records. Terraform's refresh found no usable replica there: one pending deletion reads as gone, so this is what a deploy plans when the pipeline scheduled its deletion after the ledger it used`,
+        `${STALE_LEDGER}; if no rotation is in flight, run \`rotate drift ${known.keyring.name}\` to see what happened to the replica`,
       );
+      return;
     }
+    refuse(
+      'key-created-unknown',
+      'the plan would create a replica key the ledger does not know; a Region added to the config gets its replica with the next new key (`rotate start`), which replicates to every configured Region',
+      'synthesize again from the current config and ledger (`rotate synth`) and plan that output; then rotate to add the Region',
+    );
+    return;
+  }
+  if (kind === 'forget') {
+    if (known?.replica.declaredAs === 'removed') return;
+    refuse('key-forgotten', `the plan would drop ${what} from Terraform's state, but the ledger does not have it pending deletion`, 'synthesize again from the current ledger; only replicas pending deletion leave the state');
+    return;
+  }
+  if (kind === 'update') {
+    const change = enablementChange(rc, 'enabled', what);
+    if (change) refuse('key-enablement-changed', `${change}. Enabling and disabling generations, replicas included, is the pipeline's`, STALE_LEDGER);
   }
 }
 

@@ -6,8 +6,8 @@
  *  - the deploy refuses to plan or apply when the ledgers the stack was synthesized from are no
  *    longer the latest in the state store (`rotate drift --synth-dir`);
  *  - the plan guard (`rotate plan-guard`) reads from it which Terraform addresses are the key
- *    ring's generations, its alias and its Identity Center setting, and what the ledger says about
- *    each — without guessing from resource names.
+ *    ring's generations, their replicas, its aliases (one per Region) and its Identity Center
+ *    setting, and what the ledger says about each — without guessing from resource names.
  *
  * Deterministic (no timestamps, no absolute paths): synthesizing the same config and ledgers twice
  * gives byte-identical output, on any machine.
@@ -39,6 +39,25 @@ const manifestGeneration = z.strictObject({
   declaredAs: z.enum(['key', 'removed', 'none']),
 });
 
+const manifestReplica = z.strictObject({
+  generation: z.number().int().positive(),
+  region: z.string().min(1),
+  /** `aws_kms_replica_key.<keyring>_key_gen<N>_<region>`. */
+  address: z.string().min(1),
+  /** A replica resource, or a `removed` block (the ledger has it pending deletion, or its generation left). */
+  declaredAs: z.enum(['replica', 'removed']),
+  /** Terraform creates it, with the greenfield generation 1 (no ledger yet). */
+  greenfield: z.boolean(),
+  /** Known from the ledger; null for a replica Terraform has yet to create. */
+  keyArn: z.string().min(1).nullable(),
+});
+
+const manifestRegionalAlias = z.strictObject({
+  region: z.string().min(1),
+  /** `aws_kms_alias.<keyring>_alias_<region>`: the alias in a replica Region, on the active generation's replica. */
+  address: z.string().min(1),
+});
+
 const manifestKeyring = z.strictObject({
   name: z.string().min(1),
   alias: z.string().min(1),
@@ -55,6 +74,10 @@ const manifestKeyring = z.strictObject({
   aliasAddress: z.string().min(1),
   /** The stack declares the alias (on the ledger's active generation, or on generation 1 when greenfield). */
   aliasDeclared: z.boolean(),
+  /** Multi-Region key rings: every replica the stack declares or drops (none for single-Region ones). */
+  replicas: z.array(manifestReplica).default([]),
+  /** Multi-Region key rings: the alias in each replica Region. */
+  regionalAliases: z.array(manifestRegionalAlias).default([]),
   /**
    * For a key ring attached to Identity Center: the `terraform_data` address and the target the
    * stack declares there — only ever the ledger's recorded target; null target: nothing declared.
@@ -76,6 +99,7 @@ export const synthManifestSchema = z.strictObject({
 export type SynthManifest = z.infer<typeof synthManifestSchema>;
 export type SynthManifestKeyring = z.infer<typeof manifestKeyring>;
 export type SynthManifestGeneration = z.infer<typeof manifestGeneration>;
+export type SynthManifestReplica = z.infer<typeof manifestReplica>;
 
 /** The digest the manifest records for a ledger (any change to it, version included, changes the digest). */
 export function ledgerDigest(ledger: Ledger): string {

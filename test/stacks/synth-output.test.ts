@@ -124,6 +124,9 @@ describe('the synth manifest', () => {
         ],
         aliasAddress: 'aws_kms_alias.identity_center_alias',
         aliasDeclared: true,
+        // A single-Region key ring: no replicas, no alias in other Regions.
+        replicas: [],
+        regionalAliases: [],
         identityCenter: { address: 'terraform_data.identity_center_identity_center_encryption', instanceArn: IDENTITY_CENTER.instanceArn, target: ledger.identityCenter },
       },
     ]);
