@@ -1,13 +1,14 @@
 /**
  * One key ring against AWS: every generation's key state, the alias target, Identity Center's
  * encryption configuration and status, each live generation's key policy (against the policy
- * builder, Identity Center statements included) and rotation settings. Reads only; the ledger
- * updates it finds due are returned for the caller to write.
+ * builder, Identity Center statements included) and rotation settings; for a multi-Region key ring
+ * also each recorded replica's state and policy in its own Region and the alias there. Reads only;
+ * the ledger updates it finds due are returned for the caller to write.
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { AwsClients } from '../aws/clients';
 import type { KeyRingConfig } from '../config/types';
-import type { Generation, Ledger } from '../ledger/types';
+import type { Generation, Ledger, ReplicaKey } from '../ledger/types';
 import { buildKeyPolicy } from '../policy/builder';
 import { identityCenterGaps } from '../policy/identity-center';
 import type { KeyPolicyDocument } from '../policy/types';
@@ -39,7 +40,10 @@ const RECONCILE = (keyring: string) =>
   `find out who changed it (CloudTrail) — if a rotation is in flight, let it finish or \`rotate rollback\` it and merge its state PR; otherwise restore AWS to the ledger, or record the change through a reviewed run (\`rotate status\` lists ${keyring}'s runs)`;
 const DEPLOY_FIXES = 'a deploy (terraform apply) of the current config converges it; run `rotate lint` first if the config changed';
 
-export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, ledger: Ledger | undefined, now: Date): Promise<KeyringCheck> {
+/** Clients for the key ring's account in another Region (its replicas'); without it, replicas are not checked (a note says so). */
+export type ClientsForRegion = (keyring: KeyRingConfig, region: string) => AwsClients;
+
+export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, ledger: Ledger | undefined, now: Date, clientsForRegion?: ClientsForRegion): Promise<KeyringCheck> {
   const findings: DriftFinding[] = [];
   const checked: string[] = [];
   const notes: string[] = [];
@@ -63,7 +67,7 @@ export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, 
     checkKeyState(keyring, g, key, now, findings, dueForDeleted);
     if (key && (key.KeyState === 'Enabled' || key.KeyState === 'Disabled') && g.state !== 'deleted') {
       checkKeySpec(keyring, g, key, findings);
-      await checkPolicy(clients, keyring, g, expectedPolicy, findings);
+      await checkPolicy(clients, keyring, { generation: g.generation, keyArn: g.keyArn, what: `generation ${g.generation}` }, expectedPolicy, findings);
       await checkRotation(clients, keyring, g, findings);
     }
   }
@@ -71,6 +75,16 @@ export async function checkKeyring(clients: AwsClients, keyring: KeyRingConfig, 
 
   await checkAlias(clients, keyring, generations, findings);
   checked.push(`alias ${keyring.alias}`);
+
+  const replicaRegions = [...new Set(generations.flatMap((g) => (g.replicas ?? []).map((r) => r.region)))].sort();
+  if (replicaRegions.length > 0) {
+    if (clientsForRegion) {
+      await checkReplicas(clientsForRegion, keyring, generations, expectedPolicy, now, findings);
+      checked.push(`replicas and the alias in ${replicaRegions.join(', ')}`);
+    } else {
+      notes.push(`replicas in ${replicaRegions.join(', ')} not checked (no clients for other Regions)`);
+    }
+  }
   notes.push(...(await onDemandRotationNotes(clients, generations, live)));
 
   if (keyring.identityCenter) {
@@ -149,7 +163,63 @@ function checkKeySpec(keyring: KeyRingConfig, g: Generation, key: KeyMetadata, f
   }));
 }
 
-async function checkPolicy(clients: AwsClients, keyring: KeyRingConfig, g: Generation, expected: KeyPolicyDocument, findings: DriftFinding[]): Promise<void> {
+/** The KMS key state a recorded replica should have: a live one follows its generation's enablement. */
+function expectedReplicaState(g: Generation, replica: ReplicaKey): ReturnType<typeof expectedKeyState> {
+  if (replica.state === 'deleted') return 'absent';
+  if (replica.state === 'pending-deletion') return 'PendingDeletion';
+  return g.state === 'candidate' || g.state === 'active' || g.state === 'retiring' ? 'Enabled' : 'Disabled';
+}
+
+/**
+ * Each recorded replica in its own Region: its key state against the ledger, its policy against
+ * the builder's (KMS never copies a policy from the primary), and the alias of that Region on the
+ * active generation's replica. A replica gone after its deletion date is simply gone.
+ */
+async function checkReplicas(clientsForRegion: ClientsForRegion, keyring: KeyRingConfig, generations: readonly Generation[], expectedPolicy: KeyPolicyDocument, now: Date, findings: DriftFinding[]): Promise<void> {
+  for (const g of generations) {
+    if (g.state === 'deleted') continue;
+    for (const replica of g.replicas ?? []) {
+      const clients = clientsForRegion(keyring, replica.region);
+      const key = await describeKeyIfExists(clients, replica.keyArn);
+      const expected = expectedReplicaState(g, replica);
+      const actual = key?.KeyState ?? 'absent';
+      const what = `the replica of generation ${g.generation} in ${replica.region}`;
+      const base = { keyring: keyring.name, generation: g.generation, subject: replica.keyArn, expected, actual };
+      const gonePastItsDate = actual === 'absent' && expected === 'PendingDeletion' && replica.deletionDate !== undefined && Date.parse(replica.deletionDate) <= now.getTime();
+      if (actual !== expected && !gonePastItsDate) {
+        const kind = actual === 'absent' ? 'key-missing' : expected === 'absent' ? 'key-not-deleted' : 'key-state';
+        findings.push(finding(kind, {
+          ...base,
+          message:
+            kind === 'key-missing'
+              ? `${what} (${replica.state} in the ledger) does not exist in KMS; a multi-Region Identity Center needs a replica in each of its Regions`
+              : `${what} is ${actual} in KMS, but the ledger has it ${replica.state} (so it should be ${expected})`,
+          nextStep: RECONCILE(keyring.name),
+        }));
+      }
+      if (key && (key.KeyState === 'Enabled' || key.KeyState === 'Disabled') && replica.state === 'live') {
+        await checkPolicy(clients, keyring, { generation: g.generation, keyArn: replica.keyArn, what }, expectedPolicy, findings);
+      }
+      if (g.state === 'active' && replica.state === 'live') {
+        const target = await aliasTarget({ clients }, keyring.alias);
+        if (target !== replica.keyArn) {
+          findings.push(finding('alias-target', {
+            keyring: keyring.name,
+            subject: `${keyring.alias} in ${replica.region}`,
+            expected: replica.keyArn,
+            actual: target ?? 'no alias',
+            message: `alias ${keyring.alias} in ${replica.region} points to ${target ?? 'nothing (no alias)'}, but the ledger's active generation ${g.generation} has its replica there at ${replica.keyArn}`,
+            nextStep: RECONCILE(keyring.name),
+          }));
+        }
+      }
+    }
+  }
+}
+
+/** `subject`: which key (a generation, or its replica in a Region) and how messages name it. */
+async function checkPolicy(clients: AwsClients, keyring: KeyRingConfig, subject: { generation: number; keyArn: string; what: string }, expected: KeyPolicyDocument, findings: DriftFinding[]): Promise<void> {
+  const g = { generation: subject.generation, keyArn: subject.keyArn };
   const text = await keyPolicy(clients, g.keyArn);
   let live: KeyPolicyDocument;
   try {
@@ -168,8 +238,8 @@ async function checkPolicy(clients: AwsClients, keyring: KeyRingConfig, g: Gener
     actual: describePolicyDifferences(differences),
     message:
       gaps.length > 0
-        ? `the key policy of generation ${g.generation} lacks what Identity Center needs (${gaps.map((x) => x.missing).join('; ')}); Identity Center never re-checks a policy after the switch, so sign-in breaks when it next uses the key`
-        : `the key policy of generation ${g.generation} is not the builder's: ${describePolicyDifferences(differences)}`,
+        ? `the key policy of ${subject.what} lacks what Identity Center needs (${gaps.map((x) => x.missing).join('; ')}); Identity Center never re-checks a policy after the switch, so sign-in breaks when it next uses the key`
+        : `the key policy of ${subject.what} is not the builder's: ${describePolicyDifferences(differences)}`,
     nextStep: `${DEPLOY_FIXES} (the apply puts the builder's policy back); find who ran PutKeyPolicy in CloudTrail`,
   }));
 }

@@ -23,6 +23,8 @@ export interface DriftDeps {
   readonly config: Config;
   readonly store: StateStore;
   readonly clientsFor: (keyring: KeyRingConfig) => AwsClients;
+  /** Clients of a key ring's account in another Region, for its replicas; without it replicas are not checked. */
+  readonly clientsForRegion?: (keyring: KeyRingConfig, region: string) => AwsClients;
   /** Who is acting, for the audit entry of a ledger update. */
   readonly actor: (keyring: KeyRingConfig) => Promise<string>;
   readonly now?: () => Date;
@@ -119,7 +121,7 @@ async function checkOne(deps: DriftDeps, keyring: KeyRingConfig, now: Date, read
         nextStep: `run \`rotate drift ${keyring.name}\` with credentials for account ${keyring.account}`,
       });
     }
-    const check = await checkKeyring(clients, keyring, ledger, now);
+    const check = await checkKeyring(clients, keyring, ledger, now, deps.clientsForRegion);
     const updates = check.dueForDeleted.length === 0 ? [] : await markDeleted(deps, keyring, check.dueForDeleted, now, readOnly);
     return { ...base, ledgerVersion: ledger?.version ?? null, checked: check.checked, findings: check.findings, updates, notes: [...check.notes] };
   } catch (error) {

@@ -5,7 +5,9 @@
  */
 
 /**
- * What drifted. Pipeline-owned (the generation set, enablement, deletion, alias, Identity Center):
+ * What drifted (a multi-Region generation's replicas are checked like keys, each in its Region, and
+ * the alias in each replica Region like the alias). Pipeline-owned (the generation set,
+ * enablement, deletion, alias, Identity Center):
  *  - `key-state`: a generation's KeyState is not what its ledger state means (Enabled for
  *    candidate/active/retiring, Disabled for disabled/abandoned, PendingDeletion for pending-deletion);
  *  - `key-missing`: KMS has no such key (or it left before its deletion date);

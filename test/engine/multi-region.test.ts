@@ -6,7 +6,7 @@
  */
 import { DescribeInstanceCommand, RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
 import { replicateIdentityCenter } from '../../emulator/organization-admin';
-import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, PutKeyPolicyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import type { EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
@@ -120,7 +120,7 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     expect(run.stages.find((s) => s.name === 'schedule-deletion')!.summary).toMatch(/primary PendingReplicaDeletion: KMS starts its 30-day window when its last replica is deleted/);
 
     // rotate drift: a primary waiting on its replicas is what the ledger says, and the notes show the active key's on-demand budget.
-    const report = await runDrift({ config: h.config, store: h.store, clientsFor: () => h.clients, actor: async () => 'drift@example.com' }, { readOnly: true });
+    const report = await runDrift({ config: h.config, store: h.store, clientsFor: () => h.clients, clientsForRegion: (_k, region) => h.clientsIn(region), actor: async () => 'drift@example.com' }, { readOnly: true });
     expect(report.keyrings[0]!.findings).toEqual([]);
     expect(report.keyrings[0]!.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^generation 2 \(active\): 25 of 25 on-demand rotations left/)]));
 
@@ -229,5 +229,55 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     const adopted = await engine.advance((await engine.start(h.keyring.name, 'adopt')).id);
     expect(adopted.stages[1]!.summary).toContain(`with its replicas in ${REPLICA}`);
     expect((await h.store.getLedger(h.keyring.name))!.generations[0]!.replicas).toEqual([{ region: REPLICA, keyArn: inRegion(prepared.oldKey, REPLICA), state: 'live' }]);
+  });
+});
+
+describe('GIVEN a multi-Region key ring WHEN `rotate drift` checks it', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+  const driftOf = (withRegions = true) =>
+    runDrift(
+      { config: h.config, store: h.store, clientsFor: () => h.clients, ...(withRegions ? { clientsForRegion: (_k, region) => h.clientsIn(region) } : {}), actor: async () => 'drift@example.com' },
+      { readOnly: true },
+    );
+  const replicaArn = () => inRegion(prepared.oldKey, REPLICA);
+
+  it('THEN as the pipeline left it there is no drift, and it says it compared the replicas and the alias in their Region', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const report = await driftOf();
+    expect(report.keyrings[0]!.findings).toEqual([]);
+    expect(report.keyrings[0]!.checked).toContain(`replicas and the alias in ${REPLICA}`);
+  });
+
+  it('THEN a replica disabled outside the pipeline is key-state drift that blocks a deploy, naming the replica and its Region', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    await h.clientsIn(REPLICA).kms.send(new DisableKeyCommand({ KeyId: replicaArn() }));
+    const findings = (await driftOf()).keyrings[0]!.findings;
+    expect(findings).toEqual([expect.objectContaining({ kind: 'key-state', subject: replicaArn(), expected: 'Enabled', actual: 'Disabled', blocksDeploy: true })]);
+    expect(findings[0]!.message).toBe(`the replica of generation 1 in ${REPLICA} is Disabled in KMS, but the ledger has it live (so it should be Enabled)`);
+  });
+
+  it('THEN a replica whose policy was replaced is policy drift (KMS never copies the primary\'s), and the alias moved in its Region is alias-target drift', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const kms = h.clientsIn(REPLICA).kms;
+    const policy = JSON.parse(h.emulator.describeKeyState(replicaArn())!.policy) as { Statement: Array<{ Sid?: string }> };
+    await kms.send(new PutKeyPolicyCommand({ KeyId: replicaArn(), PolicyName: 'default', Policy: JSON.stringify({ ...policy, Statement: policy.Statement.slice(0, 1) }) }));
+    const other = (await kms.send(new CreateKeyCommand({ Description: 'not keyrotor\'s' }))).KeyMetadata!.Arn!;
+    await kms.send(new UpdateAliasCommand({ AliasName: h.keyring.alias, TargetKeyId: other }));
+    const findings = (await driftOf()).keyrings[0]!.findings;
+    expect(findings.map((f) => [f.kind, f.subject])).toEqual([
+      ['identity-center-policy', replicaArn()],
+      ['alias-target', `${h.keyring.alias} in ${REPLICA}`],
+    ]);
+    expect(findings[0]!.message).toContain(`the key policy of the replica of generation 1 in ${REPLICA} lacks what Identity Center needs`);
+    expect(findings[1]!.message).toBe(`alias ${h.keyring.alias} in ${REPLICA} points to ${other}, but the ledger's active generation 1 has its replica there at ${replicaArn()}`);
+  });
+
+  it('THEN without clients for other Regions the replicas are not silently passed: a note says they were not checked', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    await h.clientsIn(REPLICA).kms.send(new DisableKeyCommand({ KeyId: replicaArn() }));
+    const keyring = (await driftOf(false)).keyrings[0]!;
+    expect(keyring.findings).toEqual([]);
+    expect(keyring.notes).toContain(`replicas in ${REPLICA} not checked (no clients for other Regions)`);
   });
 });

@@ -31,7 +31,7 @@ export const run: CommandRun = async (ctx, rawOptions, args) => {
     // Which AWS it reads, said first (each account and Region the selection spans).
     for (const keyring of session.config.keyrings.filter((k) => args.length === 0 || args.includes(k.name))) await session.announce(keyring).catch(() => undefined);
     const report = await runDrift(
-      { config: session.config, store: session.store, clientsFor: session.clientsFor, actor: session.actorFor },
+      { config: session.config, store: session.store, clientsFor: session.clientsFor, clientsForRegion: session.clientsForRegion, actor: session.actorFor },
       { keyrings: args, ...(manifests ? { manifests } : {}), readOnly: options.readOnly ?? false, deployGate: options.deployGate ?? false },
     );
     if (ctx.global.json) {
