@@ -149,7 +149,7 @@ async function fsyncsPerWrite() {
 /** One full rotation in-process against the emulator (no quotas, no real sleeps): fsyncs and state writes per AWS mutation. */
 async function rotationFsyncs() {
   const { startEmulator } = require(dist('emulator/index.js'));
-  const { createDemoWorkspace, operatorSignsStarts } = require(dist('scripts/demo/workspace.js'));
+  const { actAsPipelineRole, createDemoWorkspace, operatorSignsStarts } = require(dist('scripts/demo/workspace.js'));
   const { loadConfig } = require(dist('pipeline/config/load.js'));
   const { createAwsClients } = require(dist('pipeline/aws/index.js'));
   const { unlimitedRateLimiter } = require(dist('pipeline/aws/rate-limiter.js'));
@@ -161,6 +161,8 @@ async function rotationFsyncs() {
     const ws = await createDemoWorkspace(dir, { checks: [] });
     const config = loadConfig(ws.configPath);
     const store = new FileStateStore(ws.stateDir, { lock: { onNote: () => undefined } });
+    // The pipeline acts as its role: preflight refuses a caller the key policy's lockout rules would refuse.
+    actAsPipelineRole(emulator, 'AKIABENCH');
     const clients = createAwsClients({ region: config.keyrings[0].region, endpoint: emulator.endpoint, env: { AWS_ACCESS_KEY_ID: 'AKIABENCH', AWS_SECRET_ACCESS_KEY: 'x' }, rateLimiter: unlimitedRateLimiter });
     const engine = () =>
       new Engine({ config, store, clientsFor: () => clients, actor: ws.operator, identifyInitiator: operatorSignsStarts(ws, config), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))), options: { poll: { initialMs: 10, maxMs: 50 } } });
