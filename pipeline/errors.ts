@@ -77,6 +77,21 @@ export class RunBusyError extends StateError {
   }
 }
 
+/** The key ring already has an open run (a key ring has one open run at a time); nothing was started. */
+export class KeyringBusyError extends KeyrotorError {
+  constructor(
+    readonly keyring: string,
+    readonly holder: { readonly id: string; readonly status: string; readonly initiator: string },
+    cause?: unknown,
+  ) {
+    super(`key ring ${keyring} already has an open run ${holder.id} (${holder.status}, started by ${holder.initiator}); a key ring has one open run at a time`, {
+      fault: 'operator',
+      nextStep: `finish it with \`rotate advance ${holder.id}\`, undo it with \`rotate rollback ${holder.id}\`, or cancel it if it changed nothing: \`rotate cancel ${holder.id}\``,
+      ...(cause ? { cause } : {}),
+    });
+  }
+}
+
 /** This process's execution lock was taken over (it was paused past the lock's expiry); it must stop. */
 export class FenceLostError extends StateError {
   constructor(readonly runId: string, detail: string) {

@@ -8,7 +8,7 @@
  */
 import type { AwsClients } from '../aws/clients';
 import type { Config, KeyRingConfig } from '../config/types';
-import { FenceLostError, InterruptedError, KeyrotorError, RunBusyError, StageError, StateError } from '../errors';
+import { FenceLostError, InterruptedError, KeyrotorError, KeyringBusyError, RunBusyError, StageError, StateError } from '../errors';
 import type { InitiatorIdentity, MutationOutcome, Run, RunLock, StageRecord, StageStatus, StateStore } from '../state/types';
 import { assertBarUnchanged, barInputs } from '../approvals/bar';
 import { startAuditDetail } from '../approvals/chain';
@@ -503,11 +503,7 @@ export class Engine {
     const lease = await this.deps.store.getLease(keyring);
     const holder = lease ? await this.deps.store.getRun(lease.runId) : undefined;
     if (!holder) return cause ?? new StateError(`key ring ${keyring} is busy`, { fault: 'operator', retryable: true });
-    return new KeyrotorError(`key ring ${keyring} already has an open run ${holder.id} (${holder.status}, started by ${holder.initiator}); a key ring has one open run at a time`, {
-      fault: 'operator',
-      nextStep: `finish it with \`rotate advance ${holder.id}\`, undo it with \`rotate rollback ${holder.id}\`, or cancel it if it changed nothing: \`rotate cancel ${holder.id}\``,
-      ...(cause ? { cause } : {}),
-    });
+    return new KeyringBusyError(keyring, holder, cause);
   }
 
   private emit(event: ProgressEvent): void {

@@ -12,7 +12,7 @@
 import type { KeyRingConfig } from '../config/types';
 import type { Engine, ProgressEvent } from '../engine/engine';
 import type { StartableKind } from '../engine/stage-lists';
-import { exitCodeFor, ExitCode, fleetExitCode as exitCodeOfFleet, KeyrotorError } from '../errors';
+import { exitCodeFor, ExitCode, fleetExitCode as exitCodeOfFleet, KeyringBusyError, KeyrotorError, RunBusyError } from '../errors';
 import { isOpenRun } from '../state/store-rules';
 import type { Run, StateStore } from '../state/types';
 
@@ -25,6 +25,7 @@ export type FleetOutcomeKind =
   | 'open' // stages remain and nothing blocks them (e.g. after `fleet start`)
   | 'failed'
   | 'ended' // rolled back or cancelled (a refused preflight ends its run)
+  | 'busy' // another process acts on it (a second fleet command, an operator): not this command's failure
   | 'skipped'; // nothing for this command to do on this key ring
 
 export interface KeyRingOutcome {
@@ -102,6 +103,26 @@ function failure(keyring: KeyRingConfig, error: unknown, run: Run | undefined): 
     ...(stage ? { stage } : {}),
     summary: error instanceof Error ? error.message : String(error),
     ...(e?.nextStep ? { nextStep: e.nextStep } : {}),
+    exitCode: exitCodeFor(error),
+  };
+}
+
+/**
+ * Another process got there first: it opened the key ring's run between this command's look and
+ * its start, or it holds the run's execution lock now. The key ring is in hands, not failed; its
+ * code is what a lone `rotate advance` would say (busy, retry later).
+ */
+function busy(keyring: KeyRingConfig, error: KeyringBusyError | RunBusyError, run: Run | undefined): KeyRingOutcome {
+  const runId = error instanceof KeyringBusyError ? error.holder.id : error.runId;
+  return {
+    keyring: keyring.name,
+    account: keyring.account,
+    region: keyring.region,
+    outcome: 'busy',
+    runId,
+    ...(run && run.id === runId ? { run } : {}),
+    summary: error.message,
+    nextStep: `\`rotate fleet status --name ${keyring.name}\` shows where it stands; run this command again once the other one has finished`,
     exitCode: exitCodeFor(error),
   };
 }
@@ -284,6 +305,7 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
     } catch (error) {
       // The key ring's own record of what happened (the engine saved it) explains the failure.
       const saved = run ? await deps.store.getRun(run.id).catch(() => undefined) : undefined;
+      if (error instanceof KeyringBusyError || error instanceof RunBusyError) return busy(keyring, error, saved ?? run);
       return failure(keyring, error, saved ?? run);
     }
   });
@@ -291,7 +313,8 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
 
 /**
  * The fleet command's exit code (pipeline/errors.ts fleetExitCode) from its key rings' failures:
- * like a plain `rotate advance`, a key ring that waits or ended is not a failure of the command.
+ * like a plain `rotate advance`, a key ring that waits or ended is not a failure of the command, nor
+ * one another process is acting on (it is in hands).
  */
 export function fleetExitCode(outcomes: readonly KeyRingOutcome[]): number {
   return exitCodeOfFleet(outcomes.map((o) => (o.outcome === 'failed' ? o.exitCode : ExitCode.ok)));

@@ -46,6 +46,7 @@ const OUTCOME_STATUS: Readonly<Record<KeyRingOutcome['outcome'], StageStatus>> =
   open: 'pending',
   failed: 'failed',
   ended: 'undone',
+  busy: 'skipped',
   skipped: 'skipped',
 };
 
@@ -110,7 +111,7 @@ export function nextStepOf(o: KeyRingOutcome): string {
   return '';
 }
 
-const COUNTED: readonly KeyRingOutcome['outcome'][] = ['completed', 'waiting', 'open', 'failed', 'ended', 'skipped'];
+const COUNTED: readonly KeyRingOutcome['outcome'][] = ['completed', 'waiting', 'open', 'failed', 'ended', 'busy', 'skipped'];
 
 /** The end-of-command summary: counts, then one block per key ring (fitted to 100 columns unless --wide). */
 export function renderSummary(outcomes: readonly KeyRingOutcome[], exitCode: number, wide = false): string {

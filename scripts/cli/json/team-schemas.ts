@@ -15,7 +15,7 @@ export function teamCommandSchemas({ envelope, runKind, waitingFor }: SchemaHelp
     keyring: z.string(),
     account: z.string(),
     region: z.string(),
-    outcome: z.enum(['completed', 'waiting', 'open', 'failed', 'ended', 'skipped']),
+    outcome: z.enum(['completed', 'waiting', 'open', 'failed', 'ended', 'busy', 'skipped']),
     runId: z.string().optional(),
     stage: z.string().optional().describe('the stage the run is at, or ended on'),
     waitingFor: waitingFor.optional(),

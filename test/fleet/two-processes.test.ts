@@ -1,0 +1,77 @@
+/**
+ * Two `rotate fleet` processes at once over the same key rings (two operators, or a retried CI job
+ * racing the first): each key ring still gets exactly one run, each run is driven by one process
+ * at a time, and the process that finds a key ring taken says so instead of failing it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ciEnv } from '../../scripts/demo/fleet-workspace';
+import { createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
+import { FileStateStore } from '../../pipeline/state/file-store';
+import { adoptAll, createOrg, type Org } from './helpers';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'rotate.js');
+
+let keys: DemoWorkspace;
+let keysDir: string;
+let org: Org;
+beforeAll(async () => {
+  keysDir = await mkdtemp(path.join(os.tmpdir(), 'keyrotor-fleet-keys-'));
+  keys = await createDemoWorkspace(keysDir);
+  org = await createOrg({ accounts: ['111111111111'], regions: ['us-east-1'], perGroup: 4, keysFrom: keys, emulator: { quotas: false } });
+  await adoptAll(org);
+}, 60_000);
+afterAll(async () => {
+  await org.close();
+  await rm(keysDir, { recursive: true, force: true });
+});
+
+function rotateProcess(args: readonly string[]): Promise<{ code: number; body: any; err: string }> {
+  const env = { ...process.env, ...ciEnv(org.ws), KEYROTOR_APPROVALS_DIR: org.ws.approvalsDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--config', org.ws.configPath, '--endpoint', org.emulator.endpoint, '--json', ...args], { cwd: org.dir, env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve({ code: code ?? -1, body: JSON.parse(out), err });
+      } catch {
+        reject(new Error(`not JSON (exit ${code}):\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+test('GIVEN two processes running `fleet run --all` at once THEN each key ring has one open run, driven to its gate; the process that lost a key ring reports it busy, naming the run, and exits 0', async () => {
+  const argv = ['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath];
+  const [first, second] = await Promise.all([rotateProcess(argv), rotateProcess(argv)]);
+  expect([first.code, second.code]).toEqual([0, 0]);
+  type Outcome = { keyring: string; outcome: string; summary: string; runId?: string; stage?: string };
+  const outcomes = [...first.body.outcomes, ...second.body.outcomes] as Outcome[];
+  expect(outcomes.filter((o) => o.outcome === 'failed')).toEqual([]);
+
+  const store = new FileStateStore(org.ws.stateDir);
+  const runs = (await store.listRuns()).filter((r) => r.kind === 'rotate');
+  await store.close();
+  for (const name of org.ws.keyringNames) {
+    const open = runs.filter((r) => r.keyring === name && r.status !== 'cancelled');
+    // One run per key ring went on; a start that lost the race ended its own run, unopened.
+    expect(open).toHaveLength(1);
+    expect(runs.filter((r) => r.keyring === name && r.status === 'cancelled').every((r) => /not opened/.test(r.endReason ?? ''))).toBe(true);
+    // Both processes speak of that one run: at its gate, or busy in the other's hands (which of
+    // them drove it, and whether the second found it already open, depends on timing).
+    const mine = outcomes.filter((o) => o.keyring === name);
+    expect(mine).toHaveLength(2);
+    expect(mine.every((o) => o.runId === open[0]!.id)).toBe(true);
+    expect(mine.some((o) => o.outcome === 'waiting' && o.stage === 'approval-gate')).toBe(true);
+    for (const lost of mine.filter((o) => o.outcome !== 'waiting')) {
+      expect(lost.outcome).toBe('busy');
+      expect(lost.summary).toMatch(new RegExp(`already has an open run ${open[0]!.id}|run ${open[0]!.id} is being acted on by`));
+    }
+  }
+}, 60_000);
