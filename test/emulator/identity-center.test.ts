@@ -190,7 +190,7 @@ describe('Identity Store reads and the lockout', () => {
     await ctx.aws.kms.send(new EnableKeyCommand({ KeyId: key.KeyId }));
     await ctx.aws.identityStore.send(new ListUsersCommand({ IdentityStoreId: IDENTITY_STORE_ID }));
 
-    await ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }));
+    await ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }), BypassPolicyLockoutSafetyCheck: true }));
     expect((await rejectionOf(ctx.aws.identityStore.send(new ListUsersCommand({ IdentityStoreId: IDENTITY_STORE_ID })))).name).toBe('AccessDeniedException');
     await ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: identityCenterPolicy() }));
   });

@@ -202,3 +202,56 @@ describe('KMS rotation, policy, tags, last usage', () => {
     expect(used.KeyLastUsage!.Timestamp).toBeInstanceOf(Date);
   });
 });
+
+describe('KMS policy lockout safety check (CreateKey, PutKeyPolicy, ReplicateKey)', () => {
+  const operator = `arn:aws:iam::${MANAGEMENT}:user/operator`;
+  const pipelineRole = `arn:aws:iam::${MANAGEMENT}:role/keyrotor-pipeline`;
+  const allowing = (principal: string, actions: string[] = ['kms:PutKeyPolicy', 'kms:DescribeKey'], extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: actions, Resource: '*', ...extra }] });
+  const LOCKOUT = 'The new key policy will not allow you to update the key policy in the future.';
+
+  it('GIVEN a policy that would not let the caller change it again WHEN CreateKey or PutKeyPolicy THEN MalformedPolicyDocumentException in AWS\'s words, and nothing changes', async () => {
+    const refused = await rejectionOf(newKey({ Policy: allowing(pipelineRole) }));
+    expect([refused.name, refused.message]).toEqual(['MalformedPolicyDocumentException', LOCKOUT]);
+    const withoutPut = await rejectionOf(newKey({ Policy: allowing(operator, ['kms:Describe*', 'kms:Encrypt']) }));
+    expect(withoutPut.name).toBe('MalformedPolicyDocumentException');
+
+    const key = await newKey({ Policy: allowing(operator) });
+    const dropped = await rejectionOf(ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, PolicyName: 'default', Policy: allowing(pipelineRole) })));
+    expect([dropped.name, dropped.message]).toEqual(['MalformedPolicyDocumentException', LOCKOUT]);
+    expect((await ctx.aws.kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(allowing(operator));
+  });
+
+  it('GIVEN BypassPolicyLockoutSafetyCheck THEN the policy is accepted, as AWS accepts it, and the emulator notes it (keyrotor never sets it)', async () => {
+    const notes: string[] = [];
+    const emu = await startEmulator({ quotas: false, log: (m) => notes.push(m) });
+    try {
+      const { kms } = clientsFor(emu);
+      await kms.send(new CreateKeyCommand({ Policy: allowing(pipelineRole), BypassPolicyLockoutSafetyCheck: true }));
+      expect(notes).toEqual([`CreateKey by ${operator} set BypassPolicyLockoutSafetyCheck=true`]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('GIVEN an assumed-role session THEN a policy naming its role passes and one naming another role does not; the account root (IAM decides) passes; an unconditional Deny of PutKeyPolicy refuses', async () => {
+    const emu = await startEmulator({ quotas: false });
+    try {
+      emu.addPrincipal('AKIAPIPELINE0000001', `arn:aws:sts::${MANAGEMENT}:assumed-role/keyrotor-pipeline/gh-operator-1`);
+      const { kms } = clientsFor(emu, { accessKeyId: 'AKIAPIPELINE0000001' });
+      await kms.send(new CreateKeyCommand({ Policy: allowing(pipelineRole) }));
+      expect((await rejectionOf(kms.send(new CreateKeyCommand({ Policy: allowing(`arn:aws:iam::${MANAGEMENT}:role/KeyAdministrator`) })))).name).toBe('MalformedPolicyDocumentException');
+      await kms.send(new CreateKeyCommand({ Policy: allowing(`arn:aws:iam::${MANAGEMENT}:root`, ['kms:*']) }));
+      const denied = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: pipelineRole }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:PutKeyPolicy', Resource: '*' },
+        ],
+      });
+      expect((await rejectionOf(kms.send(new CreateKeyCommand({ Policy: denied })))).name).toBe('MalformedPolicyDocumentException');
+    } finally {
+      await emu.stop();
+    }
+  });
+});
