@@ -237,6 +237,18 @@ describe('the shared rate limiter at the real KMS quotas', () => {
   });
 });
 
+describe('drift across accounts', () => {
+  it('GIVEN key rings in two accounts WHEN `rotate drift` runs as the CI identity THEN each account is read through its own role and every key ring is checked (none "not checked")', async () => {
+    org = await createOrg({ accounts: [A, B], regions: ['us-east-1'], perGroup: 1, keysFrom: keys, emulator: { quotas: false } });
+    await adoptAll(org);
+    org.emulator.clearCallLog();
+    const drift = await org.json(['drift']);
+    expect(drift.body.keyrings.map((k: { name: string; error?: unknown }) => [k.name, k.error])).toEqual(org.ws.keyringNames.map((name) => [name, undefined]));
+    const kmsCallers = new Set(org.emulator.callLog().filter((c) => c.service === 'kms').map((c) => `${c.account} ${c.caller}`));
+    expect(kmsCallers).toEqual(new Set([A, B].map((account) => `${account} arn:aws:sts::${account}:assumed-role/keyrotor-pipeline/gh-operator-1`)));
+  });
+});
+
 describe('config of a fleet workspace', () => {
   it('GIVEN the workspace THEN each key ring takes its account\'s pipeline role from `access` (declared once)', async () => {
     org = await createOrg({ accounts: [A, B], regions: ['us-east-1'], perGroup: 1, keysFrom: keys, emulator: { quotas: false } });
