@@ -122,7 +122,7 @@ export async function signApproval(prepared: PreparedApproval, run: Run, now: Da
 
 export interface ApproveToFileInput {
   /** Read only: the run and the audit chain. */
-  readonly store: Pick<StateStore, 'getRun' | 'readAudit' | 'verifyAudit'> & Partial<Pick<StateStore, 'listRuns' | 'description'>>;
+  readonly store: Pick<StateStore, 'getRun' | 'readAudit' | 'auditHead'> & Partial<Pick<StateStore, 'listRuns' | 'description'>>;
   readonly runId: string;
   readonly signingKeyPath: string;
   readonly agent?: boolean;

@@ -74,7 +74,7 @@ async function checkRun(run: Run, chain: ChainView, ssh: SshKeygenOptions | unde
   return { checked, problems };
 }
 
-export async function verifyApprovalAnchors(store: Pick<StateStore, 'readAudit' | 'verifyAudit' | 'listRuns'>, ssh?: SshKeygenOptions): Promise<AnchorReport> {
+export async function verifyApprovalAnchors(store: Pick<StateStore, 'readAudit' | 'auditHead' | 'listRuns'>, ssh?: SshKeygenOptions): Promise<AnchorReport> {
   const chain = await readChain(store);
   const runs = await store.listRuns();
   let checked = 0;

@@ -13,6 +13,7 @@
  * `run.evidence` {evidenceDigest}; `approval.counted` {signer, fingerprint, signatureSha256, auditHead}.
  */
 import { digestOf } from '../canonical-json';
+import { verifyAuditChain } from '../state/audit-chain';
 import type { AuditEntry, AuditVerification, Run, StateStore } from '../state/types';
 
 export interface AuditHeadRef {
@@ -33,23 +34,30 @@ export interface ChainView {
  */
 const verifiedPrefix = new WeakMap<object, ChainView>();
 
-/** The chain as the gate sees it: every entry plus the store's own verification (which also checks its head pointer). */
-export async function readChain(store: Pick<StateStore, 'readAudit' | 'verifyAudit'>): Promise<ChainView> {
+/**
+ * The chain as the gate sees it: every entry, verified. The head is read first (entries appended
+ * after it only lengthen the log) and the entries once: the verification is computed from the
+ * entries read, exactly as the store's own `verifyAudit()` computes it, without reading the log a
+ * second time. A log with an unreadable line fails the read, naming the file and line.
+ */
+export async function readChain(store: Pick<StateStore, 'readAudit' | 'auditHead'>): Promise<ChainView> {
   const known = verifiedPrefix.get(store);
   const last = known?.entries[known.entries.length - 1];
+  const head = await store.auditHead();
   if (known && last && known.verification.ok) {
     // From the last verified entry on: it must be unchanged, and everything after must chain from it.
-    const [tail, verification] = await Promise.all([store.readAudit({ fromSeq: last.seq }), store.verifyAudit({ fromSeq: last.seq + 1 })]);
+    const tail = await store.readAudit({ fromSeq: last.seq });
+    const added = tail.slice(1);
+    const verification = verifyAuditChain(added, head, last);
     if (tail[0]?.seq === last.seq && tail[0].hash === last.hash && verification.ok) {
-      const added = tail.slice(1);
       const view = { entries: [...known.entries, ...added], verification: { ...verification, entries: known.entries.length + added.length } };
       runIndex.set(view, indexByRun(added, runIndexOf(known)));
       verifiedPrefix.set(store, view);
       return view;
     }
   }
-  const [entries, verification] = await Promise.all([store.readAudit(), store.verifyAudit()]);
-  const view = { entries, verification };
+  const entries = await store.readAudit();
+  const view = { entries, verification: verifyAuditChain(entries, head) };
   verifiedPrefix.set(store, view);
   return view;
 }

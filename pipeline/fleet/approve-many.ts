@@ -54,7 +54,7 @@ export function runsAwaitingApproval(keyrings: readonly KeyRingConfig[], open: R
 
 /** Every check that needs no signature, per run; nothing is signed or written. */
 export async function prepareMany(
-  store: Pick<StateStore, 'readAudit' | 'verifyAudit'>,
+  store: Pick<StateStore, 'readAudit' | 'auditHead'>,
   config: Config,
   candidates: readonly ApprovalCandidate[],
   key: SigningKey,
