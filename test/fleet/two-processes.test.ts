@@ -1,7 +1,8 @@
 /**
- * Two `rotate fleet` processes at once over the same key rings (two operators, or a retried CI job
- * racing the first): each key ring still gets exactly one run, each run is driven by one process
- * at a time, and the process that finds a key ring taken says so instead of failing it.
+ * Fleet commands as real processes: two at once over the same key rings (two operators, or a
+ * retried CI job racing the first) — each key ring still gets exactly one run, each run is driven
+ * by one process at a time, and the process that finds a key ring taken says so instead of failing
+ * it; and a fleet interrupted with Ctrl-C, which stops every key ring at a recorded point.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +29,7 @@ afterAll(async () => {
   await rm(keysDir, { recursive: true, force: true });
 });
 
-function rotateProcess(args: readonly string[]): Promise<{ code: number; body: any; err: string }> {
+function rotateProcess(args: readonly string[], onSpawn?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number; body: any; err: string }> {
   const env = { ...process.env, ...ciEnv(org.ws), KEYROTOR_APPROVALS_DIR: org.ws.approvalsDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--config', org.ws.configPath, '--endpoint', org.emulator.endpoint, '--json', ...args], { cwd: org.dir, env });
@@ -36,6 +37,7 @@ function rotateProcess(args: readonly string[]): Promise<{ code: number; body: a
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
+    onSpawn?.(err, child);
     child.on('error', reject);
     child.on('close', (code) => {
       try {
@@ -74,4 +76,40 @@ test('GIVEN two processes running `fleet run --all` at once THEN each key ring h
       expect(lost.summary).toMatch(new RegExp(`already has an open run ${open[0]!.id}|run ${open[0]!.id} is being acted on by`));
     }
   }
+}, 60_000);
+
+test('GIVEN a `fleet run` interrupted with Ctrl-C THEN it exits 130, every key ring stops at a recorded point with no execution lock left, and the next `fleet run` takes them all to their gates', async () => {
+  // A fresh organization: the first test left its runs at their gates.
+  await org.close();
+  org = await createOrg({ accounts: ['111111111111'], regions: ['us-east-1'], perGroup: 4, keysFrom: keys, emulator: { quotas: false } });
+  await adoptAll(org);
+  const store = new FileStateStore(org.ws.stateDir);
+  org.emulator.setLatency('*', 40);
+  let signalled = false;
+  const argv = ['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath];
+  org.emulator.clearCallLog();
+  const stopped = await rotateProcess(argv, (_text, child) => {
+    // Ctrl-C once the first CreateKey reached AWS: some key rings mid-stage, others not yet begun.
+    const poll = setInterval(() => {
+      if (signalled || !org.emulator.callLog().some((c) => c.operation === 'CreateKey')) return;
+      signalled = true;
+      clearInterval(poll);
+      child.kill('SIGINT');
+    }, 5);
+    child.once('close', () => clearInterval(poll));
+  });
+  org.emulator.setLatency('*', 0);
+  expect(signalled).toBe(true);
+  expect(stopped.code).toBe(130);
+  // Each key ring says where it stopped, with the interrupted code.
+  for (const o of stopped.body.outcomes as Array<{ exitCode: number; summary: string }>) expect([o.exitCode, o.summary]).toEqual([130, expect.stringMatching(/^interrupted /)]);
+  const open = await store.listRuns({ open: true });
+  for (const run of open) expect(await store.getRunLock(run)).toBeUndefined();
+  const resumed = await rotateProcess(argv);
+  expect(resumed.code).toBe(0);
+  expect(resumed.body.outcomes.map((o: { outcome: string; stage?: string }) => [o.outcome, o.stage])).toEqual(org.ws.keyringNames.map(() => ['waiting', 'approval-gate']));
+  // One CreateKey per key ring across both commands: nothing was done twice.
+  const creates = org.emulator.callLog().filter((c) => c.operation === 'CreateKey' && c.outcome === 'ok');
+  expect(new Set(creates.map((c) => c.target)).size).toBe(creates.length);
+  await store.close();
 }, 60_000);
