@@ -13,7 +13,8 @@ import type { KeyRingConfig } from '../config/types';
 import type { Engine, ProgressEvent } from '../engine/engine';
 import type { StartableKind } from '../engine/stage-lists';
 import { exitCodeFor, ExitCode, fleetExitCode as exitCodeOfFleet, KeyringBusyError, KeyrotorError, RunBusyError } from '../errors';
-import { isOpenRun } from '../state/store-rules';
+import { processIsAlive } from '../state/file-lock';
+import { isOpenRun, runLockBlocks } from '../state/store-rules';
 import type { Run, StateStore } from '../state/types';
 
 export type FleetAction = 'start' | 'advance' | 'delete' | 'status' | 'run';
@@ -267,8 +268,18 @@ export async function runFleet(deps: FleetDeps, request: FleetRequest): Promise<
     const onEvent = (event: ProgressEvent): void => deps.onEvent?.(keyring.name, event);
     try {
       switch (request.action) {
-        case 'status':
-          return existing ? outcomeOfRun(keyring, existing) : skipped(keyring, 'no open run', undefined, `\`rotate fleet start --name ${keyring.name}\` opens one`);
+        case 'status': {
+          if (!existing) return skipped(keyring, 'no open run', undefined, `\`rotate fleet start --name ${keyring.name}\` opens one`);
+          // A run some process is acting on right now says who, so no one starts a second command on it.
+          const lock = await deps.store.getRunLock(existing);
+          if (lock && runLockBlocks(lock, new Date(), processIsAlive)) {
+            const base = outcomeOfRun(keyring, existing);
+            const holder = lock.holder;
+            const acting = `being acted on by ${holder.actor} (${holder.command ? `\`rotate ${holder.command}\`, ` : ''}pid ${holder.pid} on ${holder.host}) since ${lock.acquiredAt}`;
+            return { ...base, outcome: 'busy', summary: `run ${existing.id} at ${base.stage ?? 'its start'}: ${acting}`, exitCode: ExitCode.ok };
+          }
+          return outcomeOfRun(keyring, existing);
+        }
         case 'start': {
           if (existing) return skipped(keyring, `already has open run ${existing.id} (${existing.status})`, existing, `\`rotate fleet advance --name ${keyring.name}\``);
           const engine = await deps.engineFor(keyring, onEvent);

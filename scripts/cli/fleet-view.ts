@@ -46,7 +46,7 @@ const OUTCOME_STATUS: Readonly<Record<KeyRingOutcome['outcome'], StageStatus>> =
   open: 'pending',
   failed: 'failed',
   ended: 'undone',
-  busy: 'skipped',
+  busy: 'running',
   skipped: 'skipped',
 };
 

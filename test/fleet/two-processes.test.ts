@@ -113,3 +113,32 @@ test('GIVEN a `fleet run` interrupted with Ctrl-C THEN it exits 130, every key r
   expect(new Set(creates.map((c) => c.target)).size).toBe(creates.length);
   await store.close();
 }, 60_000);
+
+test('GIVEN a `fleet run` in flight WHEN `fleet status` looks THEN the key rings it is acting on are busy, naming the stage and the process; once it is done, none is', async () => {
+  await org.close();
+  org = await createOrg({ accounts: ['111111111111'], regions: ['us-east-1'], perGroup: 2, keysFrom: keys, emulator: { quotas: false } });
+  await adoptAll(org);
+  org.emulator.setLatency('*', 40);
+  org.emulator.clearCallLog();
+  let seen: Array<{ keyring: string; outcome: string; summary: string }> = [];
+  let pid = 0;
+  const argv = ['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath];
+  const running = rotateProcess(argv, (_text, child) => {
+    pid = child.pid!;
+    const poll = setInterval(() => {
+      if (!org.emulator.callLog().some((c) => c.operation === 'CreateKey') || seen.length > 0) return;
+      clearInterval(poll);
+      void org.json(['fleet', 'status', '--all']).then((status) => (seen = status.body.outcomes));
+    }, 5);
+    child.once('close', () => clearInterval(poll));
+  });
+  const done = await running;
+  org.emulator.setLatency('*', 0);
+  expect(done.code).toBe(0);
+  expect(seen.length).toBe(2);
+  expect(seen.some((o) => o.outcome === 'busy')).toBe(true);
+  // The engine's lock names the command step it runs for the fleet (`rotate advance`) and the fleet's pid.
+  for (const o of seen.filter((x) => x.outcome === 'busy')) expect(o.summary).toMatch(new RegExp(`^run \\S+ at [a-z-]+: being acted on by .*, pid ${pid} on `));
+  const after = await org.json(['fleet', 'status', '--all']);
+  expect(after.body.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['waiting', 'waiting']);
+}, 60_000);
