@@ -142,3 +142,35 @@ test('GIVEN a `fleet run` in flight WHEN `fleet status` looks THEN the key rings
   const after = await org.json(['fleet', 'status', '--all']);
   expect(after.body.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['waiting', 'waiting']);
 }, 60_000);
+
+test('GIVEN a `fleet run` killed (SIGKILL) mid-flight THEN the audit chain still verifies, and the next `fleet run` takes every key ring to its gate without repeating a CreateKey', async () => {
+  await org.close();
+  org = await createOrg({ accounts: ['111111111111'], regions: ['us-east-1'], perGroup: 4, keysFrom: keys, emulator: { quotas: false } });
+  await adoptAll(org);
+  org.emulator.setLatency('*', 30);
+  org.emulator.clearCallLog();
+  const argv = ['fleet', 'run', '--all', '--signing-key', org.ws.operatorKeyPath];
+  let killed = false;
+  // Killed once two keys exist: key rings mid-stage, audit batches and state writes in flight.
+  const dead = await rotateProcess(argv, (_text, child) => {
+    const poll = setInterval(() => {
+      if (killed || org.emulator.callLog().filter((c) => c.operation === 'CreateKey').length < 2) return;
+      killed = true;
+      clearInterval(poll);
+      child.kill('SIGKILL');
+    }, 2);
+    child.once('close', () => clearInterval(poll));
+  }).catch((error: Error) => ({ code: -1, body: undefined, err: error.message }));
+  org.emulator.setLatency('*', 0);
+  expect(killed).toBe(true);
+  expect(dead.code).toBe(-1); // no JSON: it never finished
+
+  const verify = await org.json(['audit', 'verify']);
+  expect(verify.body.ok).toBe(true);
+  const resumed = await rotateProcess(argv);
+  expect(resumed.code).toBe(0);
+  expect(resumed.body.outcomes.map((o: { outcome: string; stage?: string }) => [o.outcome, o.stage])).toEqual(org.ws.keyringNames.map(() => ['waiting', 'approval-gate']));
+  const created = org.emulator.callLog().filter((c) => c.operation === 'CreateKey' && c.outcome === 'ok');
+  expect(created).toHaveLength(org.ws.keyringNames.length);
+  expect((await org.json(['audit', 'verify'])).body.ok).toBe(true);
+}, 60_000);
