@@ -4,11 +4,12 @@
  * failures come back as typed errors naming the operation and the resource. (Waiting for the
  * asynchronous Identity Center switch lives in pipeline/identity-center.)
  */
-import { DescribeKeyCommand, GetKeyLastUsageCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyLastUsageCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata, type ListResourceTagsCommandOutput } from '@aws-sdk/client-kms';
 import { RUN_ID_TAG } from '../key-tags';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
 import { mapAwsError } from '../aws/map-error';
+import { AwsCallError } from '../errors';
 import type { StageContext } from '../engine/types';
 
 export async function describeKey(ctx: Pick<StageContext, 'clients'>, keyId: string): Promise<KeyMetadata> {
@@ -66,15 +67,30 @@ export async function keyLastUsage(ctx: StageContext, keyArn: string): Promise<R
   }
 }
 
-/** The key a run created, found by its `keyrotor:run-id` tag (a crash may have lost its ARN). */
+/**
+ * The key a run created, found by its `keyrotor:run-id` tag (a crash may have lost its ARN). A real
+ * account holds keys this caller may not read the tags of (another team's key policy) and keys
+ * deleted between the listing and the read: those are skipped, since the run's own key was tagged
+ * by this pipeline role, whose key policy lets it read them. Any other error stops the search.
+ */
 export async function findKeyByRunTag(ctx: StageContext, runId: string): Promise<string | undefined> {
   const { kms } = ctx.clients;
   let marker: string | undefined;
   do {
     const page = await callAws('kms:ListKeys', {}, () => kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
     for (const key of page.Keys ?? []) {
-      const tags = await callAws('kms:ListResourceTags', { target: key.KeyArn }, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId })));
-      if (tags.Tags?.some((t) => t.TagKey === RUN_ID_TAG && t.TagValue === runId)) return key.KeyArn;
+      let tagMarker: string | undefined;
+      do {
+        let tags: ListResourceTagsCommandOutput;
+        try {
+          tags = await callAws('kms:ListResourceTags', { target: key.KeyArn }, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId, Marker: tagMarker })));
+        } catch (error) {
+          if (error instanceof AwsCallError && (error.awsCode === 'AccessDeniedException' || error.awsCode === 'NotFoundException')) break;
+          throw error;
+        }
+        if (tags.Tags?.some((t) => t.TagKey === RUN_ID_TAG && t.TagValue === runId)) return key.KeyArn;
+        tagMarker = tags.Truncated ? tags.NextMarker : undefined;
+      } while (tagMarker);
     }
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
