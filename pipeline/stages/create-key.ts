@@ -18,6 +18,7 @@ import { mutationDone, mutationFact, newKeyOf, outputsOf } from './shared';
 import { assertInstanceRegionsReplicated, replicateNewKey } from './multi-region/replicate';
 import { currentReplicas, disableNewReplicas } from './multi-region/replica-states';
 import { addReplicas } from './multi-region/ledger-replicas';
+import { onNewKey } from '../aws/eventual-consistency';
 
 const NAME = 'create-key';
 
@@ -75,8 +76,9 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
   }
 
   if (!mutationDone(ctx, 'kms:EnableKeyRotation', keyArn)) {
+    // The key may be moments old: KMS can answer NotFoundException until it shows it everywhere.
     await ctx.mutate('kms:EnableKeyRotation', keyArn, () =>
-      ctx.clients.kms.send(new EnableKeyRotationCommand({ KeyId: keyArn, RotationPeriodInDays: keyring.rotation.automaticRotationPeriodDays })),
+      onNewKey(ctx, () => ctx.clients.kms.send(new EnableKeyRotationCommand({ KeyId: keyArn, RotationPeriodInDays: keyring.rotation.automaticRotationPeriodDays }))),
     );
   }
 
@@ -106,7 +108,7 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
 async function verify(ctx: StageContext): Promise<void> {
   const keyArn = newKeyOf(ctx, NAME);
-  const key = await describeKey(ctx, keyArn);
+  const key = await onNewKey(ctx, () => describeKey(ctx, keyArn));
   if (key.KeyState !== 'Enabled') {
     throw new StageError(NAME, `new key ${keyArn} is ${key.KeyState}, expected Enabled`, { fault: 'aws', nextStep: `inspect the key, then \`rotate rollback ${ctx.run().id}\`` });
   }

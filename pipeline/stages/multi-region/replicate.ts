@@ -15,6 +15,7 @@ import type { StageContext } from '../../engine/types';
 import { createKeyTags } from '../../key-tags';
 import type { ReplicaKey } from '../../ledger/types';
 import { buildKeyPolicy, renderKeyPolicy } from '../../policy/builder';
+import { onNewKey } from '../../aws/eventual-consistency';
 import { describeKey } from '../aws-reads';
 import { pollUntil } from '../poll-until';
 import { mutationDone } from '../shared';
@@ -61,7 +62,8 @@ export async function replicateNewKey(ctx: StageContext, stage: string, keyArn: 
       await ctx.mutate(
         'kms:ReplicateKey',
         replicaArn,
-        () => ctx.clients.kms.send(new ReplicateKeyCommand({ KeyId: keyArn, ReplicaRegion: region, Policy: policy, Description: keyring.description, Tags: tags })),
+        // The primary may be moments old (eventual consistency): NotFoundException is retried a while.
+        () => onNewKey(ctx, () => ctx.clients.kms.send(new ReplicateKeyCommand({ KeyId: keyArn, ReplicaRegion: region, Policy: policy, Description: keyring.description, Tags: tags }))),
         { region, primary: keyArn },
       );
     } catch (error) {
