@@ -17,6 +17,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = {
   'kms:ScheduleKeyDeletion': 15,
   'kms:EnableKeyRotation': 15,
   'kms:PutKeyPolicy': 15,
+  'kms:GetKeyLastUsage': 5,
   'kms:DescribeKey': 2000,
 };
 

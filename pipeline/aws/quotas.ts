@@ -33,6 +33,8 @@ export const KMS_REQUEST_QUOTAS: Readonly<Record<string, RequestQuota>> = {
   EnableKeyRotation: { perSecond: 15 },
   PutKeyPolicy: { perSecond: 15 },
   ScheduleKeyDeletion: { perSecond: 15 },
+  // The evidence read before a deletion: few per run, but a fleet reads it for every key ring.
+  GetKeyLastUsage: { perSecond: 5 },
   DescribeKey: { perSecond: 2000 },
   Encrypt: KMS_SYMMETRIC_CRYPTOGRAPHIC,
   Decrypt: KMS_SYMMETRIC_CRYPTOGRAPHIC,

@@ -22,8 +22,10 @@ export type PhaseCalls = ReadonlyMap<string, Readonly<Record<string, number>>>;
 /** The quota-bound KMS calls a rotation makes per key ring, phase by phase (advance, then delete). */
 export function rotationCallsPerKeyRing(keyring: Pick<KeyRingConfig, 'rotation'>): Array<Record<string, number>> {
   return [
-    { CreateKey: 1, EnableKeyRotation: 1, UpdateAlias: 1, ...(keyring.rotation.disableOldKeyDuringSoak ? { DisableKey: 1 } : {}) },
-    { ScheduleKeyDeletion: 1 },
+    // GetKeyLastUsage (5/s): integration-checks reads the old key's last use, and schedule-deletion
+    // reads it again before deleting.
+    { CreateKey: 1, EnableKeyRotation: 1, UpdateAlias: 1, GetKeyLastUsage: 1, ...(keyring.rotation.disableOldKeyDuringSoak ? { DisableKey: 1 } : {}) },
+    { GetKeyLastUsage: 1, ScheduleKeyDeletion: 1 },
   ];
 }
 

@@ -238,7 +238,7 @@ function printScenario(s) {
       `rotate ${sec(s.cpu.rotateMs)} (${(s.cpu.rotateMs / s.n).toFixed(0)} ms per key ring), emulator + scripted approvers ${sec(s.cpu.benchMs)}, the rest (ssh-keygen, kernel) ${sec(s.cpu.restMs)}; ` +
       `CPU floor (busy ÷ ${cores} cores) ${sec(s.cpu.cpuFloorMs)}, wall ÷ max(quota floor, CPU floor) = ${(s.wallMs / Math.max(s.floorMs, s.cpu.cpuFloorMs)).toFixed(2)}×`,
   );
-  const quotaBound = ['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:UpdateAlias', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'];
+  const quotaBound = ['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:UpdateAlias', 'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:GetKeyLastUsage'];
   const rows = Object.entries(s.perOperation).sort(([a], [b]) => a.localeCompare(b));
   console.log(`calls per key ring: ${rows.map(([op, c]) => `${op} ${(c / s.n).toFixed(2)}${quotaBound.includes(op) ? '*' : ''}`).join(', ')} (* quota-bound)`);
 }

@@ -31,6 +31,13 @@ describe('QuotaRateLimiter', () => {
     expect(clock.wakeTimes.map((t) => Math.round(t - 1000))).toEqual(Array.from({ length: 19 }, (_, i) => (i + 1) * 200));
   });
 
+  test('GIVEN GetKeyLastUsage at 5/s (a fleet reads every key ring\'s evidence) THEN 11 calls take 2 s', async () => {
+    const clock = new SteppingClock();
+    const limiter = new QuotaRateLimiter({ clock });
+    await callSequentially(limiter, { ...createKey, operation: 'GetKeyLastUsage' }, 11);
+    expect(clock.time).toBeCloseTo(2000, 5);
+  });
+
   test('GIVEN ScheduleKeyDeletion at 15/s and DescribeKey at 2000/s THEN each is spaced by its own quota', async () => {
     const clock = new SteppingClock();
     const limiter = new QuotaRateLimiter({ clock });
@@ -64,7 +71,7 @@ describe('QuotaRateLimiter', () => {
   test('GIVEN an operation without a quota (or another service) THEN it is never delayed', async () => {
     const clock = new FrozenClock();
     const limiter = new QuotaRateLimiter({ clock });
-    await callSequentially(limiter, { ...createKey, operation: 'GetKeyLastUsage' }, 50);
+    await callSequentially(limiter, { ...createKey, operation: 'GetKeyPolicy' }, 50);
     await callSequentially(limiter, { ...createKey, service: 'sso-admin', operation: 'UpdateInstance' }, 50);
     expect(clock.wakeTimes).toEqual([]);
   });

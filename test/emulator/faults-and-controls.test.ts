@@ -1,4 +1,4 @@
-import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, GetKeyLastUsageCommand, KMSClient, ListKeysCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startEmulator, type Emulator } from '../../emulator';
 import { MANAGEMENT, MEMBER, REGION, clientsFor, rejectionOf, useEmulator } from './harness';
@@ -101,6 +101,14 @@ describe('quotas', () => {
     expect(throttled.length).toBeGreaterThan(0);
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThan(12);
     expect(emu.callLog().filter((c) => c.outcome === 'ThrottlingException').length).toBe(throttled.length);
+  });
+
+  it('GIVEN the real GetKeyLastUsage quota (5/s) WHEN 8 arrive at once THEN the ones past the burst are ThrottlingException', async () => {
+    emu = await startEmulator();
+    const { kms } = clientsFor(emu);
+    const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => kms.send(new GetKeyLastUsageCommand({ KeyId: key }))));
+    expect(results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ThrottlingException').length).toBeGreaterThan(0);
   });
 
   it('GIVEN a custom quota of 1/s THEN the second call in a row is throttled, per account and Region', async () => {

@@ -138,7 +138,8 @@ describe('a fleet rotation from one CI identity', () => {
     const plan = await org.rotate(['fleet', 'plan', '--all']);
     expect(plan.code).toBe(0);
     expect(plan.out).toContain('fleet plan: rotate of 4 key ring(s)');
-    expect(plan.out).toMatch(/quota floor: 0\.2 s for `fleet advance` \(2 × CreateKey at 5\/s in 111111111111\/(us-east-1|eu-west-1)\), 0\.1 s for `fleet delete`/);
+    // The delete phase's floor is its last-use re-reads (GetKeyLastUsage at 5/s), not ScheduleKeyDeletion (15/s).
+    expect(plan.out).toMatch(/quota floor: 0\.2 s for `fleet advance` \(2 × CreateKey at 5\/s in 111111111111\/(us-east-1|eu-west-1)\), 0\.2 s for `fleet delete` \(2 × GetKeyLastUsage at 5\/s/);
     expect(org.emulator.callLog()).toEqual([]);
 
     const status = await org.rotate(['fleet', 'status', '--region', 'eu-west-1']);
