@@ -39,6 +39,8 @@ export interface OpenApprovalSessionInput {
   readonly env?: NodeJS.ProcessEnv;
   /** `--endpoint`: STS for the state role in team mode (the emulator). */
   readonly stsEndpoint?: string;
+  /** Where a note goes when the state role cannot be assumed (team mode). */
+  readonly onNote?: (note: string) => void;
   readonly cwd?: string;
   /** `rotate approve` writes into the directory (and creates it); readers need it to exist when it was named. */
   readonly writesApprovals?: boolean;
@@ -46,7 +48,7 @@ export interface OpenApprovalSessionInput {
 
 export async function openApprovalSession(input: OpenApprovalSessionInput): Promise<ApprovalSession> {
   const config = loadConfig(input.configFile);
-  const store = await openConfiguredStore(config, { stateDirOverride: input.stateDir, env: input.env, ...(input.stsEndpoint ? { stsEndpoint: input.stsEndpoint } : {}) });
+  const store = await openConfiguredStore(config, { stateDirOverride: input.stateDir, env: input.env, ...(input.stsEndpoint ? { stsEndpoint: input.stsEndpoint } : {}), ...(input.onNote ? { onNote: input.onNote } : {}) });
   try {
     // RUN as every command takes it: an id, a unique prefix, `latest[:KEYRING]`.
     const run = await resolveRun(store, input.runId);

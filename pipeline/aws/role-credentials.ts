@@ -123,6 +123,31 @@ export class CredentialChain {
     return this.provider('state', () => this.stateRoute(region), region);
   }
 
+  /**
+   * Credentials for the commands that read the state without acting on AWS (status, runs, logs,
+   * plan, approvals, gate, approve, audit verify, fleet plan/approve): the state role when the
+   * starting identity may assume it (CI's one identity), else the starting credentials. Approvers
+   * and auditors read the table under their own identity: they must not need to assume the state
+   * role, which in team mode is the pipeline role that manages keys. The fallback is said once.
+   */
+  stateReadCredentials(region: string, onNote: (note: string) => void): CredentialsOption | undefined {
+    const state = this.stateCredentials(region);
+    if (!this.options.access?.stateRole || typeof state !== 'function') return state;
+    let ownCredentials = false;
+    return async () => {
+      if (ownCredentials) return this.resolveSource();
+      try {
+        return await state();
+      } catch (error) {
+        const denied = error instanceof KeyrotorError && (error.cause as { name?: string } | undefined)?.name === 'AccessDenied';
+        if (!denied) throw error;
+        ownCredentials = true;
+        onNote(`note: ${(error as Error).message}; reading the state table with the starting credentials instead (their own access to it decides)`);
+        return this.resolveSource();
+      }
+    };
+  }
+
   private route(key: string, region: string, target: string, actsAlready: readonly string[], what: string): Promise<CredentialRoute> {
     let found = this.routes.get(key);
     if (!found) {

@@ -52,20 +52,23 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
 export interface OpenConfiguredStoreOptions extends Pick<OpenStateStoreOptions, 'stateDirOverride' | 'env' | 'file'> {
   /** `--endpoint`: where STS answers when the state role is assumed (the emulator). DynamoDB itself follows AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
   readonly stsEndpoint?: string;
+  /** Where a note goes when the state role cannot be assumed and the starting credentials read instead. Default: stderr. */
+  readonly onNote?: (note: string) => void;
 }
 
 /**
- * The state store of `config`, with the credentials the config gives it: in team mode the team
- * account's `access.stateRole`, assumed from the credentials the command started with (CI's one
- * identity), exactly as the commands that act on AWS do. Every command that reads or writes state
- * opens it this way, so a read (`status`, `runs`, `approve`, `audit verify`) reaches the table
- * the same way a rotation does. The credential chain (and the SDK) is loaded only in team mode.
+ * The state store of `config` for the commands that read state without acting on AWS (`status`,
+ * `runs`, `approve`, `audit verify`, …): in team mode through the team account's
+ * `access.stateRole` when the starting identity may assume it (CI's one identity), exactly as a
+ * rotation reaches it; an approver or auditor who may not falls back to their own credentials
+ * (their own access to the table decides), with a note. The credential chain (and the SDK) is
+ * loaded only in team mode.
  */
 export async function openConfiguredStore(config: Config, options: OpenConfiguredStoreOptions = {}): Promise<StateStore> {
-  const { stsEndpoint, ...storeOptions } = options;
+  const { stsEndpoint, onNote, ...storeOptions } = options;
   if (options.stateDirOverride !== undefined || config.state.type === 'file') return openStateStore(config.state, storeOptions);
   const { credentialChainFor } = await import('../aws/role-credentials');
   const chain = credentialChainFor(config, { env: options.env ?? process.env, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
-  const credentials = chain.stateCredentials(config.state.region);
+  const credentials = chain.stateReadCredentials(config.state.region, onNote ?? ((note) => process.stderr.write(`${note}\n`)));
   return openStateStore(config.state, { ...storeOptions, ...(credentials === undefined ? {} : { credentials }) });
 }

@@ -11,7 +11,7 @@ export async function withStore<T>(ctx: CliContext, body: (config: Config, store
   const { loadConfig } = await import('../../pipeline/config/load');
   const { openConfiguredStore } = await import('../../pipeline/state/open');
   const config = loadConfig(ctx.global.config);
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   try {
     return await body(config, store);
   } finally {

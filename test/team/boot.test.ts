@@ -142,6 +142,20 @@ describe('team mode, in boot order', () => {
     }
   });
 
+  it('4c. GIVEN an auditor in T who may not assume the state role (it manages keys) WHEN they read THEN the reads go through their own credentials, with one note saying so; nothing else is assumed', async () => {
+    const name = org.ws.keyringNames[0]!;
+    org.emulator.addPrincipal('AKIAAUDITOR00000001', `arn:aws:iam::${T}:user/auditor`);
+    const auditor = { ...dynamo(), AWS_ACCESS_KEY_ID: 'AKIAAUDITOR00000001', AWS_SECRET_ACCESS_KEY: 'auditor' };
+    for (const args of [['status', `latest:${name}`], ['audit', 'verify'], ['approvals', `latest:${name}`]]) {
+      org.emulator.clearCallLog();
+      const result = await org.rotate(args, auditor);
+      expect({ args, failed: result.code >= ExitCode.operatorError && result.code < ExitCode.waitingTime }).toEqual({ args, failed: false });
+      expect(result.err.match(/reading the state table with the starting credentials instead/g)).toHaveLength(1);
+      expect(result.err).toContain(`cannot act as arn:aws:iam::${T}:role/keyrotor-pipeline`);
+      expect(org.emulator.callLog().filter((c) => c.operation === 'AssumeRole' && c.outcome === 'ok')).toEqual([]);
+    }
+  });
+
   it('5. GIVEN the export WHEN synth runs with no credentials and the table unreachable THEN the stacks declare the recorded generations and assume B\'s role', async () => {
     const out = path.join(org.dir, 'synth-out');
     const result = await bare(['synth', '-o', out], { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' });

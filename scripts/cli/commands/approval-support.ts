@@ -12,6 +12,7 @@ export async function approvalSessionFor(ctx: CliContext, runId: string, options
     stateDir: ctx.global.stateDir,
     env: ctx.env,
     ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}),
+    onNote: ctx.io.err,
     cwd: ctx.cwd,
     ...(options.approvalsDir ? { approvalsDir: options.approvalsDir } : {}),
     ...(options.writesApprovals ? { writesApprovals: true } : {}),

@@ -36,7 +36,7 @@ export const run: CommandRun = async (ctx) => {
 async function storeFor(ctx: CliContext): Promise<StateStore> {
   if (ctx.global.stateDir !== undefined) return openStateStore({ type: 'file', dir: path.resolve(ctx.cwd, ctx.global.stateDir) });
   const { loadConfig } = await import('../../../pipeline/config/load');
-  return openConfiguredStore(loadConfig(ctx.global.config), { env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  return openConfiguredStore(loadConfig(ctx.global.config), { env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
 }
 
 function report(ctx: CliContext, result: AuditVerification, where: string): void {

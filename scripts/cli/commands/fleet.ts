@@ -226,7 +226,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
   const config = loadConfig(ctx.global.config);
   const kind = parseKind(options.kind);
   const keyrings = selectKeyRings(config, selector);
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   try {
     const open = await openRunsByKeyring(store);
     const phases: Array<Map<string, Record<string, number>>> = [];
@@ -280,7 +280,7 @@ async function approveFleet(ctx: CliContext, options: FleetOptions, selector: Fl
   const keyrings = selectKeyRings(config, selector);
   // Approving acts on no AWS account: the runs and the chain come from the state store (in team
   // mode through the state role, like every command).
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
   const say = ctx.global.json ? ctx.io.err : ctx.io.out;
   try {
     const now = new Date();
