@@ -387,7 +387,9 @@ export class Engine {
     await this.reconcile(writer, ctx, index);
     if (!recheck) {
       const runStatus = writer.run().status === 'failed' || writer.run().status === 'waiting' ? 'open' : undefined;
-      await writer.saveStage(index, { status: 'running', attempts: previous.attempts + 1, startedAt: previous.startedAt ?? this.now().toISOString(), error: undefined }, runStatus);
+      // Recorded with the stage's first write (an intent, its outputs, or its end), not by a write
+      // of its own: a fleet makes one run write fewer per stage per key ring.
+      writer.patchStage(index, { status: 'running', attempts: previous.attempts + 1, startedAt: previous.startedAt ?? this.now().toISOString(), error: undefined }, runStatus);
     }
     this.emit({ type: 'stage-start', stage: entry.name, attempt: writer.run().stages[index]!.attempts, resumed: previous.attempts > 0 && !recheck, recheck });
     let outcome: StageOutcome;

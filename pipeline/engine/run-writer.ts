@@ -57,8 +57,19 @@ export class RunWriter {
 
   /** Patches one stage record (and optionally the run's status); `undefined` fields are removed. */
   async saveStage(index: number, patch: Partial<StageRecord>, status?: Run['status']): Promise<Run> {
+    this.patchStage(index, patch, status);
+    return this.saveRun(this.current);
+  }
+
+  /**
+   * Patches one stage record in memory only: it is written with the run's next write, which every
+   * stage makes (its first intent, its outputs, or its end). A stage's "running" mark costs no
+   * write of its own this way; a crash before that next write leaves the stage as it was on disk,
+   * and the resume runs it again, exactly as it would a stage marked running.
+   */
+  patchStage(index: number, patch: Partial<StageRecord>, status?: Run['status']): void {
     const stages = this.current.stages.map((s, i) => (i === index ? withoutUndefined({ ...s, ...patch }) : s));
-    return this.saveRun({ ...this.current, stages, ...(status ? { status } : {}) });
+    this.current = { ...this.current, stages, ...(status ? { status } : {}) };
   }
 
   async audit(action: string, detail: Record<string, unknown>): Promise<void> {
