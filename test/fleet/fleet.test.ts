@@ -238,6 +238,28 @@ describe('the shared rate limiter at the real KMS quotas', () => {
   });
 });
 
+describe('two fleet commands at once, in one process', () => {
+  it('GIVEN two `fleet advance --all` at once THEN every key ring is advanced once; the command that found a run in the other\'s hands reports it busy (exit 0 for the command)', async () => {
+    org = await createOrg({ accounts: [A], regions: ['us-east-1'], perGroup: 3, keysFrom: keys, emulator: { quotas: false } });
+    await adoptAll(org);
+    expect((await org.json(['fleet', 'start', '--all', '--signing-key', org.ws.operatorKeyPath])).code).toBe(0);
+    org.emulator.clearCallLog(); // generation 1 of each key ring was created by the set-up
+    org.emulator.setLatency('*', 20);
+    const [first, second] = await Promise.all([org.json(['fleet', 'advance', '--all']), org.json(['fleet', 'advance', '--all'])]);
+    org.emulator.setLatency('*', 0);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const outcomes = [...first.body.outcomes, ...second.body.outcomes] as Outcome[];
+    expect(outcomes.filter((o) => o.outcome === 'failed')).toEqual([]);
+    for (const name of org.ws.keyringNames) {
+      const mine = outcomes.filter((o) => o.keyring === name);
+      expect(mine.some((o) => o.outcome === 'waiting' && o.stage === 'approval-gate')).toBe(true);
+      for (const o of mine.filter((x) => x.outcome !== 'waiting')) expect([o.outcome, o.summary]).toEqual(['busy', expect.stringMatching(/is being acted on by .*; nothing was changed/)]);
+    }
+    // Each key ring's CreateKey happened once.
+    expect(org.emulator.callLog().filter((c) => c.operation === 'CreateKey' && c.outcome === 'ok')).toHaveLength(org.ws.keyringNames.length);
+  });
+});
+
 describe('drift across accounts', () => {
   it('GIVEN key rings in two accounts WHEN `rotate drift` runs as the CI identity THEN each account is read through its own role and every key ring is checked (none "not checked")', async () => {
     org = await createOrg({ accounts: [A, B], regions: ['us-east-1'], perGroup: 1, keysFrom: keys, emulator: { quotas: false } });
