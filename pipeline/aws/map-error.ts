@@ -84,7 +84,8 @@ function keyStateIn(message: string): 'pending deletion' | 'disabled' | string |
 function deniedAction(message: string, ctx: AwsCallContext): string {
   const match = /perform:\s*([A-Za-z0-9-]+:[A-Za-z0-9*]+)/.exec(message);
   if (match?.[1]) return match[1];
-  return ctx.service ? `${IAM_PREFIX[ctx.service]}:${ctx.operation}` : ctx.operation;
+  // Operations are named either bare (`CreateKey`) or as their IAM action already (`kms:CreateKey`).
+  return ctx.service && !ctx.operation.includes(':') ? `${IAM_PREFIX[ctx.service]}:${ctx.operation}` : ctx.operation;
 }
 
 interface Diagnosis {

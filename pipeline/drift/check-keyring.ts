@@ -217,23 +217,29 @@ async function checkReplicas(clientsForRegion: ClientsForRegion, keyring: KeyRin
   }
 }
 
+/**
+ * A key policy as GetKeyPolicy returns it, read as a document (not JSON reads as one without
+ * statements). Written by AWS or by hand, it need not be keyrotor's shape: the readers (the diff,
+ * the Identity Center check) take statements without Sids and a single statement object.
+ */
+function livePolicy(text: string): KeyPolicyDocument {
+  try {
+    return JSON.parse(text) as KeyPolicyDocument;
+  } catch {
+    return { Version: '2012-10-17', Statement: [] };
+  }
+}
+
 /** `subject`: which key (a generation, or its replica in a Region) and how messages name it. */
 async function checkPolicy(clients: AwsClients, keyring: KeyRingConfig, subject: { generation: number; keyArn: string; what: string }, expected: KeyPolicyDocument, findings: DriftFinding[]): Promise<void> {
-  const g = { generation: subject.generation, keyArn: subject.keyArn };
-  const text = await keyPolicy(clients, g.keyArn);
-  let live: KeyPolicyDocument;
-  try {
-    live = JSON.parse(text) as KeyPolicyDocument;
-  } catch {
-    live = { Version: '2012-10-17', Statement: [] };
-  }
+  const live = livePolicy(await keyPolicy(clients, subject.keyArn));
   const differences = diffKeyPolicy(expected, live);
   if (differences.length === 0) return;
   const gaps = keyring.identityCenter ? identityCenterGaps(live, { account: keyring.account, includeOrganizationStatements: true }) : [];
   findings.push(finding(gaps.length > 0 ? 'identity-center-policy' : 'key-policy', {
     keyring: keyring.name,
-    generation: g.generation,
-    subject: g.keyArn,
+    generation: subject.generation,
+    subject: subject.keyArn,
     expected: 'the policy builder\'s document for this key ring',
     actual: describePolicyDifferences(differences),
     message:
@@ -312,7 +318,7 @@ async function checkIdentityCenter(clients: AwsClients, keyring: KeyRingConfig, 
   // Whatever the ledger says, the key Identity Center uses right now must let it in.
   if (instance.keyType === 'CUSTOMER_MANAGED_KEY' && instance.kmsKeyArn && !ledger.generations.some((g) => g.keyArn === instance.kmsKeyArn)) {
     const text = await keyPolicy(clients, instance.kmsKeyArn);
-    const gaps = identityCenterGaps(JSON.parse(text) as KeyPolicyDocument, { account: keyring.account });
+    const gaps = identityCenterGaps(livePolicy(text), { account: keyring.account });
     if (gaps.length > 0) {
       findings.push(finding('identity-center-policy', {
         keyring: keyring.name,

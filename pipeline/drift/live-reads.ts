@@ -6,13 +6,12 @@ import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { callAws } from '../aws/call';
 import type { AwsClients } from '../aws/clients';
 import { AwsCallError } from '../errors';
+import { keysWithTags } from '../stages/aws-reads';
 
 type Clients = Pick<AwsClients, 'kms'>;
 
@@ -58,36 +57,13 @@ export interface KeyListing {
   readonly unreadable: readonly string[];
 }
 
-/**
- * Every key of the credentials' account in the clients' Region with its tags (ListKeys, then
- * ListResourceTags per key — KMS has no server-side tag filter for keys). Keys deleted between
- * the two calls are skipped; keys whose tags may not be read are listed as unreadable.
- */
+/** keysWithTags (stages/aws-reads.ts), collected: the keys with their tags, and the keys whose tags may not be read. */
 export async function listKeysWithTags(clients: Clients): Promise<KeyListing> {
   const keys: TaggedKey[] = [];
   const unreadable: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await callAws('kms:ListKeys', { service: 'kms' }, () => clients.kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
-    for (const entry of page.Keys ?? []) {
-      if (!entry.KeyArn) continue;
-      try {
-        const tags: Record<string, string> = {};
-        let tagMarker: string | undefined;
-        do {
-          const out = await callAws('kms:ListResourceTags', { target: entry.KeyArn, service: 'kms' }, () =>
-            clients.kms.send(new ListResourceTagsCommand({ KeyId: entry.KeyArn, Marker: tagMarker })),
-          );
-          for (const t of out.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? '';
-          tagMarker = out.Truncated ? out.NextMarker : undefined;
-        } while (tagMarker);
-        keys.push({ keyArn: entry.KeyArn, tags });
-      } catch (error) {
-        if (error instanceof AwsCallError && error.awsCode === 'AccessDeniedException') unreadable.push(entry.KeyArn);
-        else if (!isNotFound(error)) throw error;
-      }
-    }
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+  for await (const key of keysWithTags(clients)) {
+    if ('tags' in key) keys.push(key);
+    else unreadable.push(key.keyArn);
+  }
   return { keys, unreadable };
 }

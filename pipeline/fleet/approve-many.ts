@@ -13,6 +13,7 @@ import { defaultApprovalFile, writeApprovalFile } from '../approvals/files';
 import type { SigningKey } from '../approvals/signing-key';
 import type { SshKeygenOptions } from '../approvals/ssh';
 import { KeyrotorError } from '../errors';
+import { inPool } from './fleet-run';
 import type { Run, StateStore, StoredApproval } from '../state/types';
 
 export interface ApprovalCandidate {
@@ -99,8 +100,8 @@ export async function signMany(
   prepared: readonly PreparedRunApproval[],
   options: { readonly approvalsDir: string; readonly now: Date; readonly ssh?: SshKeygenOptions },
 ): Promise<{ signed: SignedRunApproval[]; refused: RefusedRunApproval[] }> {
-  const outcomes = new Array<{ signed: SignedRunApproval } | { refused: RefusedRunApproval }>(prepared.length);
-  const signOne = async (item: PreparedRunApproval): Promise<{ signed: SignedRunApproval } | { refused: RefusedRunApproval }> => {
+  const parallel = prepared.some((p) => p.prepared.key.hardware) ? 1 : PARALLEL_SIGNATURES;
+  const outcomes = await inPool(prepared, parallel, async (item): Promise<{ signed: SignedRunApproval } | { refused: RefusedRunApproval }> => {
     try {
       const approval = await signApproval(item.prepared, item.run, options.now, options.ssh);
       const file = defaultApprovalFile(options.approvalsDir, item.run.id, item.prepared.key.fingerprint);
@@ -109,16 +110,7 @@ export async function signMany(
     } catch (error) {
       return { refused: { keyring: item.keyring.name, runId: item.run.id, reason: error instanceof Error ? error.message : String(error) } };
     }
-  };
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < prepared.length) {
-      const at = next++;
-      outcomes[at] = await signOne(prepared[at]!);
-    }
-  };
-  const parallel = prepared.some((p) => p.prepared.key.hardware) ? 1 : PARALLEL_SIGNATURES;
-  await Promise.all(Array.from({ length: Math.min(parallel, prepared.length) }, worker));
+  });
   return {
     signed: outcomes.flatMap((o) => ('signed' in o ? [o.signed] : [])),
     refused: outcomes.flatMap((o) => ('refused' in o ? [o.refused] : [])),

@@ -4,11 +4,12 @@
  * failures come back as typed errors naming the operation and the resource. (Waiting for the
  * asynchronous Identity Center switch lives in pipeline/identity-center.)
  */
-import { DescribeKeyCommand, GetKeyLastUsageCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata, type ListResourceTagsCommandOutput } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyLastUsageCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { RUN_ID_TAG } from '../key-tags';
 import { DescribeInstanceCommand, type DescribeInstanceCommandOutput } from '@aws-sdk/client-sso-admin';
 import { callAws } from '../aws/call';
 import { mapAwsError } from '../aws/map-error';
+import type { AwsClients } from '../aws/clients';
 import { AwsCallError } from '../errors';
 import type { StageContext } from '../engine/types';
 
@@ -68,32 +69,46 @@ export async function keyLastUsage(ctx: StageContext, keyArn: string): Promise<R
 }
 
 /**
- * The key a run created, found by its `keyrotor:run-id` tag (a crash may have lost its ARN). A real
- * account holds keys this caller may not read the tags of (another team's key policy) and keys
- * deleted between the listing and the read: those are skipped, since the run's own key was tagged
- * by this pipeline role, whose key policy lets it read them. Any other error stops the search.
+ * Every key of the credentials' account in the clients' Region with its tags, one at a time
+ * (ListKeys, then ListResourceTags per key, both paged — KMS has no server-side tag filter for
+ * keys). A key deleted between the two calls is skipped; one whose tags these credentials may not
+ * read (another team's key policy) comes back without tags; any other error stops the listing.
  */
-export async function findKeyByRunTag(ctx: StageContext, runId: string): Promise<string | undefined> {
-  const { kms } = ctx.clients;
+export async function* keysWithTags(clients: Pick<AwsClients, 'kms'>): AsyncGenerator<{ readonly keyArn: string; readonly tags: Readonly<Record<string, string>> } | { readonly keyArn: string; readonly unreadable: true }> {
   let marker: string | undefined;
   do {
-    const page = await callAws('kms:ListKeys', {}, () => kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
-    for (const key of page.Keys ?? []) {
+    const page = await callAws('kms:ListKeys', { service: 'kms' }, () => clients.kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 })));
+    for (const entry of page.Keys ?? []) {
+      if (!entry.KeyArn) continue;
+      const keyArn = entry.KeyArn;
+      const tags: Record<string, string> = {};
       let tagMarker: string | undefined;
-      do {
-        let tags: ListResourceTagsCommandOutput;
-        try {
-          tags = await callAws('kms:ListResourceTags', { target: key.KeyArn }, () => kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId, Marker: tagMarker })));
-        } catch (error) {
-          if (error instanceof AwsCallError && (error.awsCode === 'AccessDeniedException' || error.awsCode === 'NotFoundException')) break;
-          throw error;
-        }
-        if (tags.Tags?.some((t) => t.TagKey === RUN_ID_TAG && t.TagValue === runId)) return key.KeyArn;
-        tagMarker = tags.Truncated ? tags.NextMarker : undefined;
-      } while (tagMarker);
+      try {
+        do {
+          const out = await callAws('kms:ListResourceTags', { target: keyArn, service: 'kms' }, () => clients.kms.send(new ListResourceTagsCommand({ KeyId: keyArn, Marker: tagMarker })));
+          for (const t of out.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? '';
+          tagMarker = out.Truncated ? out.NextMarker : undefined;
+        } while (tagMarker);
+      } catch (error) {
+        if (error instanceof AwsCallError && error.awsCode === 'AccessDeniedException') yield { keyArn, unreadable: true };
+        else if (!(error instanceof AwsCallError && error.awsCode === 'NotFoundException')) throw error;
+        continue;
+      }
+      yield { keyArn, tags };
     }
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
+}
+
+/**
+ * The key a run created, found by its `keyrotor:run-id` tag (a crash may have lost its ARN). Keys
+ * whose tags this caller may not read (another team's key policy) or that vanish meanwhile are
+ * passed over: the run's own key was tagged by this pipeline role, whose key policy lets it read them.
+ */
+export async function findKeyByRunTag(ctx: StageContext, runId: string): Promise<string | undefined> {
+  for await (const key of keysWithTags(ctx.clients)) {
+    if ('tags' in key && key.tags[RUN_ID_TAG] === runId) return key.keyArn;
+  }
   return undefined;
 }
 

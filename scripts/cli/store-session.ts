@@ -7,11 +7,16 @@ import type { Config } from '../../pipeline/config/types';
 import type { StateStore } from '../../pipeline/state/types';
 import type { CliContext } from './context';
 
+/** The config's state store as the CLI's options open it (`--state-dir`, `--endpoint` for STS, notes on stderr). */
+export async function openStoreFor(ctx: CliContext, config: Config): Promise<StateStore> {
+  const { openConfiguredStore } = await import('../../pipeline/state/open');
+  return openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+}
+
 export async function withStore<T>(ctx: CliContext, body: (config: Config, store: StateStore) => Promise<T>): Promise<T> {
   const { loadConfig } = await import('../../pipeline/config/load');
-  const { openConfiguredStore } = await import('../../pipeline/state/open');
   const config = loadConfig(ctx.global.config);
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openStoreFor(ctx, config);
   try {
     return await body(config, store);
   } finally {

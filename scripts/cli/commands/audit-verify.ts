@@ -9,9 +9,8 @@
  */
 import * as path from 'node:path';
 import { ExitCode } from '../../../pipeline/errors';
-import { openConfiguredStore, openStateStore } from '../../../pipeline/state/open';
-import type { StateStore } from '../../../pipeline/state/types';
-import type { AuditVerification } from '../../../pipeline/state/types';
+import { openStateStore } from '../../../pipeline/state/open';
+import type { AuditVerification, StateStore } from '../../../pipeline/state/types';
 import { verifyApprovalAnchors, type AnchorReport } from '../../../pipeline/approvals/audit-anchors';
 import type { CliContext, CommandRun } from '../context';
 import { emitJson } from '../json/output';
@@ -36,7 +35,8 @@ export const run: CommandRun = async (ctx) => {
 async function storeFor(ctx: CliContext): Promise<StateStore> {
   if (ctx.global.stateDir !== undefined) return openStateStore({ type: 'file', dir: path.resolve(ctx.cwd, ctx.global.stateDir) });
   const { loadConfig } = await import('../../../pipeline/config/load');
-  return openConfiguredStore(loadConfig(ctx.global.config), { env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const { openStoreFor } = await import('../store-session');
+  return openStoreFor(ctx, loadConfig(ctx.global.config));
 }
 
 function report(ctx: CliContext, result: AuditVerification, where: string): void {

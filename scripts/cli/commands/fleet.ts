@@ -215,7 +215,7 @@ async function confirmDeletionsWhenReady(ctx: CliContext, options: FleetOptions,
 /** `fleet plan`: what a run of KIND would do on each selected key ring, and the quota floor; no AWS call, no write. */
 async function planFleet(ctx: CliContext, options: FleetOptions, selector: FleetSelector): Promise<number> {
   const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openConfiguredStore } = await import('../../../pipeline/state/open');
+  const { openStoreFor } = await import('../store-session');
   const { selectKeyRings } = await import('../../../pipeline/fleet/selection');
   const { openRunsByKeyring } = await import('../../../pipeline/fleet/fleet-run');
   const { addCalls, phaseFloor, rotationCallsPerKeyRing } = await import('../../../pipeline/fleet/quota-floor');
@@ -226,7 +226,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
   const config = loadConfig(ctx.global.config);
   const kind = parseKind(options.kind);
   const keyrings = selectKeyRings(config, selector);
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openStoreFor(ctx, config);
   try {
     const open = await openRunsByKeyring(store);
     const phases: Array<Map<string, Record<string, number>>> = [];
@@ -268,7 +268,7 @@ async function planFleet(ctx: CliContext, options: FleetOptions, selector: Fleet
 /** `fleet approve`: every waiting run's deletion shown together, one confirmation, one signature per run. */
 async function approveFleet(ctx: CliContext, options: FleetOptions, selector: FleetSelector): Promise<number> {
   const { loadConfig } = await import('../../../pipeline/config/load');
-  const { openConfiguredStore } = await import('../../../pipeline/state/open');
+  const { openStoreFor } = await import('../store-session');
   const { selectKeyRings } = await import('../../../pipeline/fleet/selection');
   const { openRunsByKeyring } = await import('../../../pipeline/fleet/fleet-run');
   const { prepareMany, runsAwaitingApproval, signMany } = await import('../../../pipeline/fleet/approve-many');
@@ -280,7 +280,7 @@ async function approveFleet(ctx: CliContext, options: FleetOptions, selector: Fl
   const keyrings = selectKeyRings(config, selector);
   // Approving acts on no AWS account: the runs and the chain come from the state store (in team
   // mode through the state role, like every command).
-  const store = await openConfiguredStore(config, { stateDirOverride: ctx.global.stateDir, env: ctx.env, onNote: ctx.io.err, ...(ctx.global.endpoint ? { stsEndpoint: ctx.global.endpoint } : {}) });
+  const store = await openStoreFor(ctx, config);
   const say = ctx.global.json ? ctx.io.err : ctx.io.out;
   try {
     const now = new Date();
