@@ -4,18 +4,25 @@
  * audit log detects tampering done with a text editor — and concurrent processes never fork it.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { StateError } from '../../pipeline/errors';
 import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../../pipeline/state/file-store';
+import { FileLock, LOCK_ENTRY_TARGET } from '../../pipeline/state/file-lock';
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { sampleLedger, sampleRun } from './harness';
 import { fsyncCount } from '../../pipeline/state/json-files';
 
 const run = promisify(execFile);
+
+
+/** The lock entries in a lock directory: every name but the file entries are linked to. */
+function lockEntriesIn(lockDir: string): string[] {
+  return readdirSync(lockDir).filter((name) => name !== LOCK_ENTRY_TARGET);
+}
 
 describe('FileStateStore', () => {
   let dir: string;
@@ -51,7 +58,7 @@ describe('FileStateStore', () => {
       await store.acquireLease('identity-center', 'run-1', 'alice', 1000);
       await store.appendAudit({ actor: 'alice', action: 'run.start' });
       expect(readdirSync(dir).sort()).toEqual(['.locks', AUDIT_HEAD_FILE, AUDIT_LOG_FILE, 'leases', 'ledgers', 'runs']);
-      expect(readdirSync(path.join(dir, '.locks'))).toEqual([]);
+      expect(lockEntriesIn(path.join(dir, '.locks'))).toEqual([]);
       expect(readdirSync(path.join(dir, 'ledgers'))).toEqual(['identity-center.json']);
       expect(readdirSync(path.join(dir, 'runs'))).toEqual(['run-1.json']);
     });
@@ -80,13 +87,48 @@ describe('FileStateStore', () => {
 
   describe('store locks', () => {
     const lockDir = (): string => path.join(dir, LOCK_DIR);
-    /** A lock entry as a holder makes it: a directory whose name says who holds it and since when. */
-    const writeEntry = (name: string, holder: { pid: number; hostname: string; acquiredAt: string }): string => {
+    /**
+     * A lock entry whose name says who holds it and since when: an empty file (what a holder makes
+     * where hard links are not supported), or a directory (what versions before 0.1 made).
+     */
+    const writeEntry = (name: string, holder: { pid: number; hostname: string; acquiredAt: string }, form: 'file' | 'directory' = 'file'): string => {
       mkdirSync(lockDir(), { recursive: true });
       const entry = path.join(lockDir(), [name, encodeURIComponent(holder.hostname), holder.pid, Date.parse(holder.acquiredAt), Math.random().toString(16).slice(2)].join('~'));
-      mkdirSync(entry);
+      if (form === 'directory') mkdirSync(entry);
+      else writeFileSync(entry, '');
       return entry;
     };
+
+    it('GIVEN a write in progress THEN its lock entry is a hard link to the lock directory\'s one entry file: taking a lock allocates no inode', async () => {
+      await store.putLedger(sampleLedger()); // makes the entry file
+      const target = statSync(path.join(lockDir(), LOCK_ENTRY_TARGET));
+      let seen: { ino: number; nlink: number } | undefined;
+      const lock = new FileLock(lockDir(), 'keyring-identity-center');
+      await lock.withLock(async () => {
+        const [entry] = lockEntriesIn(lockDir());
+        const stat = statSync(path.join(lockDir(), entry!));
+        seen = { ino: stat.ino, nlink: stat.nlink };
+      });
+      expect(seen).toEqual({ ino: target.ino, nlink: 2 });
+      expect(statSync(path.join(lockDir(), LOCK_ENTRY_TARGET)).nlink).toBe(1);
+    });
+
+    it('GIVEN the lock directory was removed between two writes (a cleanup) WHEN the store writes again THEN the lock is taken as before', async () => {
+      await store.putLedger(sampleLedger());
+      rmSync(lockDir(), { recursive: true });
+      mkdirSync(lockDir());
+      await store.putRun(sampleRun());
+      expect((await store.getRun('run-1'))?.id).toBe('run-1');
+      expect(lockEntriesIn(lockDir())).toEqual([]);
+    });
+
+    it('GIVEN a stale lock entry left as a directory by an older version WHEN the store writes THEN it is broken like any other', async () => {
+      const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      const entry = writeEntry('keyring-identity-center', { pid: Number(child.stdout), hostname: os.hostname(), acquiredAt: new Date().toISOString() }, 'directory');
+      await store.putLedger(sampleLedger());
+      expect(notes[0]).toMatch(new RegExp(`broke a stale state lock ${entry} held by pid ${Number(child.stdout)} .*no longer running`));
+      expect(lockEntriesIn(lockDir())).toEqual([]);
+    });
 
     it('GIVEN a lock entry left by a dead process on this host WHEN the store writes THEN that entry is broken with a note and the write succeeds', async () => {
       const child = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
@@ -95,7 +137,7 @@ describe('FileStateStore', () => {
       await store.putLedger(sampleLedger());
       expect(notes).toHaveLength(1);
       expect(notes[0]).toMatch(new RegExp(`broke a stale state lock ${entry} held by pid ${deadPid} .*no longer running`));
-      expect(readdirSync(lockDir())).toEqual([]);
+      expect(lockEntriesIn(lockDir())).toEqual([]);
     });
 
     it('GIVEN a lock entry older than the stale threshold WHEN the store writes THEN the old entry is broken', async () => {
@@ -280,7 +322,7 @@ describe('FileStateStore', () => {
       expect(new Set(entries.map((e) => `${e.actor}:${String(e.detail?.i)}`)).size).toBe(40);
       expect(await store.verifyAudit()).toEqual({ ok: true, entries: 40 });
       expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
-      expect(readdirSync(path.join(dir, LOCK_DIR))).toEqual([]);
+      expect(lockEntriesIn(path.join(dir, LOCK_DIR))).toEqual([]);
     });
 
     it('GIVEN a stale lock entry and eight processes breaking it at once WHEN each does a read-sleep-write in the lock THEN none was lost: one holder at a time', async () => {
@@ -292,7 +334,7 @@ describe('FileStateStore', () => {
       await fs.utimes(path.join(dir, LOCK_DIR, 'counter~deadbeef'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
       await Promise.all(Array.from({ length: 8 }, (_, i) => run(process.execPath, [worker, 'count', dir, `p${i}`, '5'])));
       expect(readFileSync(path.join(dir, 'counter'), 'utf8')).toBe('40');
-      expect(readdirSync(path.join(dir, LOCK_DIR))).toEqual([]);
+      expect(lockEntriesIn(path.join(dir, LOCK_DIR))).toEqual([]);
     });
   });
 });
