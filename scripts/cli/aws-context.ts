@@ -53,7 +53,7 @@ export function describeAwsContext(context: AwsContext): string[] {
 
 /**
  * Prints the banner once per AWS context (stderr; with --json the output's `context` field carries
- * the first): a command that spans accounts or Regions (`rotate drift`) names each one once.
+ * the first, and `contexts` all of them when there are several): a command that spans accounts or Regions (`rotate drift`) names each one once.
  */
 export function announceAwsContext(ctx: CliContext, context: AwsContext): void {
   const key = JSON.stringify([context.endpoints, context.account, context.region, context.callerArn]);
@@ -61,5 +61,6 @@ export function announceAwsContext(ctx: CliContext, context: AwsContext): void {
   if (seen.has(key)) return;
   seen.add(key);
   ctx.trace.aws ??= context;
+  (ctx.trace.awsContexts ??= []).push(context);
   if (!ctx.global.json) for (const line of describeAwsContext(context)) ctx.io.err(line);
 }

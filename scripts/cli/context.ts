@@ -45,6 +45,8 @@ export interface GlobalOptions {
 export interface CliTrace {
   /** The AWS context the command talked to (endpoint, account, Region, caller), once known. */
   aws?: AwsContext;
+  /** Every AWS context announced, in order (a command spanning accounts or Regions has several). */
+  awsContexts?: AwsContext[];
   /** The AWS contexts already announced (endpoints, account, Region, caller), each said once. */
   announced?: Set<string>;
   /** The run as it stood when the command failed: the error's JSON carries it. */

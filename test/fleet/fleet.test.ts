@@ -269,6 +269,12 @@ describe('drift across accounts', () => {
     expect(drift.body.keyrings.map((k: { name: string; error?: unknown }) => [k.name, k.error])).toEqual(org.ws.keyringNames.map((name) => [name, undefined]));
     const kmsCallers = new Set(org.emulator.callLog().filter((c) => c.service === 'kms').map((c) => `${c.account} ${c.caller}`));
     expect(kmsCallers).toEqual(new Set([A, B].map((account) => `${account} arn:aws:sts::${account}:assumed-role/keyrotor-pipeline/gh-operator-1`)));
+ 
+    // The JSON names every AWS context it talked to, not only the first.
+    expect(drift.body.context.account).toBe(A);
+    expect(drift.body.contexts.map((c: { account: string; callerArn: string }) => [c.account, c.callerArn])).toEqual(
+      [A, B].map((account) => [account, `arn:aws:sts::${account}:assumed-role/keyrotor-pipeline/gh-operator-1`]),
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import type { CliContext } from '../context';
 export const JSON_OUTPUT_VERSION = 1;
 
 export function jsonEnvelope(ctx: Pick<CliContext, 'command' | 'trace'>, payload: object): Record<string, unknown> {
-  return { version: JSON_OUTPUT_VERSION, command: ctx.command, ...(ctx.trace.aws ? { context: ctx.trace.aws } : {}), ...payload };
+  return { version: JSON_OUTPUT_VERSION, command: ctx.command, ...(ctx.trace.aws ? { context: ctx.trace.aws } : {}), ...((ctx.trace.awsContexts?.length ?? 0) > 1 ? { contexts: ctx.trace.awsContexts } : {}), ...payload };
 }
 
 /** Writes the command's one JSON document to stdout. */

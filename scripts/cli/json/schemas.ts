@@ -37,6 +37,11 @@ export const awsContextSchema = z
     callerArn: z.string().describe('STS GetCallerIdentity ARN of the credentials in use'),
   })
   .describe('Which AWS the command talked to (present when it did)');
+const awsContexts = z
+  .array(awsContextSchema)
+  .min(2)
+  .optional()
+  .describe('Every AWS context the command talked to, in order, when there were several (drift across accounts or Regions); `context` is the first');
 
 const mutation = z.strictObject({
   operation: z.string(),
@@ -185,7 +190,7 @@ const driftFinding = z.strictObject({
 
 /** The fields every document has; `command` is fixed per schema. */
 function envelope<C extends string, S extends z.ZodRawShape>(command: C, shape: S, description: string) {
-  return z.strictObject({ version: z.literal(VERSION), command: z.literal(command), context: awsContextSchema.optional(), ...shape }).describe(description);
+  return z.strictObject({ version: z.literal(VERSION), command: z.literal(command), context: awsContextSchema.optional(), contexts: awsContexts, ...shape }).describe(description);
 }
 
 const runResult = { run: runSchema, stopped: stop.optional(), exitCode: z.number().int().optional() };
@@ -197,6 +202,7 @@ export const errorSchema = z
     version: z.literal(VERSION),
     command: z.string(),
     context: awsContextSchema.optional(),
+    contexts: awsContexts,
     error: z.strictObject({
       name: z.string(),
       message: z.string(),
