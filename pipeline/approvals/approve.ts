@@ -12,6 +12,7 @@ import { ApprovalError } from '../errors';
 import { runNotFound } from '../runs/resolve-run';
 import type { ApprovalBar, Run, StateStore, StoredApproval } from '../state/types';
 import { parseAllowedSigners, type AllowedSigner } from './allowed-signers';
+import { linkCertifiedNames } from './certified-names';
 import { chainBlockers, headOf, readChain, type ChainView } from './chain';
 import { defaultApprovalFile, writeApprovalFile } from './files';
 import { INITIATOR, linkInitiator, runBlockers } from './gate';
@@ -95,6 +96,7 @@ export function prepareApproval(input: PrepareInput): PreparedApproval {
   const graph = PersonGraph.fromBar(signers, bar.people);
   linkInitiator(graph, identity);
   graph.link(keyNode(key.fingerprint), nameNode(listing.principal), `you sign as ${listing.principal} with key ${key.fingerprint}`);
+  if (listing.useCertificate && key.certificate) linkCertifiedNames(graph, key.fingerprint, key.certificate.info.principals, 'you sign with a certificate');
   if (graph.same(keyNode(key.fingerprint), INITIATOR) || labelNamesApprover(listing.principal, run.initiator)) {
     const why = graph.same(keyNode(key.fingerprint), INITIATOR) ? graph.explain(keyNode(key.fingerprint), INITIATOR) : `the run's initiator label ${run.initiator} names ${listing.principal}`;
     refuse(`you started run ${run.id} and cannot approve it, under any name (${why})`, 'ask another allowed signer to approve; an initiator never counts toward the quorum');

@@ -21,6 +21,7 @@ import { diagnoseRefusal, type SignatureProblem } from './diagnose';
 import type { CollectedApprovals } from './files';
 import { labelNamesApprover } from './initiator';
 import { parsePayload, type ApprovalPayload } from './payload';
+import { certifiedPrincipals, linkCertifiedNames } from './certified-names';
 import { keyNode, nameNode, PersonGraph } from './persons';
 import { verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
 
@@ -289,11 +290,13 @@ export async function evaluateApprovals(run: Run, input: GateInput): Promise<Gat
   // Who is who: the recorded allowed_signers and people, the initiator, and what each verified signature proves.
   const graph = PersonGraph.fromBar(signers, bar.people);
   linkInitiator(graph, identity);
-  judged.forEach((j) => {
+  for (const [i, j] of judged.entries()) {
     if (j.fingerprint && j.principal && (j.counts || j.rejection !== 'malformed')) {
       graph.link(keyNode(j.fingerprint), nameNode(j.principal), `an approval signed as ${j.principal} with key ${j.fingerprint}`);
+      const names = await certifiedPrincipals(input.collected.approvals[i]!.approval.signature, input.ssh);
+      linkCertifiedNames(graph, j.fingerprint, names, `approval #${i + 1} (as ${j.principal})`);
     }
-  });
+  }
 
   // Pass 2: the initiator never counts; one person counts once.
   const verdicts: ApprovalVerdict[] = [];

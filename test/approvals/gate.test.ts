@@ -82,6 +82,17 @@ describe('distinct people, by key', () => {
     expect(result.merges[0]!.why).toContain('a certificate counts once per certified key');
   });
 
+  it('GIVEN a person with a listed key and a second key whose certificate names them and another principal WHEN they sign once with each THEN they count once: a certificate joins its key to every name it certifies', async () => {
+    const cert = lab.certify('mallory', 'ca', ['alice@example.com', 'alice.oncall@example.com']);
+    const w = await world({ signers: [lab.line('alice', 'alice@example.com'), lab.line('ca', '*@example.com', `cert-authority,${NS}`), lab.line('operator', 'operator@ops.example')] });
+    await w.approve('alice', { name: 'a.json' });
+    await w.approve('mallory', { as: 'alice.oncall@example.com', signWith: cert, name: 'b.json' });
+    const result = await w.evaluate();
+    expect(verdicts(result)).toEqual(['counts', 'same-person']);
+    expect(result.satisfied).toBe(false);
+    expect(result.merges[0]!.why).toContain(`its certificate for key ${lab.keys.mallory!.fingerprint} names alice@example.com`);
+  });
+
   it('GIVEN one principal listed with two keys WHEN both keys sign THEN that principal counts once', async () => {
     const w = await world({ signers: [...standard(), lab.line('mallory', 'alice@example.com')] });
     await w.approve('alice', { name: 'a.json' });
@@ -112,6 +123,18 @@ describe('the initiator cannot approve under any name', () => {
     expect(verdicts(result)).toEqual(['initiator', 'counts']);
     expect(result.approvals[0]!.reason).toContain('is the run\'s initiator');
     expect(result.approvals[0]!.reason).toContain(lab.keys.operator!.fingerprint);
+  });
+
+  it('GIVEN the initiator holds a certificate naming their principal and another WHEN they approve under the other THEN `rotate approve` refuses and the gate does not count it', async () => {
+    const cert = lab.certify('mallory', 'ca', ['operator@example.com', 'ops-oncall@example.com']);
+    const w = await world({ signers: [...standard(), lab.line('ca', '*@example.com', `cert-authority,${NS}`)] });
+    await expect(w.approve('mallory', { as: 'ops-oncall@example.com', signWith: cert })).rejects.toThrow(/you started run \S+ and cannot approve it, under any name \(.*certificate .*names operator@example.com/);
+    await w.craft('mallory', { approver: 'ops-oncall@example.com', signWith: cert, name: 'a.json' });
+    await w.approve('alice', { name: 'b.json' });
+    const result = await w.evaluate();
+    expect(verdicts(result)).toEqual(['initiator', 'counts']);
+    expect(result.approvals[0]!.reason).toContain(`its certificate for key ${lab.keys.mallory!.fingerprint} names operator@example.com`);
+    expect(result.satisfied).toBe(false);
   });
 
   it('GIVEN the initiator holds a second key listed under their principal WHEN it signs THEN it does not count either', async () => {
