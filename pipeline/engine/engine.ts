@@ -16,7 +16,7 @@ import type { ReplanResult } from '../approvals/replan';
 import { isOpenRun } from '../state/store-rules';
 import { SimulatedCrash } from './crash';
 import { DEFAULT_LOCK_TTL_MS, thisProcessIdentity, withExecutionLock, type ExecutionIdentity } from './execution';
-import { findKeyring, loadRun } from './lookup';
+import { findKeyring, findKeyringOfRun, loadRun } from './lookup';
 import { buildPlan, kindNeedsApprovals, newRun, newRunId } from './run-factory';
 import { RunWriter } from './run-writer';
 import { buildStageContext } from './stage-context';
@@ -185,7 +185,7 @@ export class Engine {
       return initial;
     }
     assertNotRollingBack(initial);
-    const keyring = findKeyring(this.deps.config, initial.keyring);
+    const keyring = findKeyringOfRun(this.deps.config, initial);
     return this.act(initial, 'advance', async (writer) => {
       if (isTerminal(writer.run())) {
         await this.deps.store.releaseLease(initial.keyring, initial.id);
@@ -228,7 +228,7 @@ export class Engine {
     const initial = await loadRun(this.deps.store, runId);
     if (initial.status === 'rolled-back') return initial;
     assertRollbackAllowed(initial);
-    const keyring = findKeyring(this.deps.config, initial.keyring);
+    const keyring = findKeyringOfRun(this.deps.config, initial);
     return this.act(initial, 'rollback', async (writer) => {
       if (writer.run().status === 'rolled-back') return writer.run();
       assertRollbackAllowed(writer.run());
@@ -272,7 +272,7 @@ export class Engine {
    */
   async replan(runId: string): Promise<ReplanResult> {
     const initial = await loadRun(this.deps.store, runId);
-    const keyring = findKeyring(this.deps.config, initial.keyring);
+    const keyring = findKeyringOfRun(this.deps.config, initial);
     return this.act(initial, 'replan', async (writer) => {
       const { planReplan } = await import('../approvals/replan');
       const result = await planReplan(this.deps.config, keyring, writer.run());

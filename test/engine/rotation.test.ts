@@ -166,6 +166,26 @@ describe('a rotation run against the emulator', () => {
     await expect(attempt).rejects.toBeInstanceOf(KeyrotorError);
   });
 
+  it('GIVEN the config moved the key ring to another Region while a run is open WHEN advanced, rolled back or replanned THEN each refuses naming the field and both values, and AWS is not touched', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const started = await h.engine().start(h.keyring.name, 'rotate');
+    const moved = { ...h.config, keyrings: h.config.keyrings.map((k) => (k.name === h.keyring.name ? { ...k, region: 'us-west-2', alias: 'alias/elsewhere' } : k)) };
+    const calls = h.emulator.callLog().length;
+    for (const act of [(id: string) => h.engine({ config: moved }).advance(id), (id: string) => h.engine({ config: moved }).rollback(id), (id: string) => h.engine({ config: moved }).replan(id)]) {
+      const error = (await act(started.id).catch((e: unknown) => e)) as KeyrotorError;
+      expect(error).toBeInstanceOf(KeyrotorError);
+      expect(error.fault).toBe('operator');
+      expect(error.message).toContain(`key ring ${h.keyring.name} was moved while run ${started.id} is open: region is "us-west-2" in the config, but the run was started with "${h.keyring.region}"`);
+      expect(error.message).toContain(`alias is "alias/elsewhere" in the config, but the run was started with "${h.keyring.alias}"`);
+      expect(error.nextStep).toContain(`restore keyrings[${h.keyring.name}].region to "${h.keyring.region}"`);
+    }
+    expect(h.emulator.callLog().length).toBe(calls);
+    expect((await h.store.getRun(started.id))!.stages.every((s) => s.status === 'pending')).toBe(true);
+    // Restored, the run goes on where it was.
+    expect((await h.engine().advance(started.id)).status).toBe('waiting');
+  });
+
   it('GIVEN someone moved the alias outside the pipeline WHEN a rotation starts THEN preflight fails naming the alias and the ledger key, and changes nothing', async () => {
     h = await createHarness();
     const gen1 = (await migrateToCmk(h)).plan.newKeyArn!;
