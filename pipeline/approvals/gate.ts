@@ -24,6 +24,7 @@ import { parsePayload, type ApprovalPayload } from './payload';
 import { certifiedPrincipals, linkCertifiedNames } from './certified-names';
 import { keyNode, nameNode, PersonGraph } from './persons';
 import { verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
+import { embeddedKey } from './sshsig';
 
 /** Clock skew tolerated for an approval issued "in the future" by an approver's machine. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -172,8 +173,16 @@ function judgePayload(payload: ApprovalPayload, run: Run, bar: ApprovalBar, chai
 const verifiedSignatures = new Map<string, Awaited<ReturnType<typeof verifySignature>>>();
 const VERIFIED_SIGNATURES_KEPT = 10_000;
 
-async function verifyOnce(input: Parameters<typeof verifySignature>[0], allowedSigners: string, ssh: SshKeygenOptions | undefined): Promise<Awaited<ReturnType<typeof verifySignature>>> {
-  const key = createHash('sha256').update(JSON.stringify([allowedSigners, input.principal, input.payload, input.signature, input.at?.toISOString() ?? null, ssh?.binary ?? null, ssh?.env?.PATH ?? null])).digest('hex');
+async function verifyOnce(
+  input: Parameters<typeof verifySignature>[0],
+  allowedSigners: string,
+  timeMatters: boolean,
+  ssh: SshKeygenOptions | undefined,
+): Promise<Awaited<ReturnType<typeof verifySignature>>> {
+  // The verify time changes the answer only through a certificate's validity or a line's
+  // valid-after/valid-before; without either, a plain key judged "now" keeps its answer.
+  const moment = timeMatters ? (input.at?.toISOString() ?? null) : null;
+  const key = createHash('sha256').update(JSON.stringify([allowedSigners, input.principal, input.payload, input.signature, moment, ssh?.binary ?? null, ssh?.env?.PATH ?? null])).digest('hex');
   const known = verifiedSignatures.get(key);
   if (known) return known;
   const result = await verifySignature(input, ssh);
@@ -184,7 +193,25 @@ async function verifyOnce(input: Parameters<typeof verifySignature>[0], allowedS
   return result;
 }
 
-/** Verifies one approval's signature against the recorded allowed_signers (at its signing time) and reads who signed. */
+/**
+ * When a signing key's validity is judged. A certificate is judged at the signing time the payload
+ * states (never later than now): short-lived certificates are the norm, and an approval made while
+ * one was valid must outlive it. That time is the signer's word, so it is bounded: no earlier than
+ * the audit head the approval anchors to (judgePayload), and the approval expires after the bar's
+ * lifetime. A plain key is judged now: its allowed_signers line's valid-after/valid-before is a
+ * deliberate start or end date (a leaver's last day), which a backdated issuedAt must not reach past.
+ */
+/** Whether a verification's answer can depend on when it is judged: a certificate, or any line with a time bound. */
+function timeBounded(signers: readonly AllowedSigner[], signature: string): boolean {
+  return embeddedKey(signature)?.isCertificate === true || signers.some((s) => s.validAfter !== undefined || s.validBefore !== undefined);
+}
+
+function validityMoment(signature: string, issuedAt: string, now: Date): Date {
+  if (!embeddedKey(signature)?.isCertificate) return now;
+  return new Date(Math.min(Date.parse(issuedAt), now.getTime()));
+}
+
+/** Verifies one approval's signature against the recorded allowed_signers (see validityMoment) and reads who signed. */
 async function judgeSignature(
   approval: StoredApproval,
   signers: readonly AllowedSigner[],
@@ -201,11 +228,10 @@ async function judgeSignature(
     return { ...base, counts: false, rejection: 'malformed', reason: `stored signer ${approval.signer} differs from the signed approver ${payload.approver}` };
   }
   const principal = principalAsListed(signers, payload.approver) ?? payload.approver;
-  // Validity (certificates, valid-before) is judged at the signing time, never later than now.
-  const at = new Date(Math.min(Date.parse(payload.issuedAt), now.getTime()));
+  const at = validityMoment(approval.signature, payload.issuedAt, now);
   const verified = entriesFor(signers, principal).length === 0
     ? { ok: false as const, reason: 'no entry for this principal' }
-    : await verifyOnce({ allowedSignersFile, principal, payload: approval.payload, signature: approval.signature, at }, allowedSigners, ssh);
+    : await verifyOnce({ allowedSignersFile, principal, payload: approval.payload, signature: approval.signature, at }, allowedSigners, timeBounded(signers, approval.signature), ssh);
   if (!verified.ok) {
     const d = await diagnoseRefusal({ payload: approval.payload, signature: approval.signature, principal, at, fallback: verified.reason }, signers, ssh);
     return { ...base, ...(d.fingerprint ? { fingerprint: d.fingerprint, keyType: d.keyType } : {}), counts: false, rejection: d.problem, reason: d.reason };

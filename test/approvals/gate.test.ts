@@ -284,6 +284,19 @@ describe('exact reasons, and one bad file never blocks the others', () => {
     expect((await w.evaluate()).approvals[0]).toMatchObject({ rejection: 'key-not-valid', reason: expect.stringContaining('(valid-before)') });
   });
 
+  it('GIVEN a plain key whose line ends (valid-before) during the run WHEN judged after that date THEN its approval no longer counts, however early it claims to have been signed', async () => {
+    const end = new Date(Date.now() + 3600_000);
+    const stamp = `${end.toISOString().replace(/[-:T]/g, '').slice(0, 12)}Z`;
+    const w = await world({ signers: [lab.line('alice', 'alice@example.com', `valid-before="${stamp}"`), lab.line('operator', 'operator@example.com')], quorum: 1 });
+    await w.approve('alice', { name: 'a.json' });
+    expect(verdicts(await w.evaluate())).toEqual(['counts']);
+    const afterTheEnd = new Date(end.getTime() + 3600_000);
+    await w.craft('alice', { name: 'b.json', now: afterTheEnd, change: (p) => ({ ...p, issuedAt: new Date(end.getTime() - 60_000).toISOString() }) });
+    const result = await w.evaluate(afterTheEnd);
+    expect(verdicts(result)).toEqual(['key-not-valid', 'key-not-valid']);
+    expect(result.approvals[1]!.reason).toContain('valid-before');
+  });
+
   it('GIVEN a short-lived certificate that expired after signing THEN the approval still counts (validity is judged at signing time)', async () => {
     const cert = lab.certify('carol', 'ca', ['carol@example.com'], '-10m:+2m');
     const w = await world({ signers: [lab.line('ca', '*@example.com', 'cert-authority'), lab.line('operator', 'operator@ops.example')], quorum: 1 });
