@@ -99,7 +99,11 @@ export function prepareApproval(input: PrepareInput): PreparedApproval {
   if (listing.useCertificate && key.certificate) linkCertifiedNames(graph, key.fingerprint, key.certificate.info.principals, 'you sign with a certificate');
   if (graph.same(keyNode(key.fingerprint), INITIATOR) || labelNamesApprover(listing.principal, run.initiator)) {
     const why = graph.same(keyNode(key.fingerprint), INITIATOR) ? graph.explain(keyNode(key.fingerprint), INITIATOR) : `the run's initiator label ${run.initiator} names ${listing.principal}`;
-    refuse(`you started run ${run.id} and cannot approve it, under any name (${why})`, 'ask another allowed signer to approve; an initiator never counts toward the quorum');
+    refuse(
+      `run ${run.id}'s initiator is recorded as you, so you cannot approve it, under any name (${why}; initiator label ${run.initiator})`,
+      'ask another allowed signer to approve; an initiator never counts toward the quorum. If you did not start this run, its record names you through a claim ' +
+        `(the label from $KEYROTOR_OPERATOR, or GITHUB_ACTOR): tell the operator, who should roll it back (\`rotate rollback ${run.id}\`) and start again as themselves`,
+    );
   }
   const payload = buildPayload({ run, approver: listing.principal, now: input.now, lifetimeHours, auditHead: headOf(input.chain.entries) });
   return { payload, text: serializePayload(payload), key, listing };

@@ -157,7 +157,7 @@ describe('rotate approve writes an approval file, nothing else', () => {
 describe('rotate approve fails before the prompt, naming the real problem', () => {
   it.each([
     ['the signing key file does not exist', () => [path.join(lab.dir, 'nope')], /the signing key .*nope does not exist/],
-    ['the initiator approves their own run', () => [key('operator')], /you started run \S+ and cannot approve it, under any name/],
+    ['the initiator approves their own run', () => [key('operator')], /run \S+'s initiator is recorded as you, so you cannot approve it, under any name/],
     ['the key is listed for someone else', () => [key('carol'), '--as', 'alice@example.com'], /your key \S+ is listed in .* for carol@example.com, not for alice@example.com/],
     ['the key is not in allowed_signers at all', () => [key('ca'), '--as', 'alice@example.com'], /alice@example.com is listed in .* with key \S+, but you are signing with key/],
     ['the entry restricts the key to another namespace', () => [key('mallory')], /restricts key \S+ to namespaces="git", which does not include keyrotor-approval@v1/],

@@ -206,7 +206,7 @@ describe('who started the run is tied to a person', () => {
     expect((await rotate(h, ['advance', runId, '--yes'], env)).code).toBe(0);
     const self = await rotate(h, ['approve', runId, '--signing-key', h.ws.approvers[0]!.privateKeyPath, '--yes']);
     expect(self.code).toBe(2);
-    expect(self.err).toContain(`you started run ${runId} and cannot approve it`);
+    expect(self.err).toContain(`run ${runId}'s initiator is recorded as you, so you cannot approve it`);
   });
 
   it('GIVEN CI: the pipeline role session named after the dispatcher THEN the GitHub user mapped in people is the initiator', async () => {

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, digestOf } from '../../pipeline/canonical-json';
+import { ApprovalError } from '../../pipeline/errors';
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE } from '../../pipeline/state/file-store';
 import type { AuditEntry } from '../../pipeline/state/types';
@@ -116,7 +117,7 @@ describe('distinct people, by key', () => {
 describe('the initiator cannot approve under any name', () => {
   it('GIVEN the initiator signed the start WHEN their key signs as a second principal listed for it THEN it does not count', async () => {
     const w = await world({ signers: [...standard(), lab.line('operator', 'ops-second@example.com')] });
-    await expect(w.approve('operator', { as: 'ops-second@example.com' })).rejects.toThrow(/you started run \S+ and cannot approve it, under any name/);
+    await expect(w.approve('operator', { as: 'ops-second@example.com' })).rejects.toThrow(/run \S+'s initiator is recorded as you, so you cannot approve it, under any name/);
     await w.craft('operator', { approver: 'ops-second@example.com', name: 'a.json' });
     await w.approve('alice', { name: 'b.json' });
     const result = await w.evaluate();
@@ -128,13 +129,21 @@ describe('the initiator cannot approve under any name', () => {
   it('GIVEN the initiator holds a certificate naming their principal and another WHEN they approve under the other THEN `rotate approve` refuses and the gate does not count it', async () => {
     const cert = lab.certify('mallory', 'ca', ['operator@example.com', 'ops-oncall@example.com']);
     const w = await world({ signers: [...standard(), lab.line('ca', '*@example.com', `cert-authority,${NS}`)] });
-    await expect(w.approve('mallory', { as: 'ops-oncall@example.com', signWith: cert })).rejects.toThrow(/you started run \S+ and cannot approve it, under any name \(.*certificate .*names operator@example.com/);
+    await expect(w.approve('mallory', { as: 'ops-oncall@example.com', signWith: cert })).rejects.toThrow(/run \S+'s initiator is recorded as you, so you cannot approve it, under any name \(.*certificate .*names operator@example.com/);
     await w.craft('mallory', { approver: 'ops-oncall@example.com', signWith: cert, name: 'a.json' });
     await w.approve('alice', { name: 'b.json' });
     const result = await w.evaluate();
     expect(verdicts(result)).toEqual(['initiator', 'counts']);
     expect(result.approvals[0]!.reason).toContain(`its certificate for key ${lab.keys.mallory!.fingerprint} names operator@example.com`);
     expect(result.satisfied).toBe(false);
+  });
+
+  it('GIVEN an operator whose label ($KEYROTOR_OPERATOR) names an approver WHEN that approver approves THEN the refusal says the record names them through a claim, not that they started the run', async () => {
+    const w = await world({ signers: standard(), label: 'alice@example.com' });
+    const error = (await w.approve('alice').catch((e: unknown) => e)) as ApprovalError;
+    expect(error).toBeInstanceOf(ApprovalError);
+    expect(error.message).toMatch(/run \S+'s initiator is recorded as you, so you cannot approve it, under any name \(.*initiator label alice@example.com\)/);
+    expect(error.nextStep).toContain('If you did not start this run, its record names you through a claim (the label from $KEYROTOR_OPERATOR, or GITHUB_ACTOR)');
   });
 
   it('GIVEN the initiator holds a second key listed under their principal WHEN it signs THEN it does not count either', async () => {

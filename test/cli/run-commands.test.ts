@@ -192,7 +192,7 @@ describe('a full rotation through the CLI, approvals included', () => {
     const [first, second] = ws.approvers;
     const self = await rotate('approve', runId, '--signing-key', ws.operatorKeyPath, '--yes');
     expect(self.code).toBe(2);
-    expect(self.err).toContain(`you started run ${runId} and cannot approve it`);
+    expect(self.err).toContain(`run ${runId}'s initiator is recorded as you, so you cannot approve it`);
 
     expect((await rotate('approve', runId, '--signing-key', first!.privateKeyPath, '--as', first!.identity, '--yes')).code).toBe(0);
     const approvalsDir = path.join(dir, 'approvals');

@@ -94,7 +94,7 @@ describe('a fleet rotation from one CI identity', () => {
     const self = await org.json(['fleet', 'approve', '--all', '--signing-key', org.ws.operatorKeyPath, '--yes']);
     expect(self.code).toBe(ExitCode.notSatisfied);
     expect(self.body.refused).toHaveLength(4);
-    expect(self.body.refused[0].reason).toMatch(/you started run .* and cannot approve it/);
+    expect(self.body.refused[0].reason).toMatch(/run .*'s initiator is recorded as you, so you cannot approve it/);
 
     for (const approver of org.ws.approvers) {
       const approved = await org.rotate(['fleet', 'approve', '--all', '--signing-key', approver.privateKeyPath, '--yes']);
