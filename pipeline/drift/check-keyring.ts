@@ -29,7 +29,7 @@ export interface KeyringCheck {
 }
 
 /** Which kinds a deploy must not run over (see DriftFinding.blocksDeploy). */
-const BLOCKS_DEPLOY: ReadonlySet<DriftKind> = new Set(['key-state', 'key-missing', 'key-not-deleted', 'alias-target', 'identity-center', 'stale-synth']);
+const BLOCKS_DEPLOY: ReadonlySet<DriftKind> = new Set(['key-state', 'key-missing', 'key-not-deleted', 'alias-target', 'identity-center', 'stale-synth', 'undeclared-keyring']);
 const TERRAFORM_OWNED: ReadonlySet<DriftKind> = new Set(['key-policy', 'identity-center-policy', 'rotation', 'key-spec']);
 
 export function finding(kind: DriftKind, fields: Omit<DriftFinding, 'kind' | 'owner' | 'blocksDeploy'>): DriftFinding {

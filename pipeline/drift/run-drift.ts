@@ -14,7 +14,8 @@ import type { SynthManifest } from '../gitops/synth-manifest';
 import { withGenerationState } from '../ledger/generations';
 import type { Generation, Ledger } from '../ledger/types';
 import type { StateStore } from '../state/types';
-import { checkKeyring } from './check-keyring';
+import { describeUndeclared, UNDECLARED_NEXT_STEP, undeclaredKeyrings } from '../runs/undeclared';
+import { checkKeyring, finding } from './check-keyring';
 import { findOrphans } from './orphans';
 import { staleSynthFindings } from './synth-freshness';
 import type { DriftFinding, DriftReport, KeyringDriftReport, LedgerUpdate } from './types';
@@ -72,6 +73,19 @@ export async function runDrift(deps: DriftDeps, options: DriftOptions = {}): Pro
       if (!(error instanceof KeyrotorError)) throw error;
       report.notes.push(`orphan scan of ${scope.account}/${scope.region} failed: ${error.message}`);
     }
+  }
+
+  for (const u of await undeclaredKeyrings(config, store)) {
+    orphans.push(
+      finding('undeclared-keyring', {
+        keyring: u.name,
+        subject: u.name,
+        expected: `declared in ${config.file}`,
+        actual: [...(u.liveKeys.length > 0 ? [`${u.liveKeys.length} live key(s)`] : []), ...(u.openRuns.length > 0 ? [`open run(s) ${u.openRuns.join(', ')}`] : [])].join(', '),
+        message: `${describeUndeclared(u)}: synth declares no keys for it, so a deploy would drop them from the stacks`,
+        nextStep: UNDECLARED_NEXT_STEP,
+      }),
+    );
   }
 
   const synth: DriftFinding[] = [];

@@ -25,7 +25,9 @@
  *  - `identity-center-policy`: the key Identity Center uses lacks statements Identity Center needs
  *    (it never re-checks the policy after the switch, so this is a lockout waiting to happen);
  *  - `rotation`: automatic rotation off, or another period than the config's;
- *  - `key-spec`: not a customer managed SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT key, or another description.
+ *  - `key-spec`: not a customer managed SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT key, or another description;
+ *  - `undeclared-keyring`: the state tracks live keys or an open run of a key ring the config no
+ *    longer declares (renamed or removed): synth would drop its keys from the stacks.
  */
 export type DriftKind =
   | 'key-state'
@@ -36,6 +38,7 @@ export type DriftKind =
   | 'identity-center'
   | 'identity-center-unrecorded'
   | 'orphan-key'
+  | 'undeclared-keyring'
   | 'stale-synth'
   | 'key-policy'
   | 'identity-center-policy'

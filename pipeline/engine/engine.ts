@@ -84,6 +84,20 @@ export function isTerminal(run: Pick<Run, 'status'>): boolean {
   return TERMINAL.includes(run.status);
 }
 
+/**
+ * A key ring renamed in the config while the state still tracks it under its old name would get a
+ * second lease and a second run on the same alias or Identity Center instance: refused, naming it.
+ */
+async function assertNotRenamed(config: Config, store: StateStore, keyring: KeyRingConfig): Promise<void> {
+  const { renamedFrom, describeUndeclared, UNDECLARED_NEXT_STEP, undeclaredKeyrings } = await import('../runs/undeclared');
+  const old = renamedFrom(keyring, await undeclaredKeyrings(config, store, { ledgersFirst: true }));
+  if (!old) return;
+  throw new KeyrotorError(`key ring ${keyring.name} looks like ${old.name} renamed (the same alias ${keyring.alias} in ${keyring.account}/${keyring.region}, or the same Identity Center instance): ${describeUndeclared(old)}`, {
+    fault: 'operator',
+    nextStep: UNDECLARED_NEXT_STEP,
+  });
+}
+
 /** Rollback is for runs in flight: never after completion, never once deletion is scheduled. */
 export function assertRollbackAllowed(run: Run): void {
   if (run.status === 'completed' || run.status === 'cancelled') {
@@ -323,6 +337,7 @@ export class Engine {
   private async draft(keyringName: string, kind: StartableKind, selector: TargetSelector): Promise<{ keyring: KeyRingConfig; run: Run }> {
     const { config, store, actor } = this.deps;
     const keyring = findKeyring(config, keyringName);
+    await assertNotRenamed(config, store, keyring);
     const ledger = await store.getLedger(keyring.name);
     const target = resolveTarget(kind, keyring, ledger, selector);
     // Runs that delete through the gate record the bar their approvers sign for (allowed_signers contents included).

@@ -186,6 +186,26 @@ describe('a rotation run against the emulator', () => {
     expect((await h.engine().advance(started.id)).status).toBe('waiting');
   });
 
+  it('GIVEN the key ring renamed in the config while its run is open WHEN the new name is started THEN start refuses naming the old one, and drift reports the old one as undeclared (blocking a deploy)', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const open = await h.engine().start(h.keyring.name, 'rotate');
+    const renamed = { ...h.config, keyrings: h.config.keyrings.map((k) => (k.name === h.keyring.name ? { ...k, name: 'renamed' } : k)) };
+    for (const kind of ['adopt', 'rotate'] as const) {
+      const error = (await h.engine({ config: renamed }).start('renamed', kind).catch((e: unknown) => e)) as KeyrotorError;
+      expect(error).toBeInstanceOf(KeyrotorError);
+      expect(error.message).toContain(`key ring renamed looks like ${h.keyring.name} renamed`);
+      expect(error.message).toContain(`still has 1 live key(s)`);
+      expect(error.message).toContain(`open run(s) ${open.id}`);
+      expect(error.nextStep).toContain('restore its name in the config');
+    }
+    expect(await h.store.getLease('renamed')).toBeUndefined();
+    const { runDrift } = await import('../../pipeline/drift/run-drift');
+    const report = await runDrift({ config: renamed, store: h.store, clientsFor: () => h.clients, actor: async () => 'drift@example.com' }, { readOnly: true, deployGate: true });
+    expect(report.orphans).toEqual([expect.objectContaining({ kind: 'undeclared-keyring', keyring: h.keyring.name, blocksDeploy: true, actual: `1 live key(s), open run(s) ${open.id}` })]);
+    expect(report.drift).toBe(true);
+  });
+
   it('GIVEN someone moved the alias outside the pipeline WHEN a rotation starts THEN preflight fails naming the alias and the ledger key, and changes nothing', async () => {
     h = await createHarness();
     const gen1 = (await migrateToCmk(h)).plan.newKeyArn!;

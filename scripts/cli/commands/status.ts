@@ -62,6 +62,8 @@ export const run: CommandRun<{ rotations?: boolean }> = async (ctx, options, arg
       const { renderKeyRotations } = await import('../rotation-history');
       for (const line of renderKeyRotations(rotations)) ctx.io.out(line);
     }
+    const { undeclaredFrom, describeUndeclared, UNDECLARED_NEXT_STEP } = await import('../../../pipeline/runs/undeclared');
+    for (const u of undeclaredFrom(config, ledgers, runs)) ctx.io.err(`warning: ${describeUndeclared(u)}; ${UNDECLARED_NEXT_STEP}`);
     if (config.keyrings.some((k) => !ledgers.some((l) => l.keyring === k.name))) {
       ctx.io.out('no ledger yet: generation 1 comes from the stacks, from `rotate start KEYRING --kind migrate-to-cmk`, or `--kind adopt` for a key the alias already uses');
     }
