@@ -5,6 +5,7 @@
  */
 import { ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { callAws } from '../aws/call';
+import { KEYRING_TAG, RUN_ID_TAG } from '../key-tags';
 import { StageError } from '../errors';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { describeInstanceEncryption, describeKey } from './aws-reads';
@@ -12,6 +13,20 @@ import { addGeneration, setIdentityCenterTarget } from './ledger-edits';
 import { addReplicas } from './multi-region/ledger-replicas';
 
 const NAME = 'adopt-key';
+
+/**
+ * A key a keyrotor run created (tagged with its run id) belongs to the state that ran it. When this
+ * state does not know that run, the command is most likely pointed at the wrong state (a mistyped
+ * --state-dir starts an empty one): adopting would begin a second history for keys the real one
+ * tracks, and nothing would hold its open run's lease.
+ */
+async function assertRunKnown(ctx: Parameters<StageDefinition['run']>[0], keyArn: string, runId: string | undefined): Promise<void> {
+  if (runId === undefined || runId === ctx.run().id || (await ctx.store.getRun(runId))) return;
+  throw new StageError(NAME, `${keyArn} was created by keyrotor run ${runId} (tag ${RUN_ID_TAG}), which the ${ctx.store.description} does not know: this looks like the wrong state`, {
+    fault: 'operator',
+    nextStep: `point the command at the state that ran ${runId} (--state-dir, KEYROTOR_STATE_DIR or the config's backend); if that state is lost, restore it from version control, where state/ is committed`,
+  });
+}
 
 export const adoptKey: StageDefinition = {
   name: NAME,
@@ -25,8 +40,9 @@ export const adoptKey: StageDefinition = {
       });
     }
     const tags = await callAws('kms:ListResourceTags', { target: key.Arn }, () => ctx.clients.kms.send(new ListResourceTagsCommand({ KeyId: key.Arn })));
+    await assertRunKnown(ctx, key.Arn!, tags.Tags?.find((t) => t.TagKey === RUN_ID_TAG)?.TagValue);
     // Generation 1 created by the stacks carries their tags and is already in Terraform state.
-    const byStacks = tags.Tags?.some((t) => t.TagKey === 'keyrotor:keyring' && t.TagValue === keyring.name) ?? false;
+    const byStacks = tags.Tags?.some((t) => t.TagKey === KEYRING_TAG && t.TagValue === keyring.name) ?? false;
     const at = ctx.now().toISOString();
     // A multi-Region key comes with its replicas (DescribeKey lists them): the stacks import each.
     const replicas = (key.MultiRegionConfiguration?.ReplicaKeys ?? []).flatMap((r) => (r.Arn && r.Region ? [{ region: r.Region, keyArn: r.Arn, state: 'live' as const }] : []));

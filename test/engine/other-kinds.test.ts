@@ -1,6 +1,11 @@
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
+import { KeyrotorError } from '../../pipeline/errors';
+import { FileStateStore } from '../../pipeline/state/file-store';
 import { planGenerations } from '../../stacks/generation-plan';
 import { LIVE_GENERATION_STATES } from '../../pipeline/ledger/types';
 
@@ -22,6 +27,25 @@ describe('run kinds besides rotate', () => {
     // Adopting twice is refused: the ledger already has an active generation.
     const again = h.engine();
     await expect(again.advance((await again.start(h.keyring.name, 'adopt')).id)).rejects.toThrow(/already has active generation 1/);
+  });
+
+  it('GIVEN a key a keyrotor run created WHEN adopted from a state that does not know that run (a mistyped --state-dir) THEN adopt refuses naming the run and the state, and records nothing', async () => {
+    h = await createHarness();
+    const migration = await migrateToCmk(h);
+    const emptyDir = mkdtempSync(path.join(tmpdir(), 'keyrotor-wrong-state-'));
+    try {
+      const wrongStore = new FileStateStore(emptyDir);
+      const engine = h.engine({ store: wrongStore });
+      const started = await engine.start(h.keyring.name, 'adopt');
+      const error = (await engine.advance(started.id).catch((e: unknown) => e)) as KeyrotorError;
+      expect(error).toBeInstanceOf(KeyrotorError);
+      expect(error.message).toContain(`${migration.plan.newKeyArn} was created by keyrotor run ${migration.id} (tag keyrotor:run-id), which the file store at ${emptyDir} does not know`);
+      expect(error.nextStep).toContain(`point the command at the state that ran ${migration.id}`);
+      expect(await wrongStore.getLedger(h.keyring.name)).toBeUndefined();
+      await wrongStore.close();
+    } finally {
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
   });
 
   it('GIVEN Identity Center on a CMK WHEN migrated back to an AWS owned key THEN the alias goes, the CMK soaks disabled, and is scheduled for deletion only after approvals', async () => {
