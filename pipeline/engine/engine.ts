@@ -209,6 +209,9 @@ export class Engine {
       assertNotRollingBack(writer.run());
       // A run keeps the bar its approvers sign for: a changed config stops it (exit 2) until replanned.
       await assertBarUnchanged(writer.run(), this.deps.config, keyring);
+      // The key ring's ledger is read (and validated) before anything acts, even when the next
+      // stage would not need it: a hand-edited ledger stops every command, not only some.
+      await this.deps.store.getLedger(keyring.name);
       await this.holdLease(writer.run());
       const executed: string[] = [];
       for (;;) {
@@ -246,6 +249,9 @@ export class Engine {
     return this.act(initial, 'rollback', async (writer) => {
       if (writer.run().status === 'rolled-back') return writer.run();
       assertRollbackAllowed(writer.run());
+      // The key ring's ledger is read (and validated) before anything acts, even when the next
+      // stage would not need it: a hand-edited ledger stops every command, not only some.
+      await this.deps.store.getLedger(keyring.name);
       await this.holdLease(writer.run());
       for (let index = writer.run().stages.length - 1; index >= 0; index -= 1) {
         const record = writer.run().stages[index]!;

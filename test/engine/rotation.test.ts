@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
-import { KeyrotorError } from '../../pipeline/errors';
+import { KeyrotorError, StateError } from '../../pipeline/errors';
 
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
 
@@ -204,6 +204,23 @@ describe('a rotation run against the emulator', () => {
     const report = await runDrift({ config: renamed, store: h.store, clientsFor: () => h.clients, actor: async () => 'drift@example.com' }, { readOnly: true, deployGate: true });
     expect(report.orphans).toEqual([expect.objectContaining({ kind: 'undeclared-keyring', keyring: h.keyring.name, blocksDeploy: true, actual: `1 live key(s), open run(s) ${open.id}` })]);
     expect(report.drift).toBe(true);
+  });
+
+  it('GIVEN a run waiting at its gate and a hand-edited, invalid ledger WHEN advanced or rolled back THEN each stops with a StateError naming the ledger file, though the next stage would not read it', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const run = await h.engine().advance((await h.engine().start(h.keyring.name, 'rotate')).id);
+    expect(stageStatuses(run)['approval-gate']).toBe('waiting');
+    const file = path.join(h.ws.stateDir, 'ledgers', `${h.keyring.name}.json`);
+    const ledger = JSON.parse(readFileSync(file, 'utf8'));
+    ledger.generations[0].state = 'bogus';
+    writeFileSync(file, JSON.stringify(ledger));
+    for (const act of [() => h.engine().advance(run.id), () => h.engine().rollback(run.id)]) {
+      const error = (await act().catch((e: unknown) => e)) as StateError;
+      expect(error).toBeInstanceOf(StateError);
+      expect(error.message).toContain(file);
+    }
+    expect((await h.store.getRun(run.id))!.status).toBe('waiting');
   });
 
   it('GIVEN someone moved the alias outside the pipeline WHEN a rotation starts THEN preflight fails naming the alias and the ledger key, and changes nothing', async () => {
