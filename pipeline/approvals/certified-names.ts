@@ -6,8 +6,9 @@
  * `alice-oncall` counted twice, and an initiator's certificate let them approve under the other
  * name.)
  *
- * Only signatures ssh-keygen has verified against the run's allowed_signers are read here: that
- * verification checked the CA's signature on the certificate, so the names are the CA's word.
+ * For approvals, only signatures ssh-keygen has verified against the run's allowed_signers are read
+ * here: that verification checked the CA's signature on the certificate, so the names are the CA's
+ * word. For a signed start they are the initiator's claim, which only widens the exclusion.
  */
 import { withPrivateFiles, certificateInfo, type SshKeygenOptions } from './ssh';
 import { embeddedKey } from './sshsig';

@@ -22,6 +22,7 @@ import { canonicalJson } from '../canonical-json';
 import { ApprovalError } from '../errors';
 import type { InitiatorIdentity, RunPlan } from '../state/types';
 import { isPattern, parseAllowedSigners, principalAsListed, type AllowedSigner } from './allowed-signers';
+import { certifiedPrincipals } from './certified-names';
 import { checkSignatureIntegrity, signPayload, START_NAMESPACE, type SshKeygenOptions } from './ssh';
 
 export type { InitiatorIdentity } from '../state/types';
@@ -106,6 +107,8 @@ export interface ResolveInput extends StartContext {
   /** The allowed_signers text the run binds (its plan's bar); undefined for runs without a gate. */
   readonly allowedSignersText?: string;
   readonly signedStart?: InitiatorIdentity['signedStart'];
+  /** The principals the certificate that signed the start names (a claim of who the initiator is: it only widens the exclusion). */
+  readonly certifiedPrincipals?: readonly string[];
 }
 
 /** Decides the initiator's identity from verified evidence and claims (see the module comment). Pure. */
@@ -169,6 +172,10 @@ export function resolveInitiator(input: ResolveInput): InitiatorIdentity {
   const labelAsPrincipal = principalAsListed(signers, input.label);
   if (labelAsPrincipal !== undefined) principals.add(labelAsPrincipal);
   if (signed?.principal !== undefined) principals.add(principalAsListed(signers, signed.principal) ?? signed.principal);
+  for (const p of input.certifiedPrincipals ?? []) {
+    principals.add(principalAsListed(signers, p) ?? p);
+    basis.push(`the start was signed with a certificate naming ${p}`);
+  }
 
   // Every key listed under one of the initiator's principals is theirs too.
   for (const entry of signers) {
@@ -193,6 +200,17 @@ export function resolveInitiator(input: ResolveInput): InitiatorIdentity {
     tied,
     basis,
   };
+}
+
+/**
+ * resolveInitiator, with the names the start's certificate certifies (when a certificate signed it)
+ * read from its signature: every one of them is the initiator's too. check-novalidate proved the
+ * key signed the start, not that a trusted CA issued the certificate, so the names are a claim:
+ * like the label, they only widen who may not approve.
+ */
+export async function resolveSignedInitiator(input: ResolveInput, ssh?: SshKeygenOptions): Promise<InitiatorIdentity> {
+  const certified = input.signedStart ? await certifiedPrincipals(input.signedStart.signature, ssh) : [];
+  return resolveInitiator({ ...input, ...(certified.length > 0 ? { certifiedPrincipals: certified } : {}) });
 }
 
 /** Refuses to open a run that deletes through the gate when its initiator is tied to no one: it could never be approved. */
@@ -232,11 +250,14 @@ export function initiatorResolver(input: ResolverInput): (draft: StartDraft) => 
     const awsCaller = await input.awsCaller();
     const ctx: StartContext = { label: input.label, env: input.env, people: input.people, keyring: input.keyring, ...(awsCaller === undefined ? {} : { awsCaller }) };
     const signedStart = input.signer ? await signStart(draft, ctx, input.signer, input.now()) : undefined;
-    const identity = resolveInitiator({
-      ...ctx,
-      ...(draft.plan.approvals ? { allowedSignersText: draft.plan.approvals.allowedSigners } : {}),
-      ...(signedStart ? { signedStart } : {}),
-    });
+    const identity = await resolveSignedInitiator(
+      {
+        ...ctx,
+        ...(draft.plan.approvals ? { allowedSignersText: draft.plan.approvals.allowedSigners } : {}),
+        ...(signedStart ? { signedStart } : {}),
+      },
+      input.signer?.ssh,
+    );
     if (draft.plan.stages.includes('approval-gate')) assertInitiatorTied(identity, draft.plan.keyring);
     return identity;
   };

@@ -15,7 +15,7 @@ import { evidenceAuditDetail, headOf, readChain, startAuditDetail, type ChainVie
 import { collectApprovals, defaultApprovalFile, writeApprovalFile } from '../../pipeline/approvals/files';
 import { evaluateApprovals, type GateResult } from '../../pipeline/approvals/gate';
 import { approveToFile } from '../../pipeline/approvals/approve';
-import { resolveInitiator, signStart } from '../../pipeline/approvals/initiator';
+import { resolveSignedInitiator, signStart } from '../../pipeline/approvals/initiator';
 import { buildPayload, type ApprovalPayload } from '../../pipeline/approvals/payload';
 import type { PersonGroup } from '../../pipeline/approvals/persons';
 import { APPROVAL_NAMESPACE, signPayload } from '../../pipeline/approvals/ssh';
@@ -157,6 +157,8 @@ export interface WorldSetup {
   readonly people?: readonly PersonConfig[];
   /** Who starts the run: a lab key signs the start (default `operator`), or nobody (`null`: only a label). */
   readonly initiatorKey?: string | null;
+  /** What signs the start instead of the initiator key's private file (e.g. its certificate). */
+  readonly initiatorSignWith?: string;
   readonly label?: string;
   readonly evidence?: Record<string, unknown> | null;
   readonly plan?: Partial<RunPlan>;
@@ -192,8 +194,8 @@ export async function openWorld(lab: Lab, setup: WorldSetup): Promise<World> {
   const label = setup.label ?? 'operator@example.com';
   const initiatorKey = setup.initiatorKey === undefined ? 'operator' : setup.initiatorKey;
   const ctx = { label, env: {}, people: setup.people ?? [], keyring: keyringConfig(path.join(dir, 'allowed_signers')) };
-  const signedStart = initiatorKey ? await signStart({ runId, plan, planDigest }, ctx, { signingKeyPath: lab.keys[initiatorKey]!.privateKey }, new Date()) : undefined;
-  const initiatorIdentity = resolveInitiator({ ...ctx, allowedSignersText: signersText, ...(signedStart ? { signedStart } : {}) });
+  const signedStart = initiatorKey ? await signStart({ runId, plan, planDigest }, ctx, { signingKeyPath: setup.initiatorSignWith ?? lab.keys[initiatorKey]!.privateKey }, new Date()) : undefined;
+  const initiatorIdentity = await resolveSignedInitiator({ ...ctx, allowedSignersText: signersText, ...(signedStart ? { signedStart } : {}) });
   const evidence = setup.evidence === null ? undefined : (setup.evidence ?? EVIDENCE);
   const now = new Date().toISOString();
   const run: Run = {

@@ -146,6 +146,15 @@ describe('the initiator cannot approve under any name', () => {
     expect(error.nextStep).toContain('If you did not start this run, its record names you through a claim (the label from $KEYROTOR_OPERATOR, or GITHUB_ACTOR)');
   });
 
+  it('GIVEN the initiator signed the start with a certificate naming two principals WHEN their other key, listed under the second, approves THEN it does not count', async () => {
+    const cert = lab.certify('operator', 'ca', ['operator@example.com', 'ops-oncall@example.com']);
+    const w = await world({ signers: [...standard(), lab.line('mallory', 'ops-oncall@example.com'), lab.line('ca', '*@example.com', `cert-authority,${NS}`)], initiatorSignWith: cert });
+    expect((await w.run()).initiatorIdentity!.principals).toEqual(expect.arrayContaining(['operator@example.com', 'ops-oncall@example.com']));
+    await w.craft('mallory', { approver: 'ops-oncall@example.com', name: 'a.json' });
+    const result = await w.evaluate();
+    expect(verdicts(result)).toEqual(['initiator']);
+  });
+
   it('GIVEN the initiator holds a second key listed under their principal WHEN it signs THEN it does not count either', async () => {
     const w = await world({ signers: [...standard(), lab.line('mallory', 'operator@example.com')] });
     await w.craft('mallory', { approver: 'operator@example.com' });
