@@ -6,7 +6,10 @@
  * Line format (ssh-keygen(1), "ALLOWED SIGNERS"): `principals [options] keytype base64-key [comment]`,
  * `#` comments and blank lines ignored; principals and `namespaces=` are pattern-lists
  * (ssh_config(5) PATTERNS: `*`, `?`, `!negation`, case-sensitive); options are comma-separated,
- * keywords case-insensitive: `cert-authority`, `namespaces="…"`, `valid-after=…`, `valid-before=…`.
+ * keywords case-insensitive: `cert-authority`, `namespaces="…"`, `valid-after="…"`, `valid-before="…"`.
+ * The man page shows only a quoted example, but ssh-keygen (sshsig.c, via opt_dequote) demands the
+ * double quotes around every option value: `valid-before=20270101` makes it reject the whole line
+ * ("bad options: missing start quote"), so that approver's key never verifies.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -26,6 +29,11 @@ export interface AllowedSigner {
   readonly validBefore?: string;
   /** Option keywords ssh-keygen would not accept. */
   readonly unknownOptions: readonly string[];
+  /**
+   * `namespaces=`, `valid-after=` or `valid-before=` options written without the double quotes
+   * ssh-keygen requires, as written: ssh-keygen rejects the whole line, so its key never verifies.
+   */
+  readonly unquotedOptions: readonly string[];
   readonly keyType: string;
   readonly publicKey: string;
   /** `SHA256:…` of the key blob: the same value `ssh-keygen -l` prints (for a CA line, the CA's). */
@@ -77,14 +85,21 @@ interface ParsedOptions {
   validAfter?: string;
   validBefore?: string;
   unknownOptions: string[];
+  unquotedOptions: string[];
 }
 
+/** The options that take a value; ssh-keygen reads each value with opt_dequote, which demands double quotes. */
+const VALUE_OPTIONS = new Set(['namespaces', 'valid-after', 'valid-before']);
+
 function parseOptions(field: string | undefined): ParsedOptions {
-  const parsed: ParsedOptions = { certAuthority: false, unknownOptions: [] };
+  const parsed: ParsedOptions = { certAuthority: false, unknownOptions: [], unquotedOptions: [] };
   for (const option of field === undefined ? [] : splitOptions(field)) {
     const eq = option.indexOf('=');
     const keyword = (eq < 0 ? option : option.slice(0, eq)).toLowerCase();
-    const value = eq < 0 ? undefined : unquote(option.slice(eq + 1));
+    const raw = eq < 0 ? undefined : option.slice(eq + 1);
+    const value = raw === undefined ? undefined : unquote(raw);
+    // The value is still read as meant, so messages can show it; the entry is flagged as one ssh-keygen refuses.
+    if (raw !== undefined && VALUE_OPTIONS.has(keyword) && !raw.startsWith('"')) parsed.unquotedOptions.push(option);
     if (keyword === 'cert-authority' && value === undefined) parsed.certAuthority = true;
     else if (keyword === 'namespaces' && value !== undefined) parsed.namespaces = value;
     else if (keyword === 'valid-after' && value !== undefined) parsed.validAfter = value;
@@ -92,6 +107,22 @@ function parseOptions(field: string | undefined): ParsedOptions {
     else parsed.unknownOptions.push(option);
   }
   return parsed;
+}
+
+/** How an unquoted option must be written for ssh-keygen: `valid-before=20270101` → `valid-before="20270101"`. */
+export function quotedOption(option: string): string {
+  const eq = option.indexOf('=');
+  return `${option.slice(0, eq)}="${option.slice(eq + 1)}"`;
+}
+
+/**
+ * Why ssh-keygen rejects `entry`'s whole line for its unquoted options, naming them and the quoted
+ * form to write; undefined when every option value is quoted.
+ */
+export function unquotedOptionsProblem(entry: AllowedSigner): string | undefined {
+  if (entry.unquotedOptions.length === 0) return undefined;
+  const options = entry.unquotedOptions;
+  return `${options.join(', ')} ${options.length === 1 ? 'lacks' : 'lack'} the double quotes ssh-keygen requires around option values, so ssh-keygen rejects the whole line ("bad options: missing start quote") and never accepts key ${entry.fingerprint} through it: quote the value (${options.map(quotedOption).join(', ')})`;
 }
 
 /** Parses the text of an allowed_signers file; `source` names it in error messages. */
@@ -206,6 +237,8 @@ export function parseSignerTime(value: string): Date | undefined {
 /** Why `entry` does not accept a keyrotor signature at `now` (namespace or validity), or undefined when it does. */
 export function entryRestriction(entry: AllowedSigner, namespace: string, now: Date): string | undefined {
   const where = `allowed_signers line ${entry.line}`;
+  const unquoted = unquotedOptionsProblem(entry);
+  if (unquoted !== undefined) return `${where}: ${unquoted}`;
   if (entry.namespaces !== undefined && !matchesPatternList(namespace, entry.namespaces)) {
     return `${where} restricts key ${entry.fingerprint} to namespaces="${entry.namespaces}", which does not include ${namespace}`;
   }

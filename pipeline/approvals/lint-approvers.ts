@@ -6,7 +6,7 @@
  * a signed start, or each operator the `people` section names.
  */
 import type { Config, KeyRingConfig } from '../config/types';
-import { EXAMPLE_KEY_MARKER, parseAllowedSigners, readAllowedSignersText, type AllowedSigner } from './allowed-signers';
+import { EXAMPLE_KEY_MARKER, parseAllowedSigners, readAllowedSignersText, unquotedOptionsProblem, type AllowedSigner } from './allowed-signers';
 import { personGroups } from './bar';
 import { keyNode, nameNode, PersonGraph } from './persons';
 import { keygenReason, listKeys, sshKeygen, withPrivateFiles, type SshKeygenOptions } from './ssh';
@@ -19,6 +19,7 @@ export type ApproverRule =
   | 'key-unusable'
   | 'key-weak'
   | 'unknown-option'
+  | 'option-unquoted'
   | 'quorum-unreachable';
 
 export interface ApproverFinding {
@@ -151,13 +152,16 @@ export async function lintApprovers(config: Config, ssh?: SshKeygenOptions): Pro
     for (const s of signers) {
       if (s.example) findings.push({ file, keyrings: names, rule: 'example-key', line: s.line, message: `the key of ${s.principals.join(',')} (${s.fingerprint}) is an example key (marked ${EXAMPLE_KEY_MARKER}, or one keyrotor shipped); nobody holds its private half — replace it with a real approver's key` });
       if (s.unknownOptions.length > 0) findings.push({ file, keyrings: names, rule: 'unknown-option', line: s.line, message: `option ${s.unknownOptions.join(', ')} is not one ssh-keygen accepts in allowed_signers (cert-authority, namespaces=, valid-after=, valid-before=)` });
+      const unquoted = unquotedOptionsProblem(s);
+      if (unquoted !== undefined) findings.push({ file, keyrings: names, rule: 'option-unquoted', line: s.line, message: unquoted });
       if (s.principals.every((p) => p.startsWith('!'))) {
         findings.push({ file, keyrings: names, rule: 'unknown-option', line: s.line, message: 'lists only negated principals, which match nobody' });
       }
       const problem = unusable.get(s.line);
       if (problem) findings.push({ file, keyrings: names, rule: problem.rule, line: s.line, message: problem.message });
     }
-    const usable = signers.filter((s) => !s.example && !unusable.has(s.line) && s.unknownOptions.length === 0 && s.principals.some((p) => !p.startsWith('!')));
+    // A line ssh-keygen rejects (an unknown or unquoted option) gives its principals no key: they count for nobody.
+    const usable = signers.filter((s) => !s.example && !unusable.has(s.line) && s.unknownOptions.length === 0 && s.unquotedOptions.length === 0 && s.principals.some((p) => !p.startsWith('!')));
     if (usable.length === 0) {
       findings.push({ file, keyrings: names, rule: 'no-approvers', message: `holds no usable approver key (${signers.length} entr${signers.length === 1 ? 'y' : 'ies'}, all example or unusable): no deletion could ever be approved` });
       continue;

@@ -297,7 +297,7 @@ describe('exact reasons, and one bad file never blocks the others', () => {
   });
 
   it('GIVEN an entry whose valid-before passed before signing THEN the reason names valid-before', async () => {
-    const w = await world({ signers: [lab.line('alice', 'alice@example.com', 'valid-before=20200101Z'), lab.line('operator', 'operator@example.com')] });
+    const w = await world({ signers: [lab.line('alice', 'alice@example.com', 'valid-before="20200101Z"'), lab.line('operator', 'operator@example.com')] });
     await w.craft('alice');
     expect((await w.evaluate()).approvals[0]).toMatchObject({ rejection: 'key-not-valid', reason: expect.stringContaining('(valid-before)') });
   });

@@ -92,6 +92,17 @@ describe('rotate lint: the approver set', () => {
     expect(result.findings[1]!.message).toContain('has 1024 bits; use at least 2048');
   });
 
+  it('GIVEN an unquoted valid-before, valid-after or namespaces THEN lint fails naming the file, the line and the option and saying to quote it; that line counts for nobody, as ssh-keygen rejects it', async () => {
+    const result = await lint([line('alice', 'alice@example.com'), line('bob', 'bob@example.com', 'valid-before=20270101'), line('carol', 'carol@example.com', 'namespaces="keyrotor-approval@v1",valid-after=20200101Z')].join('\n'));
+    expect(result.code).toBe(1);
+    expect(result.findings.map((f) => [f.rule, f.line])).toEqual([['option-unquoted', 2], ['option-unquoted', 3], ['quorum-unreachable', undefined]]);
+    expect(result.findings[0]!.message).toContain('valid-before=20270101 lacks the double quotes ssh-keygen requires around option values, so ssh-keygen rejects the whole line ("bad options: missing start quote")');
+    expect(result.findings[0]!.message).toContain('quote the value (valid-before="20270101")');
+    expect(result.findings[1]!.message).toContain('quote the value (valid-after="20200101Z")');
+    expect(result.err).toMatch(/approvers \S*approvers\/allowed_signers:2 \(key ring ring\) breaks option-unquoted: valid-before=20270101 lacks the double quotes/);
+    expect(result.findings[2]!.message).toContain('the file lists 1 distinct person by key (alice@example.com)');
+  });
+
   it('GIVEN one key under two principals THEN it is one person, and the quorum is judged by keys', async () => {
     const result = await lint(`${line('alice', 'alice@example.com')}\n${line('alice', 'al@example.com')}\n${line('bob', 'bob@example.com')}\n`);
     expect(result.findings).toEqual([expect.objectContaining({ rule: 'quorum-unreachable', keyrings: ['ring'], message: expect.stringContaining('quorum 2 is unreachable once the initiator (who signs the start with a listed key) is left out: the file lists 2 distinct people by key') })]);

@@ -4,7 +4,7 @@
  * the bar and its changes, approval files and the approvals directory, who the initiator is, and
  * the signing key checks that run before anything is shown. Real keys where keys matter.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
@@ -33,12 +33,12 @@ describe('allowed_signers parsing', () => {
     const text = [
       '# approvers',
       '',
-      `alice@example.com,ALICE@corp.example NameSpaces="keyrotor-approval@v1,git",valid-before=20300101Z ${lab.keys.alice!.publicKeyLine} alice laptop`,
+      `alice@example.com,ALICE@corp.example NameSpaces="keyrotor-approval@v1,git",valid-before="20300101Z" ${lab.keys.alice!.publicKeyLine} alice laptop`,
       `"*@ops.example" cert-authority ${lab.keys.ca!.publicKeyLine}`,
       `bob@example.com ${lab.keys.bob!.publicKeyLine} keyrotor:example demo key`,
     ].join('\n');
     const [alice, ca, bob] = parseAllowedSigners(text, 'allowed_signers');
-    expect(alice).toMatchObject({ principals: ['alice@example.com', 'ALICE@corp.example'], namespaces: 'keyrotor-approval@v1,git', validBefore: '20300101Z', certAuthority: false, comment: 'alice laptop', line: 3, example: false });
+    expect(alice).toMatchObject({ principals: ['alice@example.com', 'ALICE@corp.example'], namespaces: 'keyrotor-approval@v1,git', validBefore: '20300101Z', certAuthority: false, unquotedOptions: [], comment: 'alice laptop', line: 3, example: false });
     expect(alice!.fingerprint).toBe(lab.keys.alice!.fingerprint);
     expect(ca).toMatchObject({ principals: ['*@ops.example'], certAuthority: true, line: 4 });
     expect(bob).toMatchObject({ example: true });
@@ -66,12 +66,45 @@ describe('allowed_signers parsing', () => {
 
   it('says exactly why an entry refuses a keyrotor signature: namespaces=, valid-after, valid-before', () => {
     const [ns, after, before] = parseAllowedSigners(
-      [`a@x namespaces="git,file" ${lab.keys.alice!.publicKeyLine}`, `b@x valid-after=20991231Z ${lab.keys.bob!.publicKeyLine}`, `c@x valid-before=20200101 ${lab.keys.carol!.publicKeyLine}`].join('\n'),
+      [`a@x namespaces="git,file" ${lab.keys.alice!.publicKeyLine}`, `b@x valid-after="20991231Z" ${lab.keys.bob!.publicKeyLine}`, `c@x valid-before="20200101" ${lab.keys.carol!.publicKeyLine}`].join('\n'),
       'f',
     );
     expect(entryRestriction(ns!, APPROVAL_NAMESPACE, NOW)).toBe(`allowed_signers line 1 restricts key ${lab.keys.alice!.fingerprint} to namespaces="git,file", which does not include keyrotor-approval@v1`);
     expect(entryRestriction(after!, APPROVAL_NAMESPACE, NOW)).toMatch(/accepts key .* only from 2099-12-31T00:00:00.000Z \(valid-after\)/);
     expect(entryRestriction(before!, APPROVAL_NAMESPACE, NOW)).toMatch(/\(valid-before\)$/);
+  });
+
+  it('GIVEN valid-before, valid-after or namespaces without the double quotes ssh-keygen requires THEN the entry is flagged and its refusal names the line, the option and the quoted form', () => {
+    const text = [
+      `a@x valid-before=20270101 ${lab.keys.alice!.publicKeyLine}`,
+      `b@x VALID-AFTER=20200101Z,namespaces="keyrotor-approval@v1" ${lab.keys.bob!.publicKeyLine}`,
+      `c@x namespaces=keyrotor-approval@v1 ${lab.keys.carol!.publicKeyLine}`,
+      `d@x valid-before="20270101",namespaces="keyrotor-approval@v1" ${lab.keys.operator!.publicKeyLine}`,
+    ].join('\n');
+    const [before, after, namespaces, quoted] = parseAllowedSigners(text, 'approvers/allowed_signers');
+    expect([before, after, namespaces, quoted].map((s) => s!.unquotedOptions)).toEqual([['valid-before=20270101'], ['VALID-AFTER=20200101Z'], ['namespaces=keyrotor-approval@v1'], []]);
+    expect(entryRestriction(before!, APPROVAL_NAMESPACE, NOW)).toBe(
+      `allowed_signers line 1: valid-before=20270101 lacks the double quotes ssh-keygen requires around option values, so ssh-keygen rejects the whole line ("bad options: missing start quote") and never accepts key ${lab.keys.alice!.fingerprint} through it: quote the value (valid-before="20270101")`,
+    );
+    expect(entryRestriction(after!, APPROVAL_NAMESPACE, NOW)).toContain('allowed_signers line 2: VALID-AFTER=20200101Z lacks the double quotes');
+    expect(entryRestriction(after!, APPROVAL_NAMESPACE, NOW)).toContain('quote the value (VALID-AFTER="20200101Z")');
+    expect(entryRestriction(namespaces!, APPROVAL_NAMESPACE, NOW)).toContain('quote the value (namespaces="keyrotor-approval@v1")');
+    expect(entryRestriction(quoted!, APPROVAL_NAMESPACE, NOW)).toBeUndefined();
+  });
+
+  it('GIVEN each way of writing an option value THEN the lines flagged are exactly those ssh-keygen itself refuses for a missing quote', () => {
+    const message = path.join(lab.dir, 'quoting-message');
+    writeFileSync(message, 'payload');
+    execFileSync('ssh-keygen', ['-q', '-Y', 'sign', '-f', lab.keys.alice!.privateKey, '-n', APPROVAL_NAMESPACE, message], { stdio: 'ignore' });
+    const forms = ['valid-before=20990101', 'valid-before="20990101"', 'valid-after=20200101Z', 'valid-after="20200101Z"', 'namespaces=keyrotor-approval@v1', 'namespaces="keyrotor-approval@v1"', 'Valid-Before="20990101",NAMESPACES="keyrotor-approval@v1"'];
+    for (const options of forms) {
+      const file = path.join(lab.dir, 'quoting_allowed_signers');
+      writeFileSync(file, `a@x ${options} ${lab.keys.alice!.publicKeyLine}\n`);
+      const verified = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', file, '-I', 'a@x', '-n', APPROVAL_NAMESPACE, '-s', `${message}.sig`], { input: 'payload', encoding: 'utf8' });
+      const sshKeygenRefusesTheLine = verified.stderr.includes('missing start quote');
+      expect([options, sshKeygenRefusesTheLine]).toEqual([options, verified.status !== 0]);
+      expect([options, parseAllowedSigners(readFileSync(file, 'utf8'), file)[0]!.unquotedOptions.length > 0]).toEqual([options, sshKeygenRefusesTheLine]);
+    }
   });
 
   it('the committed approvers/allowed_signers is a clear placeholder that lists nobody', () => {
