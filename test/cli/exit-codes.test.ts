@@ -83,6 +83,43 @@ describe('exit codes of `rotate advance`', () => {
     expect((await w.rotate('advance', 'latest', '--detailed-exitcode')).code).toBe(ExitCode.runEnded);
   });
 
+  it('GIVEN the deletion already scheduled WHEN `rotate delete --yes` runs again (a retried CI job) THEN it exits 0, says when it was scheduled and until when the key is pending deletion, and changes nothing', async () => {
+    await w.rotate('advance', 'latest', '--yes');
+    w.clock.offsetMs = 25 * 3600_000;
+    await w.rotate('advance', 'latest');
+    await approveAll();
+    await w.rotate('advance', 'latest');
+    expect((await w.rotate('delete', 'latest', '--yes')).code).toBe(0);
+    const scheduled = JSON.parse((await w.rotate('--json', 'status', 'latest')).out) as { run: { id: string; version: number; stages: Array<{ name: string; endedAt: string; outputs: { deletionDate: string } }> } };
+    const stage = scheduled.run.stages.find((s) => s.name === 'schedule-deletion')!;
+    const callsBefore = w.mutatingCalls();
+
+    const again = await w.rotate('delete', 'latest', '--yes');
+    expect(again.code).toBe(ExitCode.ok);
+    const at = (iso: string) => iso.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$/, '$1 $2Z');
+    expect(again.err).toMatch(
+      new RegExp(`^run ${scheduled.run.id} already scheduled the deletion of arn:aws:kms:\\S+ on ${at(stage.endedAt)}; the key is pending deletion until ${at(stage.outputs.deletionDate)}, the end of its 30-day window; nothing was changed$`, 'm'),
+    );
+    expect(again.out).toContain('status: completed');
+    expect(w.mutatingCalls()).toEqual(callsBefore);
+    const after = JSON.parse((await w.rotate('--json', 'status', 'latest')).out) as { run: { version: number } };
+    expect(after.run.version).toBe(scheduled.run.version);
+    expect((await w.rotate('--json', 'delete', 'latest', '--yes')).code).toBe(ExitCode.ok);
+  });
+
+  it('GIVEN a run that ended without scheduling a deletion (cancelled, or rolled back) THEN `rotate delete` is still an error (2)', async () => {
+    expect((await w.rotate('cancel', 'latest')).code).toBe(0);
+    const cancelled = await w.rotate('delete', 'latest', '--yes');
+    expect(cancelled.code).toBe(ExitCode.operatorError);
+    expect(cancelled.err).not.toContain('already scheduled');
+    await w.rotate('start', 'identity-center', '--signing-key', w.ws.operatorKeyPath);
+    await w.rotate('advance', 'latest', '--yes', '--stage-limit', '2');
+    expect((await w.rotate('rollback', 'latest', '--yes')).code).toBe(0);
+    const rolledBack = await w.rotate('delete', 'latest', '--yes');
+    expect(rolledBack.code).toBe(ExitCode.operatorError);
+    expect(rolledBack.err).not.toContain('already scheduled');
+  });
+
   it('GIVEN --wait THEN it sleeps until the soak ends (no real sleep), then backs off 30 s doubling to 10 min for approvals, picks them up, and stops at `rotate delete` with 11 when the timeout passes', async () => {
     let approved = false;
     w.clock.onSleep = async () => {
