@@ -6,7 +6,7 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import type { MiddlewareStack } from '@smithy/types';
 import { describeCaller } from './caller';
 import { chooseCredentials, type CredentialsOption } from './credentials';
-import { isLoopbackEndpoint, resolveEndpoint, type AwsService, type ResolvedEndpoint } from './endpoints';
+import { isLoopbackEndpoint, resolveEndpoints, type AwsService, type ResolvedEndpoint } from './endpoints';
 import { sharedRateLimiter, type RateLimiter } from './rate-limiter';
 import { addRateLimitMiddleware } from './rate-limit-middleware';
 import { KeyrotorRetryStrategy, type RetryOptions } from './retry';
@@ -58,12 +58,7 @@ export const UNRESOLVED_ACCOUNT = 'unresolved-account';
 /** The four SDK clients keyrotor uses, with endpoints, credentials, retries and rate limits applied. */
 export function createAwsClients(options: AwsClientsOptions): AwsClients {
   const env = options.env ?? process.env;
-  const endpoints: Record<AwsService, ResolvedEndpoint> = {
-    kms: resolveEndpoint('kms', options.endpoint, env),
-    'sso-admin': resolveEndpoint('sso-admin', options.endpoint, env),
-    identitystore: resolveEndpoint('identitystore', options.endpoint, env),
-    sts: resolveEndpoint('sts', options.endpoint, env),
-  };
+  const endpoints = resolveEndpoints(options.endpoint, env);
   const configFor = (service: AwsService) => {
     const endpoint = endpoints[service].url;
     const credentials = chooseCredentials(options.credentials, env, isLoopbackEndpoint(endpoint));

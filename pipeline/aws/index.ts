@@ -3,7 +3,7 @@ export { createAwsClients, UNRESOLVED_ACCOUNT, type AwsClients, type AwsClientsO
 export { describeCaller, type CallerIdentity } from './caller';
 export { callAws } from './call';
 export { mapAwsError, type AwsCallContext } from './map-error';
-export { resolveEndpoint, isLoopbackEndpoint, ENDPOINT_ENV_SUFFIX, type AwsService, type ResolvedEndpoint, type EndpointSource } from './endpoints';
+export { resolveEndpoint, resolveEndpoints, checkEndpointUrl, InvalidEndpointError, isLoopbackEndpoint, ENDPOINT_ENV_SUFFIX, type AwsService, type ResolvedEndpoint, type EndpointSource } from './endpoints';
 export { EMULATOR_DUMMY_CREDENTIALS, type CredentialsOption } from './credentials';
 export { QuotaRateLimiter, sharedRateLimiter, unlimitedRateLimiter, type RateLimiter, type RateLimiterStats, type RateScope, type QuotaRateLimiterOptions } from './rate-limiter';
 export { DEFAULT_QUOTAS, KMS_REQUEST_QUOTAS, quotaFor, type QuotaTable, type RequestQuota } from './quotas';

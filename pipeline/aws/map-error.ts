@@ -113,6 +113,17 @@ function diagnose(facts: ErrorFacts, ctx: AwsCallContext, error: unknown): Diagn
   const aws = `${code}: ${facts.awsMessage}`;
   const name = facts.code ?? '';
 
+  // Node's URL parser refused the endpoint before anything was sent. keyrotor checks the endpoints it
+  // resolves (--endpoint, AWS_ENDPOINT_URL[_<SERVICE>]); this one came from elsewhere, such as a
+  // profile's endpoint_url: still the operator's setting to fix, not a keyrotor bug.
+  if (facts.systemCode === 'ERR_INVALID_URL') {
+    return {
+      summary: `${op} on ${target}${where} was not sent: its endpoint is not a valid URL (${code}: ${facts.awsMessage})`,
+      fault: 'operator',
+      retryable: false,
+      nextStep: 'make the endpoint an http:// or https:// URL: --endpoint, AWS_ENDPOINT_URL[_<SERVICE>], or endpoint_url in the AWS config profile',
+    };
+  }
   if (CREDENTIAL_ERRORS.has(name)) {
     return {
       summary: `${op} on ${target}${where} failed because the AWS credentials are missing, invalid or expired (${aws})`,

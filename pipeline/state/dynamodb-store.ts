@@ -45,7 +45,7 @@ import { KeyrotorError, StateError } from '../errors';
 import type { Ledger } from '../ledger/types';
 import { chainAuditEntry, verifyAuditChain } from './audit-chain';
 import { processIsAlive } from './file-lock';
-import { auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema, type RecordSource } from './schemas';
+import { assertStoredUnder, auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema, type RecordSource } from './schemas';
 import {
   assertFence,
   assertHeadNotAhead,
@@ -161,7 +161,9 @@ export class DynamoDbStateStore implements StateStore {
   // ---- ledgers and runs ------------------------------------------------------------------
 
   async getLedger(keyring: string): Promise<Ledger | undefined> {
-    return this.getDoc(PK.ledger, assertSafeName('key ring', keyring), ledgerSchema, `the ledger of key ring ${keyring}`);
+    const sk = assertSafeName('key ring', keyring);
+    const ledger = await this.getDoc(PK.ledger, sk, ledgerSchema, `the ledger of key ring ${keyring}`);
+    return ledger && this.ledgerStoredUnder(ledger, sk);
   }
 
   async putLedger(ledger: Ledger, fence?: RunLock): Promise<Ledger> {
@@ -171,7 +173,15 @@ export class DynamoDbStateStore implements StateStore {
 
   async listLedgers(): Promise<Ledger[]> {
     const items = await this.queryAll(PK.ledger);
-    return items.map((item) => this.docOf(item, ledgerSchema, `the ledger of key ring ${item.sk?.S ?? '?'}`));
+    return items.map((item) => {
+      const sk = item.sk?.S ?? '?';
+      return this.ledgerStoredUnder(this.docOf(item, ledgerSchema, `the ledger of key ring ${sk}`), sk);
+    });
+  }
+
+  /** The ledger of item LEDGER / `sk`, refused when it names another key ring (see assertStoredUnder). */
+  private ledgerStoredUnder(ledger: Ledger, sk: string): Ledger {
+    return assertStoredUnder(ledger, 'keyring', sk, `the item key ${PK.ledger} / ${sk}`, this.source(PK.ledger, sk, `the ledger of key ring ${sk}`));
   }
 
   async getRun(id: string): Promise<Run | undefined> {

@@ -22,7 +22,7 @@ import { verifyAuditChain } from './audit-chain';
 import { AuditSegments, DEFAULT_SEGMENT_ENTRIES, seqOfLine } from './audit-segments';
 import { FileLock, processIsAlive, type FileLockOptions } from './file-lock';
 import { fileSource, prettySortedJson, readRecordFile, removeFile, syncDirectory, syncFile, writeFileAtomic } from './json-files';
-import { auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema } from './schemas';
+import { assertStoredUnder, auditEntrySchema, leaseSchema, ledgerSchema, parseStored, parseStoredJson, runLockSchema, runSchema } from './schemas';
 import {
   assertFence,
   assertSafeName,
@@ -62,6 +62,46 @@ export interface FileStateStoreOptions {
 }
 
 export const LOCK_DIR = '.locks';
+
+/**
+ * Refuses a state directory that is a file, or lies under one, naming the setting it came from
+ * (`--state-dir`, `KEYROTOR_STATE_DIR`, `state.dir`): the store would otherwise fail at its first
+ * read with a bare ENOTDIR, reported as a keyrotor bug. A directory that does not exist yet is
+ * fine: the first write creates it.
+ */
+export function assertStateDirectory(dir: string, setting: string): void {
+  const file = fileInTheWay(dir);
+  if (file === undefined) return;
+  const why = file === path.resolve(dir) ? 'it is a file' : `${file} is a file`;
+  throw new StateError(`${setting} ${dir} is not a directory (${why}): the file store keeps its records in a directory`, {
+    fault: 'operator',
+    nextStep: `set ${setting} to the state directory (one that does not exist yet is created), or move ${file} out of the way`,
+  });
+}
+
+/** A read under the state directory met a file where a directory belongs: a path set wrong, not a bug. */
+function notADirectory(dir: string, cause: unknown): StateError {
+  const file = fileInTheWay(dir) ?? dir;
+  return new StateError(`the file store cannot read ${dir}: ${file} is a file, not a directory`, {
+    fault: 'operator',
+    nextStep: `point the file store at its state directory (--state-dir, KEYROTOR_STATE_DIR or state.dir in the config), or move ${file} out of the way`,
+    cause,
+  });
+}
+
+/** The path, or the nearest ancestor of it, that exists as something other than a directory; undefined when there is none. */
+function fileInTheWay(target: string): string | undefined {
+  for (let at = path.resolve(target); ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(at);
+    } catch {
+      // Missing, or under a file (ENOTDIR): look one level up.
+    }
+    if (stat) return stat.isDirectory() ? undefined : at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
 /** Audit entries written by one group commit at most (a batch holds the audit lock while it writes). */
 const MAX_AUDIT_BATCH = 500;
 
@@ -99,7 +139,10 @@ export class FileStateStore implements StateStore {
   // ---- ledgers ---------------------------------------------------------------------------
 
   async getLedger(keyring: string): Promise<Ledger | undefined> {
-    return readRecordFile(this.ledgerFile(keyring), ledgerSchema, `the ledger of key ring ${keyring}`);
+    const file = this.ledgerFile(keyring);
+    const what = `the ledger of key ring ${keyring}`;
+    const ledger = await readRecordFile(file, ledgerSchema, what);
+    return ledger && assertStoredUnder(ledger, 'keyring', keyring, `the file name ${path.basename(file)}`, fileSource(file, what));
   }
 
   async putLedger(ledger: Ledger, fence?: RunLock): Promise<Ledger> {
@@ -369,7 +412,10 @@ export class FileStateStore implements StateStore {
     try {
       names = fs.readdirSync(path.join(this.dir, subdir));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return [];
+      // The store's directory (or this subdirectory) is a file: the operator's path, not a bug.
+      if (code === 'ENOTDIR') throw notADirectory(path.join(this.dir, subdir), error);
       throw error;
     }
     return names

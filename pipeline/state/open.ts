@@ -4,8 +4,9 @@
  */
 import * as path from 'node:path';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { checkEndpointUrl } from '../aws/endpoints';
 import type { Config, StateConfig } from '../config/types';
-import { FileStateStore, type FileStateStoreOptions } from './file-store';
+import { assertStateDirectory, FileStateStore, type FileStateStoreOptions } from './file-store';
 import type { StateStore } from './types';
 
 export interface OpenStateStoreOptions {
@@ -28,10 +29,13 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
   if (options.stateDirOverride !== undefined) {
     return new FileStateStore(path.resolve(options.stateDirOverride), options.file);
   }
-  if (config.type === 'file') return new FileStateStore(config.dir, options.file);
+  if (config.type === 'file') {
+    assertStateDirectory(config.dir, 'state.dir');
+    return new FileStateStore(config.dir, options.file);
+  }
 
   const env = options.env ?? process.env;
-  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  const endpoint = options.endpoint ?? dynamoDbEndpointIn(env);
   // An explicitly passed environment (tests, an in-process CLI) carries its own static keys; with
   // process.env the SDK's provider chain reads them itself (and also finds profiles, SSO, roles).
   const staticKeys = options.credentials
@@ -47,6 +51,16 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
       : {};
   const { DynamoDbStateStore } = await import('./dynamodb-store');
   return new DynamoDbStateStore({ table: config.table, region: config.region, ...(endpoint ? { endpoint } : {}), ...staticKeys });
+}
+
+/**
+ * AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL (an empty one counts as unset), checked like the
+ * other services' endpoints so a typo is named before the first request rather than inside it.
+ */
+function dynamoDbEndpointIn(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_ENDPOINT_URL_DYNAMODB) return checkEndpointUrl(env.AWS_ENDPOINT_URL_DYNAMODB, 'AWS_ENDPOINT_URL_DYNAMODB');
+  if (env.AWS_ENDPOINT_URL) return checkEndpointUrl(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
+  return undefined;
 }
 
 export interface OpenConfiguredStoreOptions extends Pick<OpenStateStoreOptions, 'stateDirOverride' | 'env' | 'file'> {

@@ -310,6 +310,18 @@ function fail(source: RecordSource, why: string): never {
   });
 }
 
+/**
+ * A record must name the key it is stored under (its file name, its item key): a ledger copied to
+ * ledgers/identity-center.json that says `"keyring": "Identity-Center"` would be found under one
+ * name and listed under another, so commands would disagree about whether it exists. The mismatch
+ * is reported like any other invalid field.
+ */
+export function assertStoredUnder<T extends object>(record: T, field: keyof T & string, key: string, storedAs: string, source: RecordSource): T {
+  const value = record[field];
+  if (value !== key) fail(source, `${field}: ${JSON.stringify(value)} does not match ${storedAs} (it must be ${JSON.stringify(key)})`);
+  return record;
+}
+
 /** Parses JSON text first, with the same kind of message when the text itself is broken. */
 export function parseStoredJson<T>(schema: z.ZodType<T>, text: string, source: RecordSource): T {
   let value: unknown;

@@ -91,6 +91,30 @@ export interface MainOptions {
   readonly clock?: CliClock;
 }
 
+/**
+ * --endpoint as given, refused (an operator error naming it) unless it is an http(s) URL. Checked
+ * for every command before it runs: an empty or mistyped value would otherwise be dropped
+ * (falling back to AWS) or fail inside the first AWS request.
+ */
+async function checkedEndpointOption(endpoint: string | undefined): Promise<string | undefined> {
+  if (endpoint === undefined) return undefined;
+  const { checkEndpointUrl } = await import('../../pipeline/aws/endpoints');
+  return checkEndpointUrl(endpoint, '--endpoint');
+}
+
+/**
+ * The file store directory the operator chose (--state-dir, else $KEYROTOR_STATE_DIR), refused up
+ * front, naming where it came from, when it is a file: the store would otherwise fail at its first
+ * read with a bare ENOTDIR.
+ */
+async function checkedStateDir(cwd: string, option: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const dir = option ?? env.KEYROTOR_STATE_DIR;
+  if (dir === undefined) return undefined;
+  const { assertStateDirectory } = await import('../../pipeline/state/file-store');
+  assertStateDirectory(path.resolve(cwd, dir), option !== undefined ? '--state-dir' : 'KEYROTOR_STATE_DIR');
+  return dir;
+}
+
 /** Runs the CLI with `argv` (process.argv shape) and resolves to the exit code. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? defaultIo();
@@ -111,8 +135,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         const global: GlobalOptions = {
           config: path.resolve(cwd, String(g.config)),
           json: Boolean(g.json),
-          endpoint: (g.endpoint as string | undefined) ?? undefined,
-          stateDir: (g.stateDir as string | undefined) ?? env.KEYROTOR_STATE_DIR,
+          endpoint: await checkedEndpointOption(g.endpoint as string | undefined),
+          stateDir: await checkedStateDir(cwd, g.stateDir as string | undefined, env),
           wide: Boolean(g.wide),
         };
         // Variadic arguments arrive as one array.
@@ -128,6 +152,41 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return exitCode;
   } catch (error) {
     const { reportError } = await import('./report-error');
-    return reportError({ io, global: { json: Boolean(program.opts().json), wide: Boolean(program.opts().wide) }, command: commandName || (argv[2] ?? ''), trace }, error);
+    return reportError({ io, global: { json: Boolean(program.opts().json), wide: Boolean(program.opts().wide) }, command: commandName || commandWordsIn(program, argv), trace }, error);
   }
+}
+
+/**
+ * The command an invocation names, for the error of a parse that failed before the command ran:
+ * the first word that is neither a global option nor an option's value (`rotate --json status …`
+ * is `status`), with its subcommand when it has them (`audit verify`, as a running command names
+ * itself); an unknown command is that word as typed. Never an option: the JSON's `command` must
+ * say which command failed.
+ */
+function commandWordsIn(program: Command, argv: readonly string[]): string {
+  const words = operandsAfterGlobalOptions(program, argv.slice(2));
+  const [first, second] = words;
+  if (first === undefined) return '';
+  const command = program.commands.find((c) => c.name() === first || c.aliases().includes(first));
+  const sub = second === undefined ? undefined : command?.commands.find((c) => c.name() === second || c.aliases().includes(second));
+  return sub ? `${command!.name()} ${sub.name()}` : (command?.name() ?? first);
+}
+
+/** The arguments left once the leading global options (and the values they take) are skipped. */
+function operandsAfterGlobalOptions(program: Command, args: readonly string[]): string[] {
+  let i = 0;
+  while (i < args.length) {
+    const arg = args[i]!;
+    if (arg === '--') return args.slice(i + 1);
+    if (!arg.startsWith('-') || arg === '-') break;
+    i += takesSeparateValue(program, arg) ? 2 : 1;
+  }
+  return args.slice(i);
+}
+
+/** True for `--config` or `-c` (the value is the next argument), false for `--config=x`, `-cx` and flags. */
+function takesSeparateValue(program: Command, arg: string): boolean {
+  if (arg.includes('=')) return false;
+  const option = program.options.find((o) => o.long === arg || o.short === arg);
+  return option !== undefined && (option.required || option.optional);
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../../pipeline/config/load';
 import type { Config, KeyRingConfig } from '../../pipeline/config/types';
 import { openStateStore } from '../../pipeline/state/open';
 import type { Run, StateStore } from '../../pipeline/state/types';
-import { createAwsClients, describeCaller, type AwsClients, type CallerIdentity } from '../../pipeline/aws';
+import { createAwsClients, describeCaller, resolveEndpoints, type AwsClients, type CallerIdentity } from '../../pipeline/aws';
 import { credentialChainFor, type CredentialChain, type CredentialRoute } from '../../pipeline/aws/role-credentials';
 import { resolveRun } from '../../pipeline/runs/resolve-run';
 import { exportLedgers, ledgerExportDir } from '../../pipeline/team/ledger-export';
@@ -50,6 +50,9 @@ export interface SessionOptions {
 }
 
 export async function openSession(ctx: CliContext, options: SessionOptions = {}): Promise<Session> {
+  // Every service's endpoint is checked before anything is read or sent: a typo in an
+  // AWS_ENDPOINT_URL[_<SERVICE>] variable is the operator's to fix, not a failure at the first call.
+  resolveEndpoints(ctx.global.endpoint, ctx.env);
   const config = loadConfig(ctx.global.config);
   const credentials = credentialChainFor(config, {
     env: ctx.env,

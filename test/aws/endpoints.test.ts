@@ -2,7 +2,9 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { ListUsersCommand } from '@aws-sdk/client-identitystore';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { createAwsClients, EMULATOR_DUMMY_CREDENTIALS, isLoopbackEndpoint, resolveEndpoint, unlimitedRateLimiter } from '../../pipeline/aws';
+import { createAwsClients, EMULATOR_DUMMY_CREDENTIALS, InvalidEndpointError, isLoopbackEndpoint, resolveEndpoint, unlimitedRateLimiter } from '../../pipeline/aws';
+import { exitCodeFor } from '../../pipeline/errors';
+import { openStateStore } from '../../pipeline/state/open';
 import { scriptedHttp } from './scripted-http';
 
 // Precedence: AWS SDKs and Tools Reference Guide, "Service-specific endpoints"
@@ -25,6 +27,51 @@ describe('resolveEndpoint', () => {
   test('nothing set, or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true → the AWS default', () => {
     expect(resolveEndpoint('kms', undefined, {})).toEqual({ url: undefined, source: 'aws-default' });
     expect(resolveEndpoint('kms', undefined, { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toEqual({ url: undefined, source: 'aws-default' });
+  });
+});
+
+describe('an endpoint that is not an http(s) URL', () => {
+  /** What resolveEndpoint threw, for its fields. */
+  function refusal(resolve: () => unknown): InvalidEndpointError {
+    try {
+      resolve();
+    } catch (error) {
+      return error as InvalidEndpointError;
+    }
+    throw new Error('resolveEndpoint accepted the endpoint');
+  }
+
+  test.each<[string, string | undefined, NodeJS.ProcessEnv, string, string]>([
+    ['the option', 'not-a-url', {}, '--endpoint', 'not-a-url'],
+    ['the option, another scheme', 'ftp://127.0.0.1:4566', {}, '--endpoint', 'ftp://127.0.0.1:4566'],
+    ['the option, empty (not a silent fallback to AWS)', '', {}, '--endpoint', ''],
+    ["the service's variable", undefined, { AWS_ENDPOINT_URL_KMS: 'not-a-url' }, 'AWS_ENDPOINT_URL_KMS', 'not-a-url'],
+    ['the global variable', undefined, { AWS_ENDPOINT_URL: 'ftp://example.com' }, 'AWS_ENDPOINT_URL', 'ftp://example.com'],
+  ])('GIVEN a bad value in %s THEN it is an operator error (exit 2) naming where it was set, the value, and what a valid one looks like', (_where, explicit, env, setting, value) => {
+    const error = refusal(() => resolveEndpoint('kms', explicit, env));
+    expect(error).toBeInstanceOf(InvalidEndpointError);
+    expect(error).toMatchObject({ fault: 'operator', setting, value });
+    expect(exitCodeFor(error)).toBe(2);
+    expect(error.message).toBe(`${setting} ${JSON.stringify(value)} is not an endpoint URL: it must be an http:// or https:// URL, such as http://127.0.0.1:4566 or https://kms.us-east-1.amazonaws.com`);
+    expect(error.nextStep).toContain(setting);
+  });
+
+  test('GIVEN a bad variable that the service does not use (its own variable or the option wins) THEN it is not consulted', () => {
+    expect(resolveEndpoint('kms', undefined, { AWS_ENDPOINT_URL: 'not-a-url', AWS_ENDPOINT_URL_KMS: 'https://kms.example' })).toEqual({ url: 'https://kms.example', source: 'service-env' });
+    expect(resolveEndpoint('kms', 'http://127.0.0.1:9', { AWS_ENDPOINT_URL_KMS: 'not-a-url' })).toEqual({ url: 'http://127.0.0.1:9', source: 'option' });
+    expect(resolveEndpoint('kms', undefined, { AWS_ENDPOINT_URL: 'not-a-url', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toEqual({ url: undefined, source: 'aws-default' });
+  });
+
+  test('GIVEN a bad AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL THEN the team state store is not opened on it, naming the variable', async () => {
+    const state = { type: 'dynamodb' as const, table: 't', region: 'us-east-1' };
+    await expect(openStateStore(state, { env: { AWS_ENDPOINT_URL_DYNAMODB: 'dynamodb.local:8000' } })).rejects.toThrow('AWS_ENDPOINT_URL_DYNAMODB "dynamodb.local:8000" is not an endpoint URL');
+    await expect(openStateStore(state, { env: { AWS_ENDPOINT_URL: 'not-a-url' } })).rejects.toThrow(InvalidEndpointError);
+  });
+
+  test('GIVEN AWS_ENDPOINT_URL_STS is bad THEN createAwsClients refuses before any client sends a request', () => {
+    expect(() => createAwsClients({ region: 'us-east-1', env: { AWS_ENDPOINT_URL_STS: 'sts.local:4566' }, account: '1', rateLimiter: unlimitedRateLimiter })).toThrow(
+      'AWS_ENDPOINT_URL_STS "sts.local:4566" is not an endpoint URL',
+    );
   });
 });
 

@@ -121,6 +121,14 @@ describe('mapAwsError', () => {
     expect(error).toMatchObject({ fault: 'aws', retryable: true });
   });
 
+  test('an endpoint the URL parser refuses (one keyrotor did not resolve, e.g. a profile\'s endpoint_url) is the operator\'s to fix, not a keyrotor bug', () => {
+    const invalid = Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' });
+    const error = mapAwsError(invalid, { operation: 'GetCallerIdentity', target: 'the configured credentials' });
+    expect(error.message).toBe('GetCallerIdentity on the configured credentials was not sent: its endpoint is not a valid URL (TypeError: Invalid URL)');
+    expect(error).toMatchObject({ fault: 'operator', retryable: false, nextStep: expect.stringContaining('http:// or https:// URL') });
+    expect(exitCodeFor(error)).toBe(ExitCode.operatorError);
+  });
+
   test('a non-AWS failure (a bug before any answer) is internal', () => {
     const error = mapAwsError(new TypeError('cannot read properties of undefined'), { operation: 'CreateKey' });
     expect(error).toMatchObject({ fault: 'internal', retryable: false });

@@ -42,6 +42,27 @@ describe('the AWS context', () => {
     });
   });
 
+  it('GIVEN an endpoint that is not an http(s) URL, from --endpoint or an AWS_ENDPOINT_URL variable THEN commands that talk to AWS stop before any call with an operator error (2) naming the setting and the value, not a keyrotor bug (4)', async () => {
+    await w.rotate('start', 'identity-center', '--kind', 'migrate-to-cmk');
+    const callsBefore = w.emulator.callLog().length;
+    const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; names: string }> = [
+      { args: ['--endpoint', 'not-a-url', 'advance', 'latest', '--yes'], names: '--endpoint "not-a-url"' },
+      { args: ['--endpoint', 'ftp://127.0.0.1:4566', 'drift'], names: '--endpoint "ftp://127.0.0.1:4566"' },
+      { args: ['--endpoint', '', 'advance', 'latest', '--yes'], names: '--endpoint ""' },
+      { args: ['advance', 'latest', '--yes'], env: { AWS_ENDPOINT_URL: 'not-a-url' }, names: 'AWS_ENDPOINT_URL "not-a-url"' },
+      // STS would answer at the emulator: the bad KMS variable is still refused before that first call.
+      { args: ['drift'], env: { AWS_ENDPOINT_URL: w.emulator.endpoint, AWS_ENDPOINT_URL_KMS: 'ftp://kms.local' }, names: 'AWS_ENDPOINT_URL_KMS "ftp://kms.local"' },
+    ];
+    for (const { args, env, names } of cases) {
+      const result = await w.rotateWith({ noEndpoint: true, ...(env ? { env } : {}) }, ...args);
+      expect([args, result.code]).toEqual([args, 2]);
+      expect(result.err).toContain(`error: ${names} is not an endpoint URL: it must be an http:// or https:// URL`);
+      expect(result.err).toMatch(/^next: .*http:\/\/ or https:\/\/ URL/m);
+      expect(result.err).not.toContain('keyrotor bug');
+    }
+    expect(w.emulator.callLog()).toHaveLength(callsBefore);
+  });
+
   it('GIVEN a command that reads only the state store THEN it prints no AWS context and makes no AWS call', async () => {
     const status = await w.rotate('status');
     expect(status.err).not.toContain('aws: ');

@@ -103,6 +103,20 @@ describe('the versioned JSON of every command', () => {
     expect((rolled.run as { status: string }).status).toBe('rolled-back');
   }, 60_000);
 
+  it.each([
+    [['--json', 'status', 'latest', '--bogus'], 'status'],
+    [['--json', 'bogus-command'], 'bogus-command'],
+    [['--json', '--wide', 'advance'], 'advance'],
+    [['--json', 'audit', 'verify', '--bogus'], 'audit verify'],
+    [['--state-dir=state', '--json', '-c', 'keyrings.json', 'fleet', 'advance', '--bogus'], 'fleet advance'],
+  ])('GIVEN global options before the command and a command line that does not parse (rotate %j) THEN the error document names the command %j, never an option', async (args, command) => {
+    const result = await w.rotate(...args);
+    expect(result.code).toBe(2);
+    const doc = validate(result);
+    expect(doc.error).toMatchObject({ name: 'UsageError', fault: 'operator' });
+    expect(doc.command).toBe(command);
+  });
+
   it('GIVEN failures THEN stdout is the error document: a bad RUN, a bad option, and a failed stage with the run as it stood', async () => {
     const notFound = await w.rotate('--json', 'status', 'no-such-run');
     expect(notFound.code).toBe(2);

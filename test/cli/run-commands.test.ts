@@ -2,10 +2,12 @@
  * The run commands as an operator meets them: `rotate plan/start/advance/status/rollback/
  * cancel-deletion/audit verify` run in-process through the real CLI parser, against the emulator.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invokeRotate, type CliResult } from './invoke';
+import { main } from '../../scripts/cli/main';
+import type { CliIo } from '../../scripts/cli/context';
 import { startEmulator, type Emulator } from '../../emulator';
 import { actAsPipelineRole, createDemoWorkspace, type DemoWorkspace } from '../../scripts/demo/workspace';
 import type { Run } from '../../pipeline/state/types';
@@ -138,6 +140,23 @@ describe('bad input gets a clear error and the next command', () => {
     const result = await rotate('advance', runId, '--stage-limit', 'x');
     expect(result.code).toBe(2);
     expect(result.err).toContain('--stage-limit must be a whole number of at least 1, got "x"');
+  });
+
+  it('refuses a --state-dir or KEYROTOR_STATE_DIR that is a file, naming where it was set and the path (exit 2, not a crash on ENOTDIR)', async () => {
+    const file = path.join(dir, 'state-file');
+    await writeFile(file, 'not a directory');
+    const viaOption = await rotate('--state-dir', file, 'status', 'latest');
+    expect(viaOption.code).toBe(2);
+    expect(viaOption.err).toBe(
+      `error: --state-dir ${file} is not a directory (it is a file): the file store keeps its records in a directory\n` +
+        `next: set --state-dir to the state directory (one that does not exist yet is created), or move ${file} out of the way\n`,
+    );
+    let err = '';
+    const io: CliIo = { out: () => undefined, err: (t) => (err += `${t}\n`), interactive: false, readLine: async () => undefined };
+    const viaEnv = await main(['node', 'rotate', '--config', ws.configPath, 'runs'], { io, env: { KEYROTOR_STATE_DIR: file }, cwd: dir });
+    expect(viaEnv).toBe(2);
+    expect(err).toContain(`error: KEYROTOR_STATE_DIR ${file} is not a directory (it is a file)`);
+    expect(err).toContain('next: set KEYROTOR_STATE_DIR to the state directory');
   });
 
   it('rejects an unknown run kind before touching anything', async () => {

@@ -9,12 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { StateError } from '../../pipeline/errors';
-import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../../pipeline/state/file-store';
+import { assertStateDirectory, AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../../pipeline/state/file-store';
 import { FileLock, LOCK_ENTRY_TARGET } from '../../pipeline/state/file-lock';
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { sampleLedger, sampleRun } from './harness';
 import { fsyncCount } from '../../pipeline/state/json-files';
+import { openStateStore } from '../../pipeline/state/open';
 
 const run = promisify(execFile);
 
@@ -82,6 +83,50 @@ describe('FileStateStore', () => {
       const error = (await store.listLedgers().catch((e: unknown) => e)) as StateError;
       expect(error.message).toMatch(new RegExp(`the ledger of key ring identity-center in ${file} is not valid: it is not JSON`));
       expect(error.nextStep).toMatch(/restore .* from version control/);
+    });
+  });
+
+  describe('a path that is a file where a directory belongs', () => {
+    it('GIVEN the store directory is a file WHEN runs or ledgers are listed THEN an operator StateError names the file and says where to point the store, not a raw ENOTDIR', async () => {
+      const file = path.join(dir, 'state.json');
+      writeFileSync(file, '{}');
+      const onFile = new FileStateStore(file);
+      for (const [list, subdir] of [[() => onFile.listRuns(), 'runs'], [() => onFile.listLedgers(), 'ledgers']] as const) {
+        const error = (await list().catch((e: unknown) => e)) as StateError;
+        expect(error).toBeInstanceOf(StateError);
+        expect(error.fault).toBe('operator');
+        expect(error.message).toBe(`the file store cannot read ${path.join(file, subdir)}: ${file} is a file, not a directory`);
+        expect(error.nextStep).toBe(`point the file store at its state directory (--state-dir, KEYROTOR_STATE_DIR or state.dir in the config), or move ${file} out of the way`);
+      }
+    });
+
+    it('GIVEN a file where runs/ belongs WHEN runs are listed THEN that file is named', async () => {
+      writeFileSync(path.join(dir, 'runs'), '');
+      await expect(store.listRuns()).rejects.toThrow(`the file store cannot read ${path.join(dir, 'runs')}: ${path.join(dir, 'runs')} is a file, not a directory`);
+    });
+
+    it('GIVEN a config whose state.dir is a file WHEN the store is opened THEN it is refused naming state.dir', async () => {
+      const file = path.join(dir, 'state.json');
+      writeFileSync(file, '{}');
+      await expect(openStateStore({ type: 'file', dir: file })).rejects.toThrow(`state.dir ${file} is not a directory (it is a file)`);
+    });
+
+    it('GIVEN the setting a state directory came from THEN a file, or a path under one, is refused naming the setting, the path and the file; a missing directory is fine', () => {
+      const file = path.join(dir, 'not-a-dir');
+      writeFileSync(file, 'x');
+      expect(() => assertStateDirectory(file, '--state-dir')).toThrow(`--state-dir ${file} is not a directory (it is a file): the file store keeps its records in a directory`);
+      const under = path.join(file, 'state');
+      let error: StateError | undefined;
+      try {
+        assertStateDirectory(under, 'KEYROTOR_STATE_DIR');
+      } catch (e) {
+        error = e as StateError;
+      }
+      expect(error).toBeInstanceOf(StateError);
+      expect(error).toMatchObject({ fault: 'operator', message: `KEYROTOR_STATE_DIR ${under} is not a directory (${file} is a file): the file store keeps its records in a directory` });
+      expect(error!.nextStep).toBe(`set KEYROTOR_STATE_DIR to the state directory (one that does not exist yet is created), or move ${file} out of the way`);
+      expect(() => assertStateDirectory(dir, '--state-dir')).not.toThrow();
+      expect(() => assertStateDirectory(path.join(dir, 'not', 'yet'), '--state-dir')).not.toThrow();
     });
   });
 

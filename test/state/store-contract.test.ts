@@ -267,6 +267,19 @@ describe.each([fileStoreFactory(), dynamoDbStoreFactory()])('$name', (factory) =
       await expect(store.listLedgers()).rejects.toThrow(/generations 1 and 2 are both active/);
     });
 
+    it('GIVEN a ledger stored under identity-center whose keyring field says Identity-Center WHEN read or listed THEN it is invalid like any bad field: the StateError names the record, the field and the fix (commands no longer disagree about whether it exists)', async () => {
+      await factory.writeRaw(location, 'ledger', 'identity-center', { ...sampleLedger('Identity-Center'), version: 1 });
+      for (const read of [() => store.getLedger('identity-center'), () => store.listLedgers()]) {
+        const error = (await read().catch((e: unknown) => e)) as StateError;
+        expect(error).toBeInstanceOf(StateError);
+        expect(exitCodeFor(error)).toBe(2);
+        expect(error.message).toMatch(
+          /^the ledger of key ring identity-center in .*(identity-center\.json|LEDGER \/ identity-center).* is not valid: keyring: "Identity-Center" does not match the (file name identity-center\.json|item key LEDGER \/ identity-center) \(it must be "identity-center"\)\. Nothing was changed$/,
+        );
+        expect(error.nextStep).toMatch(/restore .*(version control|backup)/);
+      }
+    });
+
     it('GIVEN a run whose plan lost the key it retires WHEN read THEN the plan field is named', async () => {
       const { oldKeyArn: _dropped, ...plan } = sampleRun().plan;
       await factory.writeRaw(location, 'run', 'run-1', { ...sampleRun(), version: 1, plan });
