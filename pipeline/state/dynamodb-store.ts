@@ -185,7 +185,13 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getRun(id: string): Promise<Run | undefined> {
-    return this.getDoc(PK.run, assertSafeName('run id', id), runSchema, `run ${id}`);
+    const run = await this.getDoc(PK.run, assertSafeName('run id', id), runSchema, `run ${id}`);
+    return run && this.runStoredUnder(run, id);
+  }
+
+  /** The run of item RUN / `sk`, refused when it carries another id (a copied item would act as another run). */
+  private runStoredUnder(run: Run, sk: string): Run {
+    return assertStoredUnder(run, 'id', sk, `the item key ${PK.run} / ${sk}`, this.source(PK.run, sk, `run ${sk}`));
   }
 
   async putRun(run: Run, fence?: RunLock): Promise<Run> {
@@ -218,7 +224,7 @@ export class DynamoDbStateStore implements StateStore {
   async listRuns(filter?: { keyring?: string; open?: boolean }): Promise<Run[]> {
     const items = await this.queryAll(PK.run);
     return items
-      .map((item) => this.docOf(item, runSchema, `run ${item.sk?.S ?? '?'}`))
+      .map((item) => this.runStoredUnder(this.docOf(item, runSchema, `run ${item.sk?.S ?? '?'}`), item.sk?.S ?? '?'))
       .filter((run) => matchesRunFilter(run, filter))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }

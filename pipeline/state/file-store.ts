@@ -162,7 +162,10 @@ export class FileStateStore implements StateStore {
   // ---- runs ------------------------------------------------------------------------------
 
   async getRun(id: string): Promise<Run | undefined> {
-    return readRecordFile(this.runFile(id), runSchema, `run ${id}`);
+    const file = this.runFile(id);
+    const run = await readRecordFile(file, runSchema, `run ${id}`);
+    // A run file copied under another name would otherwise act as a second run with the first's id.
+    return run && assertStoredUnder(run, 'id', id, `the file name ${path.basename(file)}`, fileSource(file, `run ${id}`));
   }
 
   async putRun(run: Run, fence?: RunLock): Promise<Run> {

@@ -280,6 +280,16 @@ describe.each([fileStoreFactory(), dynamoDbStoreFactory()])('$name', (factory) =
       }
     });
 
+    it('GIVEN a run stored under run-1 whose id says run-2 (a copied file or item) WHEN read or listed THEN it is invalid, naming the id and where it is stored', async () => {
+      await factory.writeRaw(location, 'run', 'run-1', { ...sampleRun(), id: 'run-2', version: 1 });
+      for (const read of [() => store.getRun('run-1'), () => store.listRuns()]) {
+        const error = (await read().catch((e: unknown) => e)) as StateError;
+        expect(error).toBeInstanceOf(StateError);
+        expect(exitCodeFor(error)).toBe(2);
+        expect(error.message).toMatch(/is not valid: id: "run-2" does not match the (file name run-1\.json|item key RUN \/ run-1) \(it must be "run-1"\)/);
+      }
+    });
+
     it('GIVEN a run whose plan lost the key it retires WHEN read THEN the plan field is named', async () => {
       const { oldKeyArn: _dropped, ...plan } = sampleRun().plan;
       await factory.writeRaw(location, 'run', 'run-1', { ...sampleRun(), version: 1, plan });
