@@ -2,6 +2,7 @@
  * The run commands as an operator meets them: `rotate plan/start/advance/status/rollback/
  * cancel-deletion/audit verify` run in-process through the real CLI parser, against the emulator.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -157,6 +158,14 @@ describe('bad input gets a clear error and the next command', () => {
     expect(viaEnv).toBe(2);
     expect(err).toContain(`error: KEYROTOR_STATE_DIR ${file} is not a directory (it is a file)`);
     expect(err).toContain('next: set KEYROTOR_STATE_DIR to the state directory');
+  });
+
+  it('GIVEN a --state-dir that does not exist (a typo) WHEN status reads it THEN a note says nothing was recorded there and to check --state-dir, and nothing is created', async () => {
+    const typo = path.join(dir, 'stat');
+    const result = await rotate('--state-dir', typo, 'status');
+    expect(result.code).toBe(0);
+    expect(result.err).toContain(`note: the state directory ${typo} (from --state-dir) does not exist: nothing has been recorded there yet; if you expected runs and ledgers, check --state-dir`);
+    expect(existsSync(typo)).toBe(false);
   });
 
   it('rejects an unknown run kind before touching anything', async () => {
