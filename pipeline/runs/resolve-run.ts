@@ -84,6 +84,6 @@ async function latestRun(store: StateStore, keyring: string | undefined): Promis
   const closest = closestNames(keyring, keyrings);
   throw new KeyrotorError(`run not found: key ring "${keyring}" has no run in the ${store.description}${closest.length > 0 ? ` (key rings with runs, closest first: ${closest.join(', ')})` : ''}`, {
     fault: 'operator',
-    nextStep: closest.length > 0 ? `did you mean \`latest:${closest[0]}\`? ${LIST_EVERY_RUN}` : `start one with \`rotate start ${keyring}\`; ${LIST_EVERY_RUN}`,
+    nextStep: closest.length > 0 ? `did you mean \`latest:${closest[0]}\`? ${LIST_EVERY_RUN}` : `check the key ring's name (\`rotate status\` lists the config's key rings); if ${keyring} is one, start a run with \`rotate start ${keyring}\`; ${LIST_EVERY_RUN}`,
   });
 }

@@ -101,6 +101,9 @@ describe('rotate runs, rotate logs and RUN references', () => {
     }
     const far = await w.rotate('--wide', 'status', 'nope');
     expect(far.err).toMatch(/\(closest: \S+, \S+, \S+\)/);
-    expect((await w.rotate('status', 'latest:payments')).err).toContain('run not found: key ring "payments" has no run');
+    const none = await w.rotate('status', 'latest:nosuch');
+    expect(none.err).toContain('run not found: key ring "nosuch" has no run');
+    // It may not be a key ring at all: the next step does not send anyone to start it blindly.
+    expect(none.err).toContain("next: check the key ring's name (`rotate status` lists the config's key rings); if nosuch is one, start a run with `rotate start nosuch`");
   });
 });
