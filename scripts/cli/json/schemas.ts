@@ -301,6 +301,10 @@ export const COMMAND_SCHEMAS = {
       configErrors: z.array(z.string()),
       findings: z.array(z.strictObject({ sid: z.string(), rule: z.string(), message: z.string(), keyring: z.string().optional() })),
       approverFindings: z.array(z.strictObject({ file: z.string(), keyrings: z.array(z.string()), rule: z.string(), line: z.number().int().optional(), message: z.string() })),
+      regionFindings: z
+        .array(z.strictObject({ field: z.string(), region: z.string(), keyring: z.string().optional(), message: z.string() }))
+        .optional()
+        .describe('Region names the installed AWS SDK does not list (a typo, or a Region newer than the SDK)'),
     },
     'rotate lint',
   ),
