@@ -7,7 +7,8 @@
  * stack shows what Terraform now declares. The rotation's AWS calls are counted per Region against
  * the minimum a correct rotation needs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEmulator, type CallLogEntry } from '../../emulator';
@@ -16,6 +17,7 @@ import { loadConfig } from '../../pipeline/config/load';
 import { openStateStore } from '../../pipeline/state/open';
 import { createAwsClients, type AwsClients } from '../../pipeline/aws';
 import { Engine, type ProgressEvent } from '../../pipeline/engine/engine';
+import { KeyrotorError } from '../../pipeline/errors';
 import type { Run } from '../../pipeline/state/types';
 import { approveToFile } from '../../pipeline/approvals/approve';
 import { actAsPipelineRole, createDemoWorkspace, operatorSignsStarts } from './workspace';
@@ -53,7 +55,7 @@ export function countCalls(log: readonly CallLogEntry[]): Record<string, number>
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { out } = options;
-  const dir = options.keepDir ? path.resolve(options.keepDir) : await mkdtemp(path.join(os.tmpdir(), 'keyrotor-demo-'));
+  const dir = options.keepDir ? await usableKeepDir(path.resolve(options.keepDir)) : await mkdtemp(path.join(os.tmpdir(), 'keyrotor-demo-'));
   const emulator = await startEmulator({ port: 0, updateDelayMs: 150, regionDelayMs: 150 });
   const regional = new Map<string, AwsClients>();
   try {
@@ -143,5 +145,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const c of regional.values()) c.destroy();
     await emulator.stop();
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The --keep directory, made if missing; refused up front (an operator error naming --keep) when it cannot hold the workspace. */
+async function usableKeepDir(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+    return dir;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a directory above it, is a file' : (error as Error).message;
+    throw new KeyrotorError(`--keep ${dir} cannot hold the demo's workspace: ${why}`, {
+      fault: 'operator',
+      nextStep: 'pass --keep a directory you can write to (it is created if missing), or leave --keep out to use a temporary one',
+    });
   }
 }

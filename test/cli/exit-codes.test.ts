@@ -3,6 +3,8 @@
  * the engine's `stopped` reason — and `advance --wait`, which waits through soaks and for people
  * with backoff on an injected clock (no real sleep).
  */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ExitCode, exitCodeForStop } from '../../pipeline/errors';
 import type { StopReason } from '../../pipeline/engine/engine';
 import { approveToFile } from '../../pipeline/approvals/approve';
@@ -170,5 +172,20 @@ describe('exit codes of `rotate advance`', () => {
     const alone = await w.rotate('advance', 'latest', '--timeout', '1h');
     expect(alone.code).toBe(2);
     expect(alone.err).toContain('--timeout is the longest --wait waits; it needs --wait');
+  });
+});
+
+describe('rotate demo --keep', () => {
+  const world = worldPerTest();
+  it.each([
+    ['a file', (w: CliWorld) => { const file = path.join(w.dir, 'a-file'); writeFileSync(file, ''); return file; }, 'it, or a directory above it, is a file'],
+    ['under a file', (w: CliWorld) => { const file = path.join(w.dir, 'b-file'); writeFileSync(file, ''); return path.join(file, 'inside'); }, 'it, or a directory above it, is a file'],
+  ])('GIVEN --keep naming %s THEN it exits 2 naming --keep before starting anything', async (_what, make, why) => {
+    const w = world();
+    const keep = make(w);
+    const result = await w.rotate('demo', '--keep', keep);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`error: --keep ${keep} cannot hold the demo's workspace: ${why}`);
+    expect(result.err).not.toContain('emulator');
   });
 });
