@@ -8,7 +8,7 @@
  * the minimum a correct rotation needs.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEmulator, type CallLogEntry } from '../../emulator';
@@ -151,7 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 /** The --keep directory, made if missing; refused up front (an operator error naming --keep) when it cannot hold the workspace. */
 async function usableKeepDir(dir: string): Promise<string> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectories(dir);
     await access(dir, constants.W_OK);
     return dir;
   } catch (error) {
@@ -162,4 +162,31 @@ async function usableKeepDir(dir: string): Promise<string> {
       nextStep: 'pass --keep a directory you can write to (it is created if missing), or leave --keep out to use a temporary one',
     });
   }
+}
+
+/**
+ * mkdir -p one level at a time. Node's recursive mkdir never returns for some paths on special file
+ * systems (measured: `/proc/x` on Linux, Node 20), where a plain mkdir fails at once.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!(await stat(dir)).isDirectory()) throw error;
+      return;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || (await exists(parent))) throw error;
+    await makeDirectories(parent);
+    await mkdir(dir);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
