@@ -177,12 +177,14 @@ describe('exit codes of `rotate advance`', () => {
 
 describe('rotate demo --keep', () => {
   const world = worldPerTest();
-  it.each([
-    ['a file', (w: CliWorld) => { const file = path.join(w.dir, 'a-file'); writeFileSync(file, ''); return file; }, 'it, or a directory above it, is a file'],
-    ['under a file', (w: CliWorld) => { const file = path.join(w.dir, 'b-file'); writeFileSync(file, ''); return path.join(file, 'inside'); }, 'it, or a directory above it, is a file'],
-    // Node's recursive mkdir never returns here; the demo must fail at once instead.
-    ...(process.platform === 'linux' ? [['a path under /proc', () => '/proc/keyrotor-demo', 'ENOENT'] as const] : []),
-  ])('GIVEN --keep naming %s THEN it exits 2 naming --keep before starting anything', async (_what, make, why) => {
+  type KeepCase = [what: string, make: (w: CliWorld) => string, why: string];
+  const keeps: KeepCase[] = [
+    ['a file', (w) => { const file = path.join(w.dir, 'a-file'); writeFileSync(file, ''); return file; }, 'it, or a directory above it, is a file'],
+    ['under a file', (w) => { const file = path.join(w.dir, 'b-file'); writeFileSync(file, ''); return path.join(file, 'inside'); }, 'it, or a directory above it, is a file'],
+  ];
+  // Node's recursive mkdir never returns here; the demo must fail at once instead.
+  if (process.platform === 'linux') keeps.push(['a path under /proc', () => '/proc/keyrotor-demo', 'ENOENT']);
+  it.each(keeps)('GIVEN --keep naming %s THEN it exits 2 naming --keep before starting anything', async (_what, make, why) => {
     const w = world();
     const keep = make(w);
     const result = await w.rotate('demo', '--keep', keep);
