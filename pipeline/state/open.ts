@@ -57,7 +57,7 @@ export async function openStateStore(config: StateConfig, options: OpenStateStor
  * AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL (an empty one counts as unset), checked like the
  * other services' endpoints so a typo is named before the first request rather than inside it.
  */
-function dynamoDbEndpointIn(env: NodeJS.ProcessEnv): string | undefined {
+export function dynamoDbEndpointIn(env: NodeJS.ProcessEnv): string | undefined {
   if (env.AWS_ENDPOINT_URL_DYNAMODB) return checkEndpointUrl(env.AWS_ENDPOINT_URL_DYNAMODB, 'AWS_ENDPOINT_URL_DYNAMODB');
   if (env.AWS_ENDPOINT_URL) return checkEndpointUrl(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
   return undefined;

@@ -15,6 +15,7 @@ import { pipelineRoleAccounts } from '../config/rules';
 import type { CredentialChain } from '../aws/role-credentials';
 import { resolveEndpoint } from '../aws/endpoints';
 import { ledgerExportDir } from './ledger-export';
+import { dynamoDbEndpointIn } from '../state/open';
 
 /** The steps of the boot order, as `rotate bootstrap` prints them. */
 export function bootOrder(config: Config, stackDir: string): string[] {
@@ -90,7 +91,7 @@ export async function checkBootstrap(input: BootstrapCheckInput): Promise<Bootst
 
   if (config.state.type === 'dynamodb') {
     const state = config.state;
-    const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+    const endpoint = dynamoDbEndpointIn(env);
     const client = new DynamoDBClient({ region: state.region, ...(endpoint ? { endpoint } : {}), ...(access?.stateRole ? { credentials: credentials.stateCredentials(state.region) as never } : { credentials: credentials.source() as never }) });
     try {
       // GetItem, not DescribeTable: it is what the pipeline role may do, and it proves the key schema.
