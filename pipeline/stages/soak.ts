@@ -65,14 +65,23 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 
 async function undo(ctx: StageContext): Promise<string> {
   const oldKeyArn = ctx.run().plan.oldKeyArn;
-  if (!oldKeyArn || !ctx.record().outputs?.oldKeyDisabled) return 'the old key was not disabled';
-  const enabledIn = await enableReplicas(ctx, await oldReplicas(ctx, oldKeyArn));
+  if (!oldKeyArn) return 'the old key was not disabled';
+  // The output is saved only once the primary and every replica are disabled. A soak that failed
+  // or was interrupted part-way (a replica refused because its Region's alias still used it, a
+  // crash between two DisableKey calls) has none: its recorded DisableKey outcomes (reconciled
+  // before any undo) say what it disabled, and that is what must come back.
+  const whole = ctx.record().outputs?.oldKeyDisabled === true;
+  const replicas = (await oldReplicas(ctx, oldKeyArn)).filter((r) => whole || mutationDone(ctx, 'kms:DisableKey', r.keyArn));
+  const primary = whole || mutationDone(ctx, 'kms:DisableKey', oldKeyArn);
+  if (!primary && replicas.length === 0) return 'the old key was not disabled';
+  const enabledIn = await enableReplicas(ctx, replicas);
   const key = await describeKey(ctx, oldKeyArn);
-  if (key.KeyState === 'Disabled') {
+  if (primary && key.KeyState === 'Disabled') {
     await ctx.mutate('kms:EnableKey', oldKeyArn, () => ctx.clients.kms.send(new EnableKeyCommand({ KeyId: oldKeyArn })));
   }
   await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn: oldKeyArn, state: 'retiring' }], ctx.now().toISOString(), ctx.run().id));
-  return `re-enabled old key ${oldKeyArn}${enabledIn.length > 0 ? ` and its replicas in ${enabledIn.join(', ')}` : ''}`;
+  const replicasNote = enabledIn.length > 0 ? `its replicas in ${enabledIn.join(', ')}` : '';
+  return primary ? `re-enabled old key ${oldKeyArn}${replicasNote ? ` and ${replicasNote}` : ''}` : `re-enabled old key ${oldKeyArn}'s ${replicasNote}`;
 }
 
 export const soak: StageDefinition = {

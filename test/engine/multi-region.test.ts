@@ -159,6 +159,26 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => g.state)).toEqual(['active', 'abandoned']);
   });
 
+  it('THEN a soak that disabled the primary and then refused a replica (its Region\'s alias moved back by hand) rolls back completely: the primary is re-enabled and Identity Center returns to it', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const oldKey = prepared.oldKey;
+    const started = await h.engine().start(h.keyring.name, 'rotate');
+    const soakIndex = started.plan.stages.indexOf('soak');
+    const beforeSoak = started.stages.filter((st, i) => i < soakIndex && st.status !== 'done' && st.status !== 'skipped').length;
+    const atSoak = await h.engine().advance(started.id, { stageLimit: beforeSoak });
+    expect(atSoak.stages[soakIndex]!.status).toBe('pending');
+    await h.clientsIn(REPLICA).kms.send(new UpdateAliasCommand({ AliasName: h.keyring.alias, TargetKeyId: inRegion(oldKey, REPLICA) }));
+    await expect(h.engine().advance(started.id)).rejects.toThrow(/refusing to disable .*eu-west-1.*alias .* in eu-west-1 still points to it/);
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled'); // the primary went first
+
+    const rolled = await h.engine().rollback(started.id);
+    expect(rolled.status).toBe('rolled-back');
+    expect(rolled.stages[soakIndex]!.summary).toMatch(/undone: re-enabled old key/);
+    expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Enabled');
+    expect(await instanceKey(h)).toBe(oldKey);
+    expect((await h.store.getLedger(h.keyring.name))!.generations.map((g) => g.state)).toEqual(['active', 'abandoned']);
+  });
+
   it('THEN the switch is refused while a Region lacks a ready replica, nothing is switched, and it goes ahead once the replica is ready', async () => {
     h = await cloneHarness(prepared.base, prepared.snapshot);
     const engine = h.engine();
