@@ -126,14 +126,28 @@ async function undo(ctx: StageContext): Promise<string> {
     throw new StageError(NAME, `will not disable ${keyArn}: still used by ${users.join(' and ')}`, { fault: 'operator', nextStep: `run \`rotate rollback ${ctx.run().id}\` again once the later stages are undone` });
   }
   // Replicas first (each in its Region), then the primary: a replica's state is its own.
-  await disableNewReplicas(ctx, NAME, await currentReplicas(ctx, keyArn));
+  const replicas = await currentReplicas(ctx, keyArn);
+  await disableNewReplicas(ctx, NAME, replicas);
   const key = await describeKey(ctx, keyArn);
   if (key.KeyState === 'Enabled') {
     await ctx.mutate('kms:DisableKey', keyArn, () => ctx.clients.kms.send(new DisableKeyCommand({ KeyId: keyArn })));
   }
   const ledger = await ctx.ledger();
+  const at = ctx.now().toISOString();
   if (generationByArn(ledger, keyArn)) {
-    await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn, state: 'abandoned' }], ctx.now().toISOString(), ctx.run().id));
+    await ctx.updateLedger((l) => setGenerationStates(l, [{ keyArn, state: 'abandoned' }], at, ctx.run().id));
+  } else {
+    // Stopped before its ledger write (a crash or Ctrl-C while the replicas were still being
+    // created): record it now, abandoned, with the replicas KMS lists, so `retire-key` can reach it
+    // and drift does not report it as an orphan to resume.
+    const generation = out.generation ?? nextGenerationNumber(ledger);
+    await ctx.updateLedger((l) =>
+      addReplicas(
+        addGeneration(l, { generation, keyId: keyIdOf(keyArn), keyArn, state: 'abandoned', origin: 'pipeline', runId: ctx.run().id, createdAt: at, stateChangedAt: at }),
+        keyArn,
+        replicas.map((r) => ({ region: r.region, keyArn: r.keyArn, state: 'live' as const })),
+      ),
+    );
   }
   return `disabled candidate ${keyArn} and marked it abandoned (schedule its deletion through a later reviewed run, or re-enable it)`;
 }

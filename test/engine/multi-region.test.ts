@@ -15,6 +15,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { buildPayload, describePayload } from '../../pipeline/approvals/payload';
 import { runDrift } from '../../pipeline/drift/run-drift';
+import { SimulatedCrash } from '../../pipeline/engine/engine';
+import type { CrashPoints } from '../../pipeline/engine/types';
 
 const PRIMARY = 'us-east-1';
 const REPLICA = 'eu-west-1';
@@ -219,6 +221,32 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     retire = await toCompletion(h, retire);
     expect(retire.status).toBe('completed');
     expect([h.emulator.describeKeyState(abandoned)!.keyState, h.emulator.describeKeyState(inRegion(abandoned, REPLICA))!.keyState]).toEqual(['PendingReplicaDeletion', 'PendingDeletion']);
+  });
+
+  it('THEN a rotation that crashed after CreateKey and before its ledger write, then rolled back, leaves the candidate recorded as abandoned with its replica, so retire-key can reach it and drift has no orphan', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    let fired = false;
+    const crashBeforeFirstLedgerWrite: CrashPoints = {
+      hit(point: string) {
+        if (!fired && point === 'before-write:ledger') {
+          fired = true;
+          throw new SimulatedCrash(point);
+        }
+      },
+    };
+    const started = await h.engine().start(h.keyring.name, 'rotate');
+    await expect(h.engine({ options: { crashPoints: crashBeforeFirstLedgerWrite } }).advance(started.id)).rejects.toThrow(SimulatedCrash);
+    const candidate = (await h.store.getRun(started.id))!.stages.find((st) => st.name === 'create-key')!.outputs!.newKeyArn as string;
+    expect((await h.store.getLedger(h.keyring.name))!.generations).toHaveLength(1);
+
+    expect((await h.engine().rollback(started.id)).status).toBe('rolled-back');
+    const ledger = (await h.store.getLedger(h.keyring.name))!;
+    expect(ledger.generations.map((g) => [g.generation, g.keyArn, g.state])).toEqual([[1, prepared.oldKey, 'active'], [2, candidate, 'abandoned']]);
+    expect(ledger.generations[1]!.replicas).toEqual([{ region: REPLICA, keyArn: inRegion(candidate, REPLICA), state: 'live' }]);
+    const retire = await h.engine().start(h.keyring.name, 'retire-key', { generation: '2' });
+    expect(retire.plan.oldKeyArn).toBe(candidate);
+    const report = await runDrift({ config: h.config, store: h.store, clientsFor: () => h.clients, clientsForRegion: (_k, region) => h.clientsIn(region), actor: async () => 'drift@example.com' }, { readOnly: true });
+    expect(report.orphans).toEqual([]);
   });
 
   it('THEN migrate-to-aws-owned is refused at preflight while Identity Center serves a second Region', async () => {
