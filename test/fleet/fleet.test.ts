@@ -131,6 +131,19 @@ describe('a fleet rotation from one CI identity', () => {
     }
   });
 
+  it('GIVEN one account whose pipeline role refuses the CI identity WHEN `fleet advance --all` THEN that account\'s key rings fail with the AssumeRole error, the other account\'s advance, and the command exits 14', async () => {
+    org = await createOrg({ accounts: [A, B], regions: ['us-east-1'], perGroup: 1, keysFrom: keys, emulator: { quotas: false } });
+    await adoptAll(org);
+    expect((await org.json(['fleet', 'start', '--all', '--signing-key', org.ws.operatorKeyPath])).code).toBe(0);
+    org.emulator.addRole({ arn: `arn:aws:iam::${B}:role/keyrotor-pipeline`, trustedPrincipals: ['arn:aws:iam::999999999999:root'] });
+    const result = await org.json(['fleet', 'advance', '--all']);
+    expect(result.code).toBe(14);
+    const byAccount = (account: string) => result.body.outcomes.filter((o: { account: string }) => o.account === account);
+    expect(byAccount(A).map((o: { outcome: string; stage?: string }) => [o.outcome, o.stage])).toEqual([['waiting', 'approval-gate']]);
+    expect(byAccount(B).map((o: { outcome: string; summary: string }) => [o.outcome, o.summary])).toEqual([['failed', expect.stringContaining(`cannot act as arn:aws:iam::${B}:role/keyrotor-pipeline`)]]);
+    expect(result.err).toContain(`warning: ${B}/us-east-1: cannot act as arn:aws:iam::${B}:role/keyrotor-pipeline`);
+  });
+
   it('GIVEN fleet status and plan THEN one line per key ring says where it stands, and plan gives the quota floor without calling AWS', async () => {
     org = await createOrg({ accounts: [A], regions: ['us-east-1', 'eu-west-1'], perGroup: 2, keysFrom: keys, emulator: { quotas: false } });
     await adoptAll(org);

@@ -105,8 +105,16 @@ async function driveFleet(sub: 'start' | 'advance' | 'status' | 'delete' | 'run'
     const sleep = (ms: number): Promise<void> => polling.time(() => new Promise((resolve) => setTimeout(resolve, ms)));
     if (sub !== 'status') {
       // Which AWS the fleet acts on, said once per account and Region before anything changes.
+      // A group whose credentials fail (its role refuses AssumeRole) is said here and its key rings
+      // fail one by one with the same error, exit 14: the other groups go on.
       const groups = new Map(keyrings.map((k) => [`${k.account}/${k.region}`, k]));
-      for (const k of groups.values()) await session.announce(k);
+      const { KeyrotorError } = await import('../../../pipeline/errors');
+      for (const [group, k] of groups) {
+        await session.announce(k).catch((error: unknown) => {
+          if (!(error instanceof KeyrotorError)) throw error;
+          ctx.io.err(`warning: ${group}: ${error.message}; its key rings are reported failed, the others go on`);
+        });
+      }
     }
     const view = fleetView(ctx, keyrings.map((k) => k.name));
     const driveStarted = performance.now();
