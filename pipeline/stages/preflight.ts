@@ -14,7 +14,7 @@ import { aliasTarget, describeInstanceEncryption, describeKey } from './aws-read
 import { oldKeyOf } from './shared';
 import { assertInstanceRegionsReplicated } from './multi-region/replicate';
 import { assertRegionalAliasesAsRecorded } from './multi-region/regional-aliases';
-import { identityCenterAdditionalRegions } from './multi-region/regions';
+import { generationOf, identityCenterAdditionalRegions, inRegion, liveReplicas } from './multi-region/regions';
 import { materialRotationPreflight } from './rotate-key-material';
 import { lockoutVerdict } from '../policy/lockout';
 
@@ -102,6 +102,30 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
 }
 
 /**
+ * A rotation moves the alias only in the Regions it replicates to. Where the key it replaces has a
+ * replica the run does not cover (a Region dropped from `multiRegion.replicaRegions`, or the whole
+ * section removed), the alias there would stay on the old replica, which the soak and the deletion
+ * must then refuse to touch: the run could never finish. Refused before anything changes.
+ */
+async function assertOldReplicasCovered(ctx: StageContext): Promise<void> {
+  const plan = ctx.run().plan;
+  const covered = new Set(plan.replicaRegions ?? []);
+  const uncovered: Array<{ region: string; keyArn: string }> = [];
+  for (const replica of liveReplicas(generationOf(await ctx.ledger(), plan.oldKeyArn))) {
+    if (covered.has(replica.region)) continue;
+    // Only where the alias still uses the old replica: once it is gone there, the run can finish.
+    if ((await aliasTarget(inRegion(ctx, replica.region), ctx.keyring.alias)) === replica.keyArn) uncovered.push(replica);
+  }
+  if (uncovered.length === 0) return;
+  const regions = uncovered.map((r) => r.region);
+  fail(
+    ctx,
+    `the alias ${ctx.keyring.alias} in ${regions.join(', ')} uses a replica of the key this run replaces (${plan.oldKeyArn}), but this run does not replicate to ${regions.length === 1 ? 'that Region' : 'those Regions'} (keyrings[${ctx.keyring.name}].multiRegion.replicaRegions): the alias there would stay on the old key, which could then never be disabled or deleted`,
+    `put ${regions.join(', ')} back in keyrings[${ctx.keyring.name}].multiRegion.replicaRegions to rotate; to stop using ${regions.length === 1 ? 'that Region' : 'those Regions'}, first remove Identity Center from ${regions.length === 1 ? 'it' : 'them'} (RemoveRegion) and the alias ${ctx.keyring.alias} there (kms delete-alias --region ${regions[0]})`,
+  );
+}
+
+/**
  * Multi-Region key rings (and only they: the single-Region path makes no extra call): a run that
  * creates a key must replicate it to every Region Identity Center serves (read live), and the
  * alias in each replica Region must be where the ledger says the run starts from. An instance in
@@ -112,9 +136,11 @@ async function multiRegionPreflight(ctx: StageContext): Promise<string[]> {
   const ic = ctx.keyring.identityCenter;
   if (plan.replicaRegions !== undefined) {
     const served = await assertInstanceRegionsReplicated(ctx, NAME);
+    if (plan.kind === 'rotate') await assertOldReplicasCovered(ctx);
     const aliases = await assertRegionalAliasesAsRecorded(ctx, NAME, plan.replicaRegions);
     return [`replicas planned in ${plan.replicaRegions.join(', ') || 'no Region'}${ic ? `; Identity Center also serves ${served.join(', ') || 'no other Region'}` : ''}`, ...aliases];
   }
+  if (plan.kind === 'rotate') await assertOldReplicasCovered(ctx);
   if (plan.kind === 'migrate-to-aws-owned' && ic && (ctx.keyring.multiRegion || (ic.additionalRegions ?? []).length > 0)) {
     const regions = await identityCenterAdditionalRegions(ctx, ic.instanceArn);
     if (regions.length > 0) {

@@ -6,7 +6,7 @@
  */
 import { DescribeInstanceCommand, RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
 import { replicateIdentityCenter } from '../../emulator/organization-admin';
-import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, PutKeyPolicyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, PutKeyPolicyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { cloneHarness, createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import type { EmulatorSnapshot } from '../../emulator';
 import { loadConfig } from '../../pipeline/config/load';
@@ -247,6 +247,23 @@ describe('GIVEN Identity Center in two Regions on a multi-Region key WHEN rotate
     expect(retire.plan.oldKeyArn).toBe(candidate);
     const report = await runDrift({ config: h.config, store: h.store, clientsFor: () => h.clients, clientsForRegion: (_k, region) => h.clientsIn(region), actor: async () => 'drift@example.com' }, { readOnly: true });
     expect(report.orphans).toEqual([]);
+  });
+
+  it('THEN a rotation whose config dropped the replica Region while the alias there still uses the old key\'s replica is refused at preflight, naming the Region; with that alias gone it goes ahead', async () => {
+    h = await cloneHarness(prepared.base, prepared.snapshot);
+    const singleRegion = { ...h.config, keyrings: h.config.keyrings.map((k) => (k.name === h.keyring.name ? { ...k, multiRegion: undefined, identityCenter: { ...k.identityCenter!, additionalRegions: [] } } : k)) };
+    h.emulator.clearCallLog();
+    const engine = h.engine({ config: singleRegion });
+    const started = await engine.start(h.keyring.name, 'rotate');
+    await expect(engine.advance(started.id, { stageLimit: 1 })).rejects.toThrow(
+      new RegExp(`the alias ${h.keyring.alias} in ${REPLICA} uses a replica of the key this run replaces .* but this run does not replicate to that Region`),
+    );
+    expect(h.emulator.callLog().filter((c) => c.mutating)).toEqual([]);
+    await h.clientsIn(REPLICA).kms.send(new DeleteAliasCommand({ AliasName: h.keyring.alias }));
+    // A refused preflight ends its run; the next one goes ahead.
+    const again = await h.engine({ config: singleRegion }).start(h.keyring.name, 'rotate');
+    const past = await h.engine({ config: singleRegion }).advance(again.id, { stageLimit: 1 });
+    expect(stageStatuses(past).preflight).toBe('done');
   });
 
   it('THEN migrate-to-aws-owned is refused at preflight while Identity Center serves a second Region', async () => {
