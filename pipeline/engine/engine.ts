@@ -357,7 +357,7 @@ export class Engine {
   private async act<T>(run: Run, command: string, body: (writer: RunWriter) => Promise<T>): Promise<T> {
     return withExecutionLock(this.deps.store, run, { identity: this.identity, actor: this.deps.actor, command }, this.lockTtlMs, async (execution) => {
       // Read again under the lock: the run may have moved since the unlocked look.
-      const writer = this.writer(await loadRun(this.deps.store, run.id), () => execution.lock());
+      const writer = this.writer(await loadRun(this.deps.store, run.id), () => execution.lock(), (now) => execution.confirm(now));
       try {
         return await body(writer);
       } catch (error) {
@@ -369,7 +369,7 @@ export class Engine {
     });
   }
 
-  private writer(run: Run, fence: () => RunLock | undefined): RunWriter {
+  private writer(run: Run, fence: () => RunLock | undefined, confirmFence?: (now: Date) => Promise<void>): RunWriter {
     return new RunWriter(
       {
         config: this.deps.config,
@@ -378,6 +378,7 @@ export class Engine {
         actor: this.deps.actor,
         now: this.now,
         fence,
+        ...(confirmFence ? { confirmFence } : {}),
         ...(this.deps.options?.crashPoints ? { crashPoints: this.deps.options.crashPoints } : {}),
         ...(this.deps.signal ? { signal: this.deps.signal } : {}),
       },

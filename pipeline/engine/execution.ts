@@ -6,6 +6,7 @@
  */
 import * as os from 'node:os';
 import type { Run, RunLock, StateStore } from '../state/types';
+import { assertFence } from '../state/store-rules';
 import { SimulatedCrash } from './crash';
 
 export const DEFAULT_LOCK_TTL_MS = 120_000;
@@ -22,6 +23,13 @@ export function thisProcessIdentity(): ExecutionIdentity {
 export interface Execution {
   /** The current lock (its expiry moves with each heartbeat; its token never changes). */
   lock(): RunLock;
+  /**
+   * Proves the lock is still this process's, right before an AWS call: the fenced run write that
+   * records the intent may be long past (a process stopped, swapped out or suspended in between,
+   * past the lock's expiry, while another took the run over). Renews it first when its expiry is
+   * near by `now` (the renewal is fenced too); otherwise reads it back. Throws FenceLostError.
+   */
+  confirm(now: Date): Promise<void>;
 }
 
 export async function withExecutionLock<T>(
@@ -42,7 +50,14 @@ export async function withExecutionLock<T>(
   timer.unref();
   let crashed = false;
   try {
-    return await body({ lock: () => lock });
+    const confirm = async (now: Date): Promise<void> => {
+      if (Date.parse(lock.expiresAt) - now.getTime() < ttlMs / 2) {
+        lock = await store.renewRunLock(lock, ttlMs);
+        return;
+      }
+      assertFence(await store.getRunLock(run), lock);
+    };
+    return await body({ lock: () => lock, confirm });
   } catch (error) {
     crashed = error instanceof SimulatedCrash;
     throw error;

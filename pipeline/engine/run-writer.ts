@@ -19,6 +19,8 @@ export interface RunWriterDeps {
   readonly now: () => Date;
   /** The execution lock writes are fenced with; undefined only before a run exists (start). */
   readonly fence: () => RunLock | undefined;
+  /** Proves the execution lock is still held right before an AWS call (Execution.confirm); absent before a run exists. */
+  readonly confirmFence?: (now: Date) => Promise<void>;
   readonly crashPoints?: CrashPoints;
   readonly signal?: AbortSignal;
 }
@@ -97,6 +99,11 @@ export class RunWriter {
     const saved = await this.store.putLedger({ ...after, version: before.version, updatedAt: this.now().toISOString() }, this.deps.fence());
     await this.audit('ledger.update', { stage, generations: saved.generations.map((g) => `${g.generation}:${g.state}`).join(','), identityCenter: describeTarget(saved) });
     return saved;
+  }
+
+  /** Right before an AWS call: this process still holds the run (see Execution.confirm). */
+  async confirmFence(): Promise<void> {
+    await this.deps.confirmFence?.(this.now());
   }
 
   crash(point: string): void {

@@ -75,6 +75,10 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
       await writer.store.sync(); // the intent survives even a power cut before AWS is asked
       deps.onCall({ operation, target, phase: 'intent' });
       writer.crash(`before:${operation}`);
+      // The intent's fenced write may be long past: a process paused since then (and taken over
+      // meanwhile) must not make the call. Refused here, the intent stays unanswered and the
+      // process that holds the run reconciles it.
+      await writer.confirmFence();
       let result: T;
       try {
         result = await callAws(operation, { target }, call);

@@ -6,13 +6,14 @@
  * the run's own item. Ctrl-C stops a command at a recorded point, and a closed pipe is not a crash.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import { Engine } from '../../pipeline/engine/engine';
-import { RunBusyError } from '../../pipeline/errors';
+import { FenceLostError, RunBusyError } from '../../pipeline/errors';
 import { DynamoDbStateStore } from '../../pipeline/state/dynamodb-store';
 import { operatorSignsStarts } from '../../scripts/demo/workspace';
 
@@ -190,4 +191,35 @@ describe('parallel actors with the DynamoDB store', () => {
     expect((await store.listRuns({ open: true })).map((r) => r.id)).toEqual([opened[0]!.value.id]);
     await store.close();
   }, 30_000);
+});
+
+describe('a process that lost the run while paused between its intent and its AWS call', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('GIVEN another process took the run over after the CreateKey intent was written WHEN the first goes on THEN it makes no CreateKey, fails with FenceLostError, and the holder converges with one key', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const run = await h.engine().start(h.keyring.name, 'rotate');
+    const lockFile = path.join(h.ws.stateDir, 'run-locks', `${run.id}.json`);
+    // The "pause": at the moment CreateKey would be sent, another host has taken the run over.
+    const takenOver = {
+      hit(point: string) {
+        if (point !== 'before:kms:CreateKey') return;
+        const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
+        writeFileSync(lockFile, JSON.stringify({ ...lock, token: 'f'.repeat(32), holder: { ...lock.holder, host: 'other-host', pid: 4242 } }));
+      },
+    };
+    h.emulator.clearCallLog();
+    const error = await h.engine({ options: { crashPoints: takenOver } }).advance(run.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FenceLostError);
+    expect((error as FenceLostError).message).toContain('(pid 4242 on other-host) took it over');
+    expect(h.emulator.callLog().filter((c) => c.operation === 'CreateKey')).toEqual([]);
+
+    // The new holder's lock goes away (its process is gone); the run converges with exactly one key.
+    rmSync(lockFile);
+    const resumed = await h.engine().advance(run.id);
+    expect(stageStatuses(resumed)['approval-gate']).toBe('waiting');
+    expect(h.emulator.callLog().filter((c) => c.operation === 'CreateKey' && c.outcome === 'ok')).toHaveLength(1);
+  });
 });
