@@ -154,12 +154,19 @@ export class FileLock {
     }
   }
 
+  /**
+   * Why an entry no longer holds the lock, or undefined while it does. On this host the holder's
+   * process decides: a dead one's entry is stale at once, a running one's never is, however old —
+   * a process paused inside its critical section (stopped, swapped out) would otherwise resume
+   * and finish a write after another process had broken in. Another host's entry can only be
+   * judged by its age.
+   */
   private staleReason(holder: FileLockHolder): string | undefined {
+    if (holder.hostname === hostname() && holder.pid > 0 && holder.pid !== process.pid) {
+      return this.isAlive(holder.pid) ? undefined : `its process ${holder.pid} is no longer running`;
+    }
     const ageMs = Date.now() - Date.parse(holder.acquiredAt);
     if (!(ageMs <= this.staleMs)) return `it is ${Math.round(ageMs / 1000)} s old (stale after ${this.staleMs / 1000} s)`;
-    if (holder.hostname === hostname() && holder.pid > 0 && holder.pid !== process.pid && !this.isAlive(holder.pid)) {
-      return `its process ${holder.pid} is no longer running`;
-    }
     return undefined;
   }
 
@@ -175,7 +182,10 @@ export class FileLock {
       {
         fault: 'operator',
         retryable: true,
-        nextStep: `wait for that process to finish and run the command again; if it is gone (another host, a crashed container), remove ${path.join(this.dir, `${this.name}${SEPARATOR}*`)}`,
+        nextStep:
+          holder.hostname === hostname()
+            ? `that process (pid ${holder.pid}) is still running on this host: wait for it to finish, or stop it if it is stuck (a stopped or hung process holds the lock until it ends), then run the command again`
+            : `wait for that process to finish and run the command again; if it is gone (another host, a crashed container), remove ${path.join(this.dir, `${this.name}${SEPARATOR}*`)}`,
       },
     );
   }

@@ -3,8 +3,8 @@
  * survives crashed holders and names a live one, corrupt files are reported not replaced, and its
  * audit log detects tampering done with a text editor — and concurrent processes never fork it.
  */
-import { execFile } from 'node:child_process';
-import { promises as fs, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, promises as fs, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -185,18 +185,33 @@ describe('FileStateStore', () => {
       expect(lockEntriesIn(lockDir())).toEqual([]);
     });
 
-    it('GIVEN a lock entry older than the stale threshold WHEN the store writes THEN the old entry is broken', async () => {
-      writeEntry('keyring-identity-center', { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date(Date.now() - 60_000).toISOString() });
+    it('GIVEN another host\'s lock entry older than the stale threshold WHEN the store writes THEN the old entry is broken (age is all there is to judge it by)', async () => {
+      writeEntry('keyring-identity-center', { pid: 4242, hostname: 'other-host', acquiredAt: new Date(Date.now() - 60_000).toISOString() });
       await store.putLedger(sampleLedger());
-      expect(notes[0]).toMatch(/s old \(stale after 30 s\)/);
+      expect(notes[0]).toMatch(/held by pid 4242 on other-host .*s old \(stale after 30 s\)/);
     });
 
-    it('GIVEN a fresh lock held by a live process WHEN the store writes THEN it waits, then fails naming the holder and what to remove', async () => {
-      writeEntry('keyring-identity-center', { pid: process.pid, hostname: os.hostname(), acquiredAt: new Date().toISOString() });
+    it('GIVEN an entry of a process on this host that is still running, older than the stale threshold (a paused holder) WHEN the store writes THEN it is never broken: the write waits, then fails naming the process to wait for or stop', async () => {
+      const paused = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60_000)'], { stdio: 'ignore' });
+      try {
+        const entry = writeEntry('keyring-identity-center', { pid: paused.pid!, hostname: os.hostname(), acquiredAt: new Date(Date.now() - 120_000).toISOString() });
+        const error = (await open({ timeoutMs: 200 }).putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
+        expect(error).toBeInstanceOf(StateError);
+        expect(error.message).toContain(`is held by pid ${paused.pid} on ${os.hostname()}`);
+        expect(error.nextStep).toContain(`that process (pid ${paused.pid}) is still running on this host: wait for it to finish, or stop it if it is stuck`);
+        expect(notes).toEqual([]);
+        expect(existsSync(entry)).toBe(true);
+      } finally {
+        paused.kill();
+      }
+    });
+
+    it('GIVEN a fresh lock held by a process on another host WHEN the store writes THEN it waits, then fails naming the holder and what to remove', async () => {
+      writeEntry('keyring-identity-center', { pid: 4242, hostname: 'other-host', acquiredAt: new Date().toISOString() });
       const impatient = open({ timeoutMs: 100 });
       const error = (await impatient.putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
       expect(error).toBeInstanceOf(StateError);
-      expect(error.message).toMatch(new RegExp(`state lock keyring-identity-center in ${lockDir()} is held by pid ${process.pid} on ${os.hostname()}`));
+      expect(error.message).toMatch(new RegExp(`state lock keyring-identity-center in ${lockDir()} is held by pid 4242 on other-host`));
       expect(error.nextStep).toContain(`remove ${path.join(lockDir(), 'keyring-identity-center~*')}`);
       expect(error.retryable).toBe(true);
       expect(await store.getLedger('identity-center')).toBeUndefined();
