@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../errors';
-import { chainAuditEntry } from './audit-chain';
+import { chainAuditEntry, verifyAuditChain } from './audit-chain';
 import { fileSource, readRecordFile, syncDescriptor, syncDirectory, writeFileAtomic } from './json-files';
 import { auditEntrySchema, auditHeadSchema, parseStoredJson } from './schemas';
 import { assertHeadNotAhead } from './store-rules';
@@ -71,7 +71,7 @@ export class AuditSegments {
     // An empty active segment continues from the last closed one (also after a crash between
     // closing a segment and writing the head).
     const tail = activeTail ?? (await this.lastClosedTail());
-    let previous = this.previousEntry(head, tail, store);
+    let previous = await this.previousEntry(head, tail, store);
     let segmentStart = activeTail === undefined ? undefined : (head?.segmentStart ?? (await this.firstSeqOfActive()));
     const results: Array<AuditEntry | Error> = [];
     let lines: string[] = [];
@@ -140,18 +140,40 @@ export class AuditSegments {
 
   /**
    * The entry to chain after, from the head and the active segment's last line, which must agree:
-   * the same entry, or the line one past a head that lagged (a crash between the two writes).
+   * the same entry, or a tail past a head that lagged. A crash after a batch reached the disk and
+   * before its head was renamed in (or a power cut that lost head renames, which are not forced to
+   * disk) leaves the head any number of entries behind; the entries after it are then verified to
+   * chain from it, hash by hash, and accepted. Anything else is an edit.
    */
-  private previousEntry(head: StoredAuditHead | undefined, tail: AuditEntry | undefined, store: string): AuditHead | undefined {
+  private async previousEntry(head: StoredAuditHead | undefined, tail: AuditEntry | undefined, store: string): Promise<AuditHead | undefined> {
     if (tail === undefined) return head && head.seq > 0 ? head : undefined;
     if (head === undefined) return tail; // a log written before heads existed
     if (tail.seq === head.seq && tail.hash === head.hash) return head;
     if (tail.seq === head.seq + 1 && tail.prevHash === head.hash) return tail;
+    if (tail.seq > head.seq + 1 && (await this.chainsFrom(head, tail))) return tail;
     assertHeadNotAhead(tail.seq, head, store);
     throw new StateError(
       `the audit log of the ${store} ends at entry ${tail.seq} (hash ${tail.hash.slice(0, 12)}…) but its head records entry ${head.seq} (hash ${head.hash.slice(0, 12)}…): the log was edited; nothing was appended`,
       { fault: 'operator', nextStep: 'run `rotate audit verify`, restore the audit log from version control or a backup, then run the command again' },
     );
+  }
+
+  /** True when the entries after `head` up to `tail` are all there, well-formed, and chain from `head` to exactly `tail`. */
+  private async chainsFrom(head: AuditHead, tail: AuditEntry): Promise<boolean> {
+    const entries: AuditEntry[] = [];
+    for (const { text } of await this.readLines(head.seq + 1, tail.seq)) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return false;
+      }
+      const parsed = auditEntrySchema.safeParse(value);
+      if (!parsed.success) return false;
+      if (parsed.data.seq > head.seq && parsed.data.seq <= tail.seq) entries.push(parsed.data);
+    }
+    const last = entries[entries.length - 1];
+    return last?.seq === tail.seq && last.hash === tail.hash && verifyAuditChain(entries, undefined, head).ok;
   }
 
   /**

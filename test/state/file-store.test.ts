@@ -362,6 +362,31 @@ describe('FileStateStore', () => {
       expect(await store.verifyAudit()).toEqual({ ok: true, entries: 2 });
     });
 
+    it('GIVEN a head several entries behind the log (a crash after a batch reached the disk, before its head did) WHEN appending THEN the entries after the head are verified to chain from it, and the append goes on', async () => {
+      for (let i = 1; i <= 3; i++) await store.appendAudit({ actor: 'alice', action: `a${i}` });
+      const headFile = path.join(dir, AUDIT_HEAD_FILE);
+      const headAfterThird = readFileSync(headFile, 'utf8');
+      await Promise.all(['b1', 'b2', 'b3'].map((action) => store.appendAudit({ actor: 'alice', action }))); // one batch
+      // The crash: the lines are on disk, the head still says entry 3.
+      writeFileSync(headFile, headAfterThird);
+      const fresh = open();
+      await fresh.appendAudit({ actor: 'alice', action: 'after-crash' });
+      expect(await fresh.verifyAudit()).toEqual({ ok: true, entries: 7 });
+    });
+
+    it('GIVEN a head several entries behind and an entry after it edited WHEN appending THEN it is refused as an edit', async () => {
+      for (let i = 1; i <= 3; i++) await store.appendAudit({ actor: 'alice', action: `a${i}` });
+      const headFile = path.join(dir, AUDIT_HEAD_FILE);
+      const headAfterThird = readFileSync(headFile, 'utf8');
+      for (let i = 4; i <= 6; i++) await store.appendAudit({ actor: 'alice', action: `a${i}` });
+      writeFileSync(headFile, headAfterThird);
+      const ls = readFileSync(path.join(dir, AUDIT_LOG_FILE), 'utf8').trimEnd().split('\n');
+      const edited = { ...(JSON.parse(ls[4]!) as AuditEntry), actor: 'mallory' };
+      ls[4] = JSON.stringify(edited); // its hash no longer matches
+      writeFileSync(path.join(dir, AUDIT_LOG_FILE), `${ls.join('\n')}\n`);
+      await expect(open().appendAudit({ actor: 'mallory', action: 'more' })).rejects.toThrow(/ends at entry 6 .* but its head records entry 3 .*: the log was edited; nothing was appended/);
+    });
+
     it('GIVEN a log whose last entry was replaced with a consistent forgery WHEN appending THEN the head disagreement refuses the append', async () => {
       for (let i = 1; i <= 3; i++) await store.appendAudit({ actor: 'alice', action: `a${i}` });
       const ls = readFileSync(path.join(dir, AUDIT_LOG_FILE), 'utf8').trimEnd().split('\n');
