@@ -200,6 +200,22 @@ describe('rotate rollback and cancel-deletion', () => {
   });
 });
 
+describe('dry runs make the real command\'s read-only checks', () => {
+  it('GIVEN a run stopped after the switch and a hand-edited, invalid ledger WHEN `rollback --dry-run` or `advance --dry-run` THEN each exits 2 naming the ledger file, as the real commands would', async () => {
+    const runId = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));
+    await rotate('advance', runId, '--stage-limit', '4', '--yes');
+    const file = path.join(ws.stateDir, 'ledgers', 'identity-center.json');
+    const ledger = JSON.parse(await readFile(file, 'utf8'));
+    ledger.generations[0].state = 'actve';
+    await writeFile(file, JSON.stringify(ledger));
+    for (const args of [['rollback', runId, '--dry-run'], ['advance', runId, '--dry-run']]) {
+      const result = await rotate(...args);
+      expect([args[0], result.code]).toEqual([args[0], 2]);
+      expect(result.err).toContain(file);
+    }
+  });
+});
+
 describe('a full rotation through the CLI, approvals included', () => {
   it('stops at the gate, refuses the initiator, counts two approvers from their approval files, then deletes only the old key', async () => {
     const migration = runIdFrom(await rotate('start', 'identity-center', '--kind', 'migrate-to-cmk'));

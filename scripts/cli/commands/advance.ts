@@ -39,6 +39,11 @@ export const run: CommandRun<AdvanceOptions> = async (ctx, options, args) => {
     const keyring = findKeyring(session.config, current.keyring);
     const inReach = remainingStages(current).slice(0, limit ?? Number.POSITIVE_INFINITY);
     if (options.dryRun) {
+      if (inReach.length > 0) {
+        // Every read-only check the real advance makes: the key ring where the run started, a valid ledger.
+        const { findKeyringOfRun } = await import('../../../pipeline/engine/lookup');
+        await session.store.getLedger(findKeyringOfRun(session.config, current).name);
+      }
       const next = inReach[0];
       if (ctx.global.json) {
         const { emitJson } = await import('../json/output');

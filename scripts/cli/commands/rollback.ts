@@ -22,6 +22,9 @@ export const run: CommandRun<{ dryRun?: boolean; yes?: boolean }> = async (ctx, 
     assertRollbackAllowed(current);
     const steps = rollbackSteps(current);
     if (options.dryRun) {
+      // Every read-only check the real rollback makes: the key ring where the run started, a valid ledger.
+      const { findKeyringOfRun } = await import('../../../pipeline/engine/lookup');
+      await session.store.getLedger(findKeyringOfRun(session.config, current).name);
       if (ctx.global.json) {
         const { emitJson } = await import('../json/output');
         emitJson(ctx, { dryRun: true, runId: current.id, steps: steps.map((s) => ({ ...s, calls: s.calls.map((c) => ({ sign: c.sign, operation: c.operation, target: c.target, values: Object.fromEntries(c.values) })) })), next: `\`rotate rollback ${current.id}\`` });
