@@ -178,7 +178,9 @@ export class FileLock {
 
   private timedOut(holder: FileLockHolder): StateError {
     return new StateError(
-      `the state lock ${this.name} in ${this.dir} is held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}; gave up after ${this.timeoutMs / 1000} s`,
+      `the state lock ${this.name} in ${this.dir} is held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}` +
+        (Date.parse(holder.acquiredAt) > Date.now() ? ` (ahead of this host's clock: the two hosts' clocks differ, so its age cannot be judged)` : '') +
+        `; gave up after ${this.timeoutMs / 1000} s`,
       {
         fault: 'operator',
         retryable: true,

@@ -191,6 +191,12 @@ describe('FileStateStore', () => {
       expect(notes[0]).toMatch(/held by pid 4242 on other-host .*s old \(stale after 30 s\)/);
     });
 
+    it('GIVEN another host\'s entry dated ahead of this host\'s clock WHEN the store writes THEN the failure says the clocks differ', async () => {
+      writeEntry('keyring-identity-center', { pid: 4242, hostname: 'other-host', acquiredAt: new Date(Date.now() + 600_000).toISOString() });
+      const error = (await open({ timeoutMs: 100 }).putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
+      expect(error.message).toContain("(ahead of this host's clock: the two hosts' clocks differ, so its age cannot be judged)");
+    });
+
     it('GIVEN an entry of a process on this host that is still running, older than the stale threshold (a paused holder) WHEN the store writes THEN it is never broken: the write waits, then fails naming the process to wait for or stop', async () => {
       const paused = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60_000)'], { stdio: 'ignore' });
       try {
