@@ -44,8 +44,8 @@ const payloadSchema = z.strictObject({
   allowedSignersSha256: sha256,
   /** The audit chain's head when the approver signed: anchors the chain against a wholesale rewrite. */
   auditHead: z.strictObject({ seq: z.number().int().min(0), hash: sha256 }),
-  /** The approver's principal as in allowed_signers (e-mail-like). */
-  approver: z.string().min(1),
+  /** The approver's principal as in allowed_signers (e-mail-like): one word, as allowed_signers principals are. */
+  approver: z.string().min(1).regex(/^[^\s\x00-\x1f\x7f]+$/, 'a principal without whitespace or control characters'),
   issuedAt: isoDate,
   expiresAt: isoDate,
 });

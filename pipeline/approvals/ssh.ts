@@ -7,7 +7,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { ApprovalError } from '../errors';
+import { embeddedKey } from './sshsig';
 
 /** The SSHSIG namespace of keyrotor approvals: a signature made for git or anything else never verifies here. */
 export const APPROVAL_NAMESPACE = 'keyrotor-approval@v1';
@@ -68,10 +70,29 @@ export function keygenReason(result: KeygenResult): string {
   return lines.length > 0 ? lines.join('; ') : `ssh-keygen exited with ${result.exitCode}`;
 }
 
-/** The signing key ssh-keygen names in `Good "ns" signature [for P] with ED25519-CERT key SHA256:…` (for a certificate, the certified key). */
+/**
+ * The signing key ssh-keygen names in `Good "ns" signature [for P] with ED25519-CERT key SHA256:…`
+ * (for a certificate, the certified key). The principal P is the caller's text, printed before the
+ * key: only the end of the line is ssh-keygen's own, so the match is anchored there (an approver
+ * named `x with ED25519 key SHA256:Fake y@team.example` would otherwise choose its own fingerprint).
+ */
 export function signingKeyFromOutput(text: string): { keyType: string; fingerprint: string } | undefined {
-  const m = /with (\S+) key (SHA256:[A-Za-z0-9+/]+)/.exec(text);
+  const good = text.split('\n').map((l) => l.trimEnd()).filter((l) => l.startsWith('Good '));
+  if (good.length !== 1) return undefined;
+  const m = /with (\S+) key (SHA256:[A-Za-z0-9+/]+)$/.exec(good[0]!);
   return m ? { keyType: m[1]!, fingerprint: m[2]! } : undefined;
+}
+
+/** A principal ssh-keygen can be asked about: allowed_signers principals never hold whitespace or control characters. */
+export function isPlainPrincipal(principal: string): boolean {
+  return principal.length > 0 && !/[\s\x00-\x1f\x7f]/.test(principal);
+}
+
+/** For a plain key: true when ssh-keygen named the key embedded in the signature (a second check on its output). */
+function namesEmbeddedKey(signature: string, fingerprint: string): boolean {
+  const embedded = embeddedKey(signature);
+  if (!embedded || embedded.isCertificate) return true; // a certificate's certified key is named: checked by ssh-keygen
+  return `SHA256:${createHash('sha256').update(Buffer.from(embedded.base64, 'base64')).digest('base64').replace(/=+$/, '')}` === fingerprint;
 }
 
 export interface SignOptions {
@@ -118,6 +139,7 @@ export async function verifySignature(
   input: SignatureInput & { readonly allowedSignersFile: string; readonly principal: string; readonly namespace?: string; readonly at?: Date },
   options: SshKeygenOptions = {},
 ): Promise<VerifyResult> {
+  if (!isPlainPrincipal(input.principal)) return { ok: false, reason: `principal ${JSON.stringify(input.principal)} holds whitespace or control characters, which no allowed_signers principal can` };
   return withPrivateFiles({ 'approval.sig': input.signature }, async ({ 'approval.sig': sigFile }) => {
     const result = await sshKeygen(
       [
@@ -130,6 +152,7 @@ export async function verifySignature(
     if (result.exitCode !== 0) return { ok: false, reason: keygenReason(result) };
     const key = signingKeyFromOutput(result.stdout);
     if (!key) return { ok: false, reason: `ssh-keygen verified the signature but did not name the signing key (${result.stdout.trim()}); ssh-keygen 8.2 or later is needed` };
+    if (!namesEmbeddedKey(input.signature, key.fingerprint)) return { ok: false, reason: `ssh-keygen named key ${key.fingerprint}, not the key the signature carries` };
     return { ok: true, detail: result.stdout.trim(), ...key };
   });
 }

@@ -12,6 +12,7 @@ import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import { AUDIT_HEAD_FILE, AUDIT_LOG_FILE } from '../../pipeline/state/file-store';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { makeLab, openWorld, verdicts, type Lab, type World } from './fixtures';
+import { signingKeyFromOutput } from '../../pipeline/approvals/ssh';
 
 let lab: Lab;
 const worlds: World[] = [];
@@ -69,6 +70,17 @@ describe('distinct people, by key', () => {
     const result = await w.evaluate();
     expect(verdicts(result)).toEqual(['counts', 'same-person']);
     expect(result.signers).toEqual(['alice@example.com']);
+  });
+
+  it('GIVEN a wildcard line WHEN one key also signs under a principal that spells out a fake "with … key SHA256:…" THEN it never counts as another key: the approver name is refused, and ssh-keygen\'s key is read from the end of its line', async () => {
+    const w = await world({ signers: [lab.line('alice', '*@example.com'), lab.line('operator', 'operator@ops.example')] });
+    await w.approve('alice', { name: 'a.json' });
+    await w.craft('alice', { approver: 'x with ED25519 key SHA256:NotARealKeyJustText y@example.com', name: 'b.json' });
+    const result = await w.evaluate();
+    expect(result.satisfied).toBe(false);
+    expect(result.signers).toEqual(['alice@example.com']);
+    expect(result.approvals.map((a) => a.fingerprint ?? null)).not.toContain('SHA256:NotARealKeyJustText');
+    expect(signingKeyFromOutput('Good "keyrotor-approval@v1" signature for x with ED25519 key SHA256:Fake y@example.com with ED25519 key SHA256:RealOne')).toEqual({ keyType: 'ED25519', fingerprint: 'SHA256:RealOne' });
   });
 
   it('GIVEN a certificate naming two principals under a trusted CA WHEN it signs as each THEN the certified key counts once', async () => {
