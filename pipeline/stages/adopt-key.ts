@@ -20,6 +20,16 @@ const NAME = 'adopt-key';
  * --state-dir starts an empty one): adopting would begin a second history for keys the real one
  * tracks, and nothing would hold its open run's lease.
  */
+/** A key another key ring records (two aliases on one key in AWS) cannot become this key ring's too. */
+async function assertNotAnotherKeyrings(ctx: Parameters<StageDefinition['run']>[0], keyArn: string): Promise<void> {
+  const others = (await ctx.store.listLedgers()).filter((l) => l.keyring !== ctx.keyring.name && l.generations.some((g) => g.keyArn === keyArn && g.state !== 'deleted'));
+  if (others.length === 0) return;
+  throw new StageError(NAME, `alias ${ctx.keyring.alias} points to ${keyArn}, which key ring ${others.map((l) => l.keyring).join(', ')} already records; a key belongs to one key ring (its policy, alias and retirement are that key ring's)`, {
+    fault: 'operator',
+    nextStep: `give key ring ${ctx.keyring.name} its own key (create one and point ${ctx.keyring.alias} at it with \`aws kms update-alias\`), then adopt it; or drop one of the two key rings from the config`,
+  });
+}
+
 async function assertRunKnown(ctx: Parameters<StageDefinition['run']>[0], keyArn: string, runId: string | undefined): Promise<void> {
   if (runId === undefined || runId === ctx.run().id || (await ctx.store.getRun(runId))) return;
   throw new StageError(NAME, `${keyArn} was created by keyrotor run ${runId} (tag ${RUN_ID_TAG}), which the ${ctx.store.description} does not know: this looks like the wrong state`, {
@@ -41,6 +51,7 @@ export const adoptKey: StageDefinition = {
     }
     const tags = await callAws('kms:ListResourceTags', { target: key.Arn }, () => ctx.clients.kms.send(new ListResourceTagsCommand({ KeyId: key.Arn })));
     await assertRunKnown(ctx, key.Arn!, tags.Tags?.find((t) => t.TagKey === RUN_ID_TAG)?.TagValue);
+    await assertNotAnotherKeyrings(ctx, key.Arn!);
     // Generation 1 created by the stacks carries their tags and is already in Terraform state.
     const byStacks = tags.Tags?.some((t) => t.TagKey === KEYRING_TAG && t.TagValue === keyring.name) ?? false;
     const at = ctx.now().toISOString();

@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/types';
 import { KeyrotorError } from '../errors';
+import { assertOneKeyringPerKey } from '../ledger/one-key-one-keyring';
 import type { Ledger } from '../ledger/types';
 import { FileStateStore } from '../state/file-store';
 import { prettySortedJson, writeFileAtomic } from '../state/json-files';
@@ -70,5 +71,6 @@ export async function readLedgersForSynth(config: Config, stateDirOverride?: str
     const ledger = await store.getLedger(keyring.name);
     if (ledger) ledgers.set(keyring.name, ledger);
   }
+  assertOneKeyringPerKey(ledgers.values(), `the ledgers in ${dir}`);
   return ledgers;
 }

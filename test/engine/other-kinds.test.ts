@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import { KeyrotorError } from '../../pipeline/errors';
 import { FileStateStore } from '../../pipeline/state/file-store';
+import type { KeyRingConfig } from '../../pipeline/config/types';
+import { readLedgersForSynth } from '../../pipeline/team/ledger-export';
 import { planGenerations } from '../../stacks/generation-plan';
 import { LIVE_GENERATION_STATES } from '../../pipeline/ledger/types';
 
@@ -46,6 +48,26 @@ describe('run kinds besides rotate', () => {
     } finally {
       rmSync(emptyDir, { recursive: true, force: true });
     }
+  });
+
+  it('GIVEN two aliases on one key in AWS WHEN both key rings adopt it THEN the second adopt refuses naming the key ring that records it, and synth refuses ledgers that share a key', async () => {
+    h = await createHarness();
+    const key = (await h.clients.kms.send(new CreateKeyCommand({ Description: 'one key, two aliases' }))).KeyMetadata!;
+    await h.clients.kms.send(new CreateAliasCommand({ AliasName: h.keyring.alias, TargetKeyId: key.KeyId }));
+    await h.clients.kms.send(new CreateAliasCommand({ AliasName: 'alias/second', TargetKeyId: key.KeyId }));
+    const first = h.engine();
+    expect((await first.advance((await first.start(h.keyring.name, 'adopt')).id)).status).toBe('completed');
+    const second: KeyRingConfig = { ...h.keyring, name: 'second', alias: 'alias/second', identityCenter: undefined };
+    const config = { ...h.config, keyrings: [...h.config.keyrings, second] };
+    const engine = h.engine({ config });
+    const error = (await engine.advance((await engine.start('second', 'adopt')).id).catch((e: unknown) => e)) as KeyrotorError;
+    expect(error).toBeInstanceOf(KeyrotorError);
+    expect(error.message).toContain(`alias alias/second points to ${key.Arn}, which key ring ${h.keyring.name} already records`);
+    expect(await h.store.getLedger('second')).toBeUndefined();
+
+    // A hand-edited ledger that records the same key: synth refuses to build from it.
+    await h.store.putLedger({ ...(await h.store.getLedger(h.keyring.name))!, keyring: 'second', version: 0 });
+    await expect(readLedgersForSynth(config, h.ws.stateDir)).rejects.toThrow(new RegExp(`key ${key.Arn} is recorded by key ring ${h.keyring.name} \\(generation 1\\) and key ring second \\(generation 1\\)`));
   });
 
   it('GIVEN Identity Center on a CMK WHEN migrated back to an AWS owned key THEN the alias goes, the CMK soaks disabled, and is scheduled for deletion only after approvals', async () => {
