@@ -45,6 +45,22 @@ const uniqueAliasPerAccountRegion: Rule = ({ keyrings }) =>
     );
   });
 
+/**
+ * Names a stack's own parts already use (stacks/key-stack.ts): the provider, the backend and the
+ * monitoring constructs, and `<name>-identity-center` for a key ring attached to Identity Center.
+ * A key ring named like one of them would collide in its account+Region's stack at synth.
+ */
+const STACK_PART_NAMES = new Set(['aws', 'backend', 'monitoring', 'replica-monitoring']);
+
+const namesFreeInStack: Rule = ({ keyrings }) =>
+  keyrings.flatMap((k, index) => {
+    if (STACK_PART_NAMES.has(k.name)) {
+      return [issue(['keyrings', index, 'name'], k.name, `is a name its stack uses for itself (${[...STACK_PART_NAMES].join(', ')}); choose another`)];
+    }
+    const owner = keyrings.findIndex((o) => o.identityCenter !== undefined && `${o.name}-identity-center` === k.name && o.account === k.account && o.region === k.region);
+    return owner < 0 ? [] : [issue(['keyrings', index, 'name'], k.name, `is the name keyrings[${owner}] (${keyrings[owner]!.name}) gives its Identity Center part in the same account and Region stack; choose another`)];
+  });
+
 // Identity Center accepts one encryption key per instance, so two key rings on one instance would fight.
 const oneKeyRingPerInstance: Rule = ({ keyrings }) =>
   duplicates(keyrings, (k) => k.identityCenter?.instanceArn).map(({ index, first }) =>
@@ -211,7 +227,7 @@ const peopleAreDistinct: Rule = ({ people = [] }) => {
   return out;
 };
 
-const RULES: readonly Rule[] = [uniqueNames, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct, multiRegionIssues, accessIssues];
+const RULES: readonly Rule[] = [uniqueNames, namesFreeInStack, uniqueAliasPerAccountRegion, oneKeyRingPerInstance, perKeyRing, teamModeState, teamModeTrust, teamModeRoles, peopleAreDistinct, multiRegionIssues, accessIssues];
 
 /** Every cross-field problem of a validated config (empty when it holds together). */
 export function crossFieldIssues(config: Config): string[] {

@@ -53,6 +53,12 @@ describe('names and aliases', () => {
     ['name longer than 40', (r) => (r.keyrings[1].name = 'a'.repeat(41)), /^keyrings\[1\]\.name: "a{41}" must be 1–40/],
     ['name ending with -', (r) => (r.keyrings[1].name = 'payments-'), /and not ending with "-"/],
     ['names unique', (r) => (r.keyrings[1].name = 'identity-center'), 'keyrings[1].name: "identity-center" is already the name of keyrings[0]; key ring names must be unique'],
+    ['a name the stack uses for itself', (r) => (r.keyrings[1].name = 'monitoring'), 'keyrings[1].name: "monitoring" is a name its stack uses for itself (aws, backend, monitoring, replica-monitoring); choose another'],
+    [
+      'the name of another key ring\'s Identity Center part in the same stack',
+      (r) => r.keyrings.push({ ...r.keyrings[0], name: 'identity-center-identity-center', alias: 'alias/other', identityCenter: undefined }),
+      'keyrings[2].name: "identity-center-identity-center" is the name keyrings[0] (identity-center) gives its Identity Center part in the same account and Region stack; choose another',
+    ],
     ['alias without the alias/ prefix', (r) => (r.keyrings[1].alias = 'payments'), 'keyrings[1].alias: "payments" is not a KMS alias name: it must start with "alias/" and use only A-Z a-z 0-9 / _ -'],
     ['alias with a forbidden character', (r) => (r.keyrings[1].alias = 'alias/pay.ments'), /^keyrings\[1\]\.alias: "alias\/pay\.ments" is not a KMS alias name/],
     ['alias with only the prefix', (r) => (r.keyrings[1].alias = 'alias/'), /^keyrings\[1\]\.alias: "alias\/" is not a KMS alias name/],
