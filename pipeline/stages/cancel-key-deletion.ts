@@ -6,7 +6,7 @@ import { CancelKeyDeletionCommand, EnableKeyCommand } from '@aws-sdk/client-kms'
 import { StageError } from '../errors';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
 import { describeKey } from './aws-reads';
-import { setGenerationStates } from './ledger-edits';
+import { backInTerraformByImport, setGenerationStates } from './ledger-edits';
 import { oldKeyOf } from './shared';
 import { cancelReplicaDeletions, currentReplicas, enableReplicas, type ReplicaRef } from './multi-region/replica-states';
 import { setReplicaStates } from './multi-region/ledger-replicas';
@@ -51,7 +51,7 @@ export const cancelKeyDeletion: StageDefinition = {
     const state = plan.enableAfterCancel ? 'retiring' : 'disabled';
     await ctx.updateLedger((l) =>
       setReplicaStates(
-        setGenerationStates(l, [{ keyArn, state }], ctx.now().toISOString(), ctx.run().id),
+        backInTerraformByImport(setGenerationStates(l, [{ keyArn, state }], ctx.now().toISOString(), ctx.run().id), keyArn),
         keyArn,
         replicas.map((r) => ({ region: r.region, keyArn: r.keyArn, state: r.outcome === 'gone' ? ('deleted' as const) : ('live' as const) })),
       ),

@@ -42,3 +42,16 @@ export function setIdentityCenterTarget(ledger: Ledger, target: IdentityCenterTa
   }
   return { ...ledger, identityCenter: target };
 }
+
+/**
+ * A generation brought back from its scheduled deletion. The deletion's `removed { destroy = false }`
+ * took it out of Terraform's state, so the stacks must import it again, even when Terraform created
+ * it: marked adopted, it is declared with an import block (a no-op where the state PR that removed
+ * it was never applied). Left `terraform`, synth would declare it with none, and every plan would
+ * create a new key at its address, which the plan guard refuses forever.
+ */
+export function backInTerraformByImport(ledger: Ledger, keyArn: string): Ledger {
+  const generation = generationByArn(ledger, keyArn);
+  if (!generation || generation.origin !== 'terraform') return ledger;
+  return { ...ledger, generations: ledger.generations.map((g) => (g.keyArn === keyArn ? { ...g, origin: 'adopted' as const } : g)) };
+}

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { planGenerations } from '../../stacks/generation-plan';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import { KeyrotorError, StateError } from '../../pipeline/errors';
@@ -155,6 +156,29 @@ describe('a rotation run against the emulator', () => {
     expect(cancelRun.status).toBe('completed');
     expect(h.emulator.describeKeyState(oldKey)!.keyState).toBe('Disabled');
     expect((await h.store.getLedger(h.keyring.name))!.generations.find((g) => g.keyArn === oldKey)!.state).toBe('disabled');
+  });
+
+  it('GIVEN a generation the stacks created (origin terraform) WHEN its scheduled deletion is cancelled THEN the ledger marks it adopted, so the stacks import it back instead of planning a new key at its address', async () => {
+    h = await createHarness();
+    // A key ring that only keeps a key (no Identity Center): the stacks made its generation 1.
+    const keyring = { ...h.keyring, identityCenter: undefined };
+    const config = { ...h.config, keyrings: [keyring] };
+    const kms = h.clients.kms;
+    const made = (await kms.send(new CreateKeyCommand({ Description: 'made by the stacks', Tags: [{ TagKey: 'keyrotor:keyring', TagValue: keyring.name }] }))).KeyMetadata!;
+    await kms.send(new CreateAliasCommand({ AliasName: keyring.alias, TargetKeyId: made.KeyId }));
+    const adopt = h.engine({ config });
+    await adopt.advance((await adopt.start(keyring.name, 'adopt')).id);
+    expect((await h.store.getLedger(keyring.name))!.generations[0]!.origin).toBe('terraform');
+    const engine = h.engine({ config });
+    let run = await engine.advance((await engine.start(keyring.name, 'rotate')).id);
+    await h.approveAll(run.id);
+    run = await h.engine({ config }).advance(run.id, { allowDeletion: true });
+    expect(run.status).toBe('completed');
+    const cancel = h.engine({ config });
+    await cancel.advance((await cancel.start(keyring.name, 'cancel-deletion', { key: made.Arn! })).id);
+    const ledger = (await h.store.getLedger(keyring.name))!;
+    expect(ledger.generations[0]).toEqual(expect.objectContaining({ keyArn: made.Arn, origin: 'adopted', state: 'disabled' }));
+    expect(planGenerations(keyring.name, ledger)).toEqual(expect.arrayContaining([expect.objectContaining({ generation: 1, importKeyId: made.KeyId })]));
   });
 
   it('GIVEN an open run WHEN a second run is started on the same key ring THEN it is refused naming the open run and how to finish it', async () => {
