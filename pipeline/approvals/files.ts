@@ -9,7 +9,7 @@
  * A file is only a container: the gate judges its content exactly like an approval stored with the
  * run. One unreadable file is reported as such and counts for nothing; it never blocks the others.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ApprovalError } from '../errors';
@@ -58,9 +58,14 @@ export interface CollectedApprovals {
   readonly dirs: readonly string[];
 }
 
+/** Far above any approval (a few KB): a larger file is reported unread rather than loaded whole. */
+const MAX_APPROVAL_FILE_BYTES = 256 * 1024;
+
 async function readOne(file: string): Promise<StoredApproval | FileProblem> {
   let raw: unknown;
   try {
+    const size = (await stat(file)).size;
+    if (size > MAX_APPROVAL_FILE_BYTES) return { source: file, reason: `not a keyrotor approval file: ${size} bytes, more than an approval can be (${MAX_APPROVAL_FILE_BYTES}); not read` };
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     return { source: file, reason: `not a keyrotor approval file: ${(error as Error).message}` };
@@ -82,9 +87,19 @@ function signedRunId(approval: StoredApproval): string | undefined {
   }
 }
 
-async function jsonFiles(dir: string): Promise<string[] | undefined> {
+/**
+ * The `.json` entries of `dir`: regular files to read, and the rest (symlinks, FIFOs, directories)
+ * reported unread: an approval is a file handed in, and following a link could read anything.
+ */
+async function jsonFiles(dir: string): Promise<{ files: string[]; others: FileProblem[] } | undefined> {
   try {
-    return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.json')).map((d) => path.join(dir, d.name)).sort();
+    const entries = (await readdir(dir, { withFileTypes: true })).filter((d) => d.name.endsWith('.json')).sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      files: entries.filter((d) => d.isFile()).map((d) => path.join(dir, d.name)),
+      others: entries
+        .filter((d) => !d.isFile())
+        .map((d) => ({ source: path.join(dir, d.name), reason: `not a regular file (${d.isSymbolicLink() ? 'a symbolic link' : d.isDirectory() ? 'a directory' : 'a special file'}): approvals are read only from files handed in; copy the approval file itself here` })),
+    };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ApprovalError(`cannot read the approvals directory ${dir}: ${(error as Error).message}`, {
@@ -106,11 +121,14 @@ export async function collectApprovals(run: Pick<Run, 'id' | 'approvals'>, dir: 
   const problems: FileProblem[] = [];
   const dirs: string[] = [];
   if (dir !== undefined) {
-    const flat = await jsonFiles(dir);
-    if (flat === undefined) {
+    const flatListing = await jsonFiles(dir);
+    if (flatListing === undefined) {
       dirs.push(`${dir} (does not exist)`);
     } else {
-      const perRun = (await jsonFiles(path.join(dir, run.id))) ?? [];
+      const perRunListing = await jsonFiles(path.join(dir, run.id));
+      const perRun = perRunListing?.files ?? [];
+      const flat = flatListing.files;
+      problems.push(...(perRunListing?.others ?? []), ...flatListing.others);
       dirs.push(perRun.length > 0 ? path.join(dir, run.id) : dir);
       for (const file of [...perRun, ...flat]) {
         const read = await readOne(file);

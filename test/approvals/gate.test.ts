@@ -4,7 +4,7 @@
  * audit chain, approvals anchor the chain, and every refusal says exactly why. Real keys
  * (ed25519, ecdsa, rsa), real certificates (ssh-keygen -s), a real file state store.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, digestOf } from '../../pipeline/canonical-json';
 import { ApprovalError } from '../../pipeline/errors';
@@ -297,6 +297,19 @@ describe('exact reasons, and one bad file never blocks the others', () => {
     const result = await w.evaluate();
     expect(result.satisfied).toBe(true);
     expect(result.approvals.find((a) => a.source.endsWith('zz-broken.json'))).toMatchObject({ counts: false, rejection: 'malformed', reason: expect.stringContaining('not a keyrotor approval file') });
+  });
+
+  it('GIVEN a symlink and an oversized file among the approvals THEN each is reported unread with its reason, and the real approvals still count', async () => {
+    const w = await world({ signers: standard() });
+    const { file } = await w.approve('alice');
+    await w.approve('bob');
+    const runDir = path.join(w.approvalsDir, (await w.run()).id);
+    symlinkSync(file, path.join(runDir, 'zz-link.json'));
+    writeFileSync(path.join(runDir, 'zz-huge.json'), ' '.repeat(300 * 1024));
+    const result = await w.evaluate();
+    expect(result.satisfied).toBe(true);
+    expect(result.approvals.find((a) => a.source.endsWith('zz-link.json'))).toMatchObject({ counts: false, rejection: 'malformed', reason: expect.stringContaining('not a regular file (a symbolic link)') });
+    expect(result.approvals.find((a) => a.source.endsWith('zz-huge.json'))).toMatchObject({ counts: false, rejection: 'malformed', reason: expect.stringContaining('more than an approval can be') });
   });
 
   it('GIVEN a key whose entry is restricted to another namespace THEN the reason names the namespaces= restriction', async () => {
