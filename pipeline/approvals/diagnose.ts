@@ -78,6 +78,9 @@ export async function diagnoseRefusal(
       const other = embeddedKey(input.signature)?.namespace;
       return { problem: 'wrong-namespace', reason: `signature is for namespace "${other ?? 'another'}", not "${APPROVAL_NAMESPACE}" (ssh-keygen: ${integrity.reason})` };
     }
+    if (/unsupported .*signature algorithm|signature algorithm .* not (allowed|supported)/i.test(integrity.reason)) {
+      return { problem: 'bad-signature', reason: `signed with an algorithm ssh-keygen refuses (ssh-keygen: ${integrity.reason}); sign again with \`rotate approve\` (an RSA key signs with rsa-sha2-512, never SHA-1) or an ed25519 key` };
+    }
     return { problem: 'bad-signature', reason: `signature does not match the payload — the payload was modified or the signature is corrupt (ssh-keygen: ${integrity.reason})` };
   }
   const { fingerprint, keyType } = integrity;

@@ -4,7 +4,9 @@
  * audit chain, approvals anchor the chain, and every refusal says exactly why. Real keys
  * (ed25519, ecdsa, rsa), real certificates (ssh-keygen -s), a real file state store.
  */
-import { readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, sign as cryptoSign } from 'node:crypto';
+import { copyFileSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, digestOf } from '../../pipeline/canonical-json';
 import { ApprovalError } from '../../pipeline/errors';
@@ -310,6 +312,34 @@ describe('exact reasons, and one bad file never blocks the others', () => {
     expect(result.satisfied).toBe(true);
     expect(result.approvals.find((a) => a.source.endsWith('zz-link.json'))).toMatchObject({ counts: false, rejection: 'malformed', reason: expect.stringContaining('not a regular file (a symbolic link)') });
     expect(result.approvals.find((a) => a.source.endsWith('zz-huge.json'))).toMatchObject({ counts: false, rejection: 'malformed', reason: expect.stringContaining('more than an approval can be') });
+  });
+
+  it('GIVEN an RSA signature made with SHA-1 (ssh-rsa), which ssh-keygen refuses THEN the reason names the algorithm and how to sign again, not tampering', async () => {
+    const w = await world({ signers: standard(), quorum: 1 });
+    const crafted = await w.craft('carol', { name: 'sha2.json' });
+    const carol = lab.keys.carol!;
+    const pem = path.join(lab.dir, 'carol-sha1.pem');
+    copyFileSync(carol.privateKey, pem);
+    execFileSync('ssh-keygen', ['-q', '-p', '-N', '', '-P', '', '-m', 'PEM', '-f', pem]);
+    const sshString = (b: Buffer | string): Buffer => {
+      const data = Buffer.isBuffer(b) ? b : Buffer.from(b);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      return Buffer.concat([length, data]);
+    };
+    const namespace = 'keyrotor-approval@v1';
+    const signedData = Buffer.concat([Buffer.from('SSHSIG'), sshString(namespace), sshString(''), sshString('sha512'), sshString(createHash('sha512').update(crafted.payload).digest())]);
+    const sha1 = cryptoSign('sha1', signedData, readFileSync(pem, 'utf8'));
+    const version = Buffer.alloc(4);
+    version.writeUInt32BE(1);
+    const blob = Buffer.concat([Buffer.from('SSHSIG'), version, sshString(Buffer.from(carol.publicKeyLine.split(' ')[1]!, 'base64')), sshString(namespace), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString('ssh-rsa'), sshString(sha1)]))]);
+    const signature = `-----BEGIN SSH SIGNATURE-----\n${blob.toString('base64').match(/.{1,70}/g)!.join('\n')}\n-----END SSH SIGNATURE-----\n`;
+    const runDir = path.join(w.approvalsDir, (await w.run()).id);
+    rmSync(path.join(runDir, 'sha2.json'));
+    writeFileSync(path.join(runDir, 'sha1.json'), JSON.stringify({ ...crafted, signature }));
+    const [verdict] = (await w.evaluate()).approvals;
+    expect(verdict).toMatchObject({ counts: false, rejection: 'bad-signature', reason: expect.stringContaining('signed with an algorithm ssh-keygen refuses') });
+    expect(verdict!.reason).toContain('never SHA-1');
   });
 
   it('GIVEN a key whose entry is restricted to another namespace THEN the reason names the namespaces= restriction', async () => {
