@@ -21,6 +21,7 @@ import { buildPayload, serializePayload, type ApprovalPayload } from './payload'
 import { keyNode, nameNode, PersonGraph } from './persons';
 import { checkListed, principalsFor, resolveSigningKey, type Listing, type SigningKey } from './signing-key';
 import { signPayload, verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
+import { securityKeyTouched } from './sshsig';
 
 export interface PrepareInput {
   readonly run: Run;
@@ -119,6 +120,9 @@ export async function signApproval(prepared: PreparedApproval, run: Run, now: Da
   );
   if (!check.ok) {
     refuse(`your signature as ${listing.principal} does not verify against the run's allowed_signers: ${check.reason}`, `sign with the key listed for ${listing.principal} (checked: ${listing.how})`);
+  }
+  if (securityKeyTouched(signature) === false) {
+    refuse(`your security key signed without a touch (its user-presence flag is off), so the gate would not count it`, 'sign again and touch the key when it blinks (a credential made with no-touch-required cannot approve)');
   }
   if (check.fingerprint !== key.fingerprint) {
     refuse(`ssh-keygen signed with key ${check.fingerprint}, not ${key.fingerprint} from ${key.path} (another key in ssh-agent?)`, 'pass the exact key, or use --agent with its .pub');

@@ -24,7 +24,7 @@ import { parsePayload, type ApprovalPayload } from './payload';
 import { certifiedPrincipals, linkCertifiedNames } from './certified-names';
 import { keyNode, nameNode, PersonGraph } from './persons';
 import { verifySignature, withPrivateFiles, type SshKeygenOptions } from './ssh';
-import { embeddedKey } from './sshsig';
+import { embeddedKey, securityKeyTouched } from './sshsig';
 
 /** Clock skew tolerated for an approval issued "in the future" by an approver's machine. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -235,6 +235,16 @@ async function judgeSignature(
   if (!verified.ok) {
     const d = await diagnoseRefusal({ payload: approval.payload, signature: approval.signature, principal, at, fallback: verified.reason }, signers, ssh);
     return { ...base, ...(d.fingerprint ? { fingerprint: d.fingerprint, keyType: d.keyType } : {}), counts: false, rejection: d.problem, reason: d.reason };
+  }
+  if (securityKeyTouched(approval.signature) === false) {
+    return {
+      ...base,
+      fingerprint: verified.fingerprint,
+      keyType: verified.keyType,
+      counts: false,
+      rejection: 'key-not-valid',
+      reason: `security key ${verified.fingerprint} signed without a touch (its user-presence flag is off); an approval must be a person's act: sign again and touch the key when it blinks`,
+    };
   }
   return { ...base, principal, fingerprint: verified.fingerprint, keyType: verified.keyType, counts: true };
 }

@@ -34,3 +34,29 @@ export function embeddedKey(armored: string): EmbeddedKey | undefined {
   const type = keyType.value.toString('latin1');
   return { keyType: type, base64: publicKey.value.toString('base64'), namespace: namespace.value.toString('utf8'), isCertificate: type.includes('-cert-v01@openssh.com') };
 }
+
+/**
+ * For a signature made by a FIDO security key (`sk-…` types): whether the key reported user
+ * presence (a touch) for it — the flags byte after the signature, bit 0 (PROTOCOL.u2f). ssh-keygen
+ * -Y verify does not look at it; an approval must be a person's act, so the gate does. Undefined
+ * for any other key type or an unreadable signature.
+ */
+export function securityKeyTouched(armored: string): boolean | undefined {
+  const body = /-----BEGIN SSH SIGNATURE-----([\s\S]*?)-----END SSH SIGNATURE-----/.exec(armored)?.[1];
+  if (!body) return undefined;
+  const blob = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  if (blob.subarray(0, 6).toString('latin1') !== 'SSHSIG' || blob.length < 10) return undefined;
+  let at = 10;
+  for (let field = 0; field < 4; field++) {
+    const skipped = readString(blob, at); // publickey, namespace, reserved, hash_algorithm
+    if (!skipped) return undefined;
+    at = skipped.next;
+  }
+  const signature = readString(blob, at);
+  if (!signature) return undefined;
+  const type = readString(signature.value, 0);
+  if (!type || !type.value.toString('latin1').startsWith('sk-')) return undefined;
+  const raw = readString(signature.value, type.next);
+  if (!raw || raw.next + 5 > signature.value.length) return undefined;
+  return (signature.value[raw.next]! & 0x01) === 0x01;
+}

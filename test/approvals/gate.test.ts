@@ -5,7 +5,7 @@
  * (ed25519, ecdsa, rsa), real certificates (ssh-keygen -s), a real file state store.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, sign as cryptoSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, digestOf } from '../../pipeline/canonical-json';
@@ -340,6 +340,42 @@ describe('exact reasons, and one bad file never blocks the others', () => {
     const [verdict] = (await w.evaluate()).approvals;
     expect(verdict).toMatchObject({ counts: false, rejection: 'bad-signature', reason: expect.stringContaining('signed with an algorithm ssh-keygen refuses') });
     expect(verdict!.reason).toContain('never SHA-1');
+  });
+
+  it('GIVEN a FIDO security key (sk-ssh-ed25519) WHEN it signs with a touch and without one THEN the touched approval counts and the untouched one does not, saying why', async () => {
+    const type = 'sk-ssh-ed25519@openssh.com';
+    const sshString = (b: Buffer | string): Buffer => {
+      const data = Buffer.isBuffer(b) ? b : Buffer.from(b);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      return Buffer.concat([length, data]);
+    };
+    const sha256 = (b: Buffer | string): Buffer => createHash('sha256').update(b).digest();
+    // A software stand-in for the security key: the same key type and signature format (PROTOCOL.u2f).
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const application = 'ssh:';
+    const publicBlob = Buffer.concat([sshString(type), sshString(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)), sshString(application)]);
+    const w = await world({ signers: [`dave@example.com ${type} ${publicBlob.toString('base64')} dave-fido`, lab.line('operator', 'operator@example.com')], quorum: 1 });
+    const template = await w.craft('alice', { approver: 'dave@example.com', name: 'template.json' });
+    const namespace = 'keyrotor-approval@v1';
+    const signWithFlags = (flags: number): string => {
+      const signedData = Buffer.concat([Buffer.from('SSHSIG'), sshString(namespace), sshString(''), sshString('sha512'), sshString(createHash('sha512').update(template.payload).digest())]);
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32BE(7);
+      const raw = cryptoSign(null, Buffer.concat([sha256(application), Buffer.from([flags]), counter, sha256(signedData)]), privateKey);
+      const version = Buffer.alloc(4);
+      version.writeUInt32BE(1);
+      const blob = Buffer.concat([Buffer.from('SSHSIG'), version, sshString(publicBlob), sshString(namespace), sshString(''), sshString('sha512'), sshString(Buffer.concat([sshString(type), sshString(raw), Buffer.from([flags]), counter]))]);
+      return `-----BEGIN SSH SIGNATURE-----\n${blob.toString('base64').match(/.{1,70}/g)!.join('\n')}\n-----END SSH SIGNATURE-----\n`;
+    };
+    const runDir = path.join(w.approvalsDir, (await w.run()).id);
+    rmSync(path.join(runDir, 'template.json'));
+    writeFileSync(path.join(runDir, 'touched.json'), JSON.stringify({ ...template, signature: signWithFlags(0x01) }));
+    expect(verdicts(await w.evaluate())).toEqual(['counts']);
+    rmSync(path.join(runDir, 'touched.json'));
+    writeFileSync(path.join(runDir, 'untouched.json'), JSON.stringify({ ...template, signature: signWithFlags(0x00) }));
+    const [untouched] = (await w.evaluate()).approvals;
+    expect(untouched).toMatchObject({ counts: false, rejection: 'key-not-valid', reason: expect.stringContaining('signed without a touch (its user-presence flag is off)') });
   });
 
   it('GIVEN a key whose entry is restricted to another namespace THEN the reason names the namespaces= restriction', async () => {
