@@ -7,7 +7,7 @@
  * Already pending deletion → nothing to do.
  */
 import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { StageError } from '../errors';
+import { AwsCallError, StageError } from '../errors';
 import { assertQuorum } from '../approvals/gate';
 import type { LastUseReading } from '../approvals/evidence';
 import type { StageContext, StageDefinition, StageOutcome } from '../engine/types';
@@ -21,6 +21,10 @@ import { setGenerationStates } from './ledger-edits';
 import { assertKeyUnused, mutationDone } from './shared';
 
 const NAME = 'schedule-deletion';
+
+function isPendingDeletion(state: string | undefined): boolean {
+  return state === 'PendingDeletion' || state === 'PendingReplicaDeletion';
+}
 
 /** The old key's fresh last use against the signed one (last-use-guard.ts), in the key ring's Region. */
 async function assertNotUsedSinceEvidence(ctx: StageContext, oldKeyArn: string): Promise<void> {
@@ -53,17 +57,37 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     await recordCounted(ctx, gateInput, gate);
   }
   const scheduledReplicas = await scheduleReplicaDeletions(ctx, NAME, replicas, window);
+  let foundScheduled: string | undefined;
   if (!sent) {
     // Resumed after some replicas were scheduled: the check-then-act for the primary runs again.
     if (started) await assertKeyUnused(ctx, NAME, oldKeyArn, 'schedule deletion of');
-    const out = await ctx.mutate(
-      'kms:ScheduleKeyDeletion',
-      oldKeyArn,
-      () => ctx.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKeyArn, PendingWindowInDays: window })),
-      { pendingWindowInDays: String(window) },
-      (answer) => ({ deletionDate: answer.DeletionDate?.toISOString() ?? 'unknown' }),
-    );
-    deletionDate = out.DeletionDate?.toISOString();
+    // Already pending deletion (an earlier call whose answer was lost, retried; or scheduled outside
+    // the pipeline): KMS refuses a second ScheduleKeyDeletion, so read the date it set instead.
+    const before = await describeKey(ctx, oldKeyArn);
+    if (isPendingDeletion(before.KeyState)) {
+      deletionDate = before.DeletionDate?.toISOString();
+      foundScheduled = `found already pending deletion (${before.KeyState})`;
+    } else {
+      try {
+        const out = await ctx.mutate(
+          'kms:ScheduleKeyDeletion',
+          oldKeyArn,
+          () => ctx.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKeyArn, PendingWindowInDays: window })),
+          { pendingWindowInDays: String(window) },
+          (answer) => ({ deletionDate: answer.DeletionDate?.toISOString() ?? 'unknown' }),
+        );
+        deletionDate = out.DeletionDate?.toISOString();
+      } catch (error) {
+        // The SDK retried a call whose first answer was lost, and KMS refused the retry because the
+        // first one had worked: the key is pending deletion, which is what this stage does. Only
+        // KMS's own refusal is read that way (a crash, an interruption or a lost lock propagate).
+        if (!(error instanceof AwsCallError) || error.awsCode !== 'KMSInvalidStateException') throw error;
+        const after = await describeKey(ctx, oldKeyArn).catch(() => undefined);
+        if (!after || !isPendingDeletion(after.KeyState)) throw error;
+        deletionDate = after.DeletionDate?.toISOString();
+        foundScheduled = `pending deletion although KMS refused the call (${error instanceof Error ? error.message : String(error)})`;
+      }
+    }
   }
   // A primary waiting on its replicas has no DeletionDate yet: the ledger records when it can go at the earliest.
   const waitsForReplicas = deletionDate === undefined && scheduledReplicas.length > 0;
@@ -76,14 +100,15 @@ async function run(ctx: StageContext): Promise<StageOutcome> {
     ),
   );
   const undo = `undo with \`rotate cancel-deletion ${run.keyring} --key ${oldKeyArn}\` before then`;
-  if (scheduledReplicas.length === 0) return { status: 'done', summary: `old key ${oldKeyArn} pending deletion until ${deletionDate}; ${undo}`, outputs: { deletionDate } };
+  const found = foundScheduled ? ` (${foundScheduled}; the window is KMS's, not necessarily the ${window} days signed)` : '';
+  if (scheduledReplicas.length === 0) return { status: 'done', summary: `old key ${oldKeyArn} pending deletion until ${deletionDate}${found}; ${undo}`, outputs: { deletionDate } };
   const replicaText = scheduledReplicas.map((r) => `${r.region} until ${r.deletionDate}`).join(', ');
   const primaryText = waitsForReplicas
     ? `primary PendingReplicaDeletion: KMS starts its ${window}-day window when its last replica is deleted, so not before ${deletionDate}`
     : `primary pending deletion until ${deletionDate}`;
   return {
     status: 'done',
-    summary: `old key ${oldKeyArn}: replicas pending deletion (${replicaText}); ${primaryText}; ${undo} (it cancels every Region)`,
+    summary: `old key ${oldKeyArn}: replicas pending deletion (${replicaText}); ${primaryText}${found}; ${undo} (it cancels every Region)`,
     outputs: { deletionDate, replicaDeletionDates: Object.fromEntries(scheduledReplicas.map((r) => [r.region, r.deletionDate ?? 'unknown'])) },
   };
 }

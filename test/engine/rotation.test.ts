@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { planGenerations } from '../../stacks/generation-plan';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
@@ -179,6 +179,22 @@ describe('a rotation run against the emulator', () => {
     const ledger = (await h.store.getLedger(keyring.name))!;
     expect(ledger.generations[0]).toEqual(expect.objectContaining({ keyArn: made.Arn, origin: 'adopted', state: 'disabled' }));
     expect(planGenerations(keyring.name, ledger)).toEqual(expect.arrayContaining([expect.objectContaining({ generation: 1, importKeyId: made.KeyId })]));
+  });
+
+  it('GIVEN the old key already pending deletion when schedule-deletion runs (a retried call whose first answer was lost, or scheduled by hand) THEN the stage records KMS\'s date instead of failing on KMS\'s refusal', async () => {
+    h = await createHarness();
+    await migrateToCmk(h);
+    const engine = h.engine();
+    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+    await h.approveAll(run.id);
+    run = await h.engine().advance(run.id);
+    const oldKey = run.plan.oldKeyArn!;
+    const scheduled = await h.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKey, PendingWindowInDays: 7 }));
+    run = await h.engine().advance(run.id, { allowDeletion: true });
+    expect(run.status).toBe('completed');
+    expect(run.stages.find((st) => st.name === 'schedule-deletion')!.summary).toContain('found already pending deletion (PendingDeletion)');
+    const generation = (await h.store.getLedger(h.keyring.name))!.generations.find((g) => g.keyArn === oldKey)!;
+    expect([generation.state, generation.deletionDate]).toEqual(['pending-deletion', scheduled.DeletionDate!.toISOString()]);
   });
 
   it('GIVEN an open run WHEN a second run is started on the same key ring THEN it is refused naming the open run and how to finish it', async () => {
