@@ -8,6 +8,7 @@ import { describeCaller } from './caller';
 import { chooseCredentials, type CredentialsOption } from './credentials';
 import { isLoopbackEndpoint, resolveEndpoints, type AwsService, type ResolvedEndpoint } from './endpoints';
 import { sharedRateLimiter, type RateLimiter } from './rate-limiter';
+import { addAttemptGuardMiddleware } from './attempt-guard';
 import { addRateLimitMiddleware } from './rate-limit-middleware';
 import { KeyrotorRetryStrategy, type RetryOptions } from './retry';
 
@@ -100,7 +101,9 @@ export function createAwsClients(options: AwsClientsOptions): AwsClients {
   ];
   for (const [service, client] of limited) {
     addRateLimitMiddleware(client.middlewareStack, { limiter, service, region: options.region, account: accountForLimiter });
+    addAttemptGuardMiddleware(client.middlewareStack, true);
   }
+  addAttemptGuardMiddleware(sts.middlewareStack, false);
 
   return {
     kms,

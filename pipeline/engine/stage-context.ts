@@ -4,6 +4,7 @@
  * outcome after — so a crash at any point leaves a record a resume can reconcile.
  */
 import type { KeyRingConfig } from '../config/types';
+import { withAttemptGuard } from '../aws/attempt-guard';
 import { callAws } from '../aws/call';
 import { digestOf } from '../canonical-json';
 import { evidenceAuditDetail } from '../approvals/chain';
@@ -81,7 +82,8 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
       await writer.confirmFence();
       let result: T;
       try {
-        result = await callAws(operation, { target }, call);
+        // And again before each attempt the SDK makes: a retry may leave long after this check.
+        result = await callAws(operation, { target }, () => withAttemptGuard(() => writer.confirmFence(), call));
       } catch (error) {
         if (error instanceof SimulatedCrash) throw error;
         const note = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { startEmulator, type Emulator } from '../../emulator';
+import { withAttemptGuard } from '../../pipeline/aws/attempt-guard';
 import { AwsCallError } from '../../pipeline/errors';
 import {
   callAws,
@@ -67,6 +68,23 @@ describe('retries against injected faults', () => {
     expect(out.KeyMetadata?.KeyState).toBe('Enabled');
     expect(out.$metadata.attempts).toBe(3);
     expect(outcomesOf('CreateKey')).toEqual(['ConflictException', 'ConflictException', 'ok']);
+  });
+
+  test('GIVEN a request made under an attempt guard WHEN its first attempt is throttled and the guard then refuses THEN the SDK\'s retry is never sent: the guard runs before every attempt', async () => {
+    const clients = clientsFor({ account: '111111111111' });
+    emulator.failNext('kms:CreateKey', 1, { code: 'ThrottlingException', message: 'slow down', status: 400 });
+    let checks = 0;
+    const lost = new Error('lost the run between attempts');
+    const guard = async (): Promise<void> => {
+      checks += 1;
+      if (checks > 1) throw lost;
+    };
+    await expect(withAttemptGuard(guard, () => clients.kms.send(new CreateKeyCommand({})))).rejects.toBe(lost);
+    expect(checks).toBe(2);
+    expect(outcomesOf('CreateKey')).toEqual(['ThrottlingException']);
+    // Outside a guard nothing is checked, and the same fault is retried as before.
+    emulator.failNext('kms:CreateKey', 1, { code: 'ThrottlingException', message: 'slow down', status: 400 });
+    expect((await clients.kms.send(new CreateKeyCommand({}))).$metadata.attempts).toBe(2);
   });
 
   test('GIVEN the next 2 DescribeKey calls fail with HTTP 500 THEN the third attempt answers', async () => {
