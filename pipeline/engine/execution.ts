@@ -6,6 +6,7 @@
  */
 import * as os from 'node:os';
 import type { Run, RunLock, StateStore } from '../state/types';
+import { pidNamespace } from '../state/pid-namespace';
 import { assertFence } from '../state/store-rules';
 import { SimulatedCrash } from './crash';
 
@@ -14,10 +15,12 @@ export const DEFAULT_LOCK_TTL_MS = 120_000;
 export interface ExecutionIdentity {
   readonly host: string;
   readonly pid: number;
+  readonly pidNamespace?: string;
 }
 
 export function thisProcessIdentity(): ExecutionIdentity {
-  return { host: os.hostname(), pid: process.pid };
+  const namespace = pidNamespace();
+  return { host: os.hostname(), pid: process.pid, ...(namespace === undefined ? {} : { pidNamespace: namespace }) };
 }
 
 export interface Execution {

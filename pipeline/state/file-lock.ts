@@ -4,7 +4,7 @@
  *
  * Protocol (every step is one atomic file-system operation):
  *  - a contender creates its own entry, a name that says who holds it:
- *    `<dir>/<name>~<host>~<pid>~<acquired at, ms>~<token>` (one exclusive link(2) to a shared
+ *    `<dir>/<name>~<host>[@<pid namespace>]~<pid>~<acquired at, ms>~<token>` (one exclusive link(2) to a shared
  *    empty file, or an exclusive create where links are not supported: an entry is never seen
  *    half-made, and it holds nothing to read), then lists the entries of `<name>`;
  *  - alone → it holds the lock; not alone → it removes its own entry, waits a jittered moment and
@@ -26,10 +26,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StateError } from '../errors';
 import { ensureDirectory, uniqueSuffix } from './json-files';
+import { pidNamespace, probeableHolder } from './pid-namespace';
 
 export interface FileLockHolder {
   readonly pid: number;
   readonly hostname: string;
+  /** The holder's PID namespace, when its entry names one (see pid-namespace.ts). */
+  readonly pidNamespace?: string;
   readonly acquiredAt: string;
   readonly token: string;
 }
@@ -120,7 +123,11 @@ export class FileLock {
   }
 
   private async createEntry(token: string): Promise<string> {
-    const entry = path.join(this.dir, [this.name, encodeURIComponent(hostname()), String(process.pid), String(Date.now()), token].join(SEPARATOR));
+    // The host part carries this process's PID namespace (`host@namespace`), so a container with
+    // the same host name never takes this entry's pid for one of its own.
+    const namespace = pidNamespace();
+    const host = `${encodeURIComponent(hostname())}${namespace === undefined ? '' : `@${namespace}`}`;
+    const entry = path.join(this.dir, [this.name, host, String(process.pid), String(Date.now()), token].join(SEPARATOR));
     try {
       createEntryName(this.dir, entry);
     } catch (error) {
@@ -143,7 +150,14 @@ export class FileLock {
   private async readEntry(entry: string): Promise<FileLockHolder | undefined> {
     const parts = path.basename(entry).split(SEPARATOR);
     if (parts.length === 5 && /^\d+$/.test(parts[2]!) && /^\d+$/.test(parts[3]!)) {
-      return { hostname: decodeURIComponent(parts[1]!), pid: Number(parts[2]), acquiredAt: new Date(Number(parts[3])).toISOString(), token: parts[4]! };
+      const [host, namespace] = parts[1]!.split('@');
+      return {
+        hostname: decodeURIComponent(host!),
+        ...(namespace === undefined ? {} : { pidNamespace: namespace }),
+        pid: Number(parts[2]),
+        acquiredAt: new Date(Number(parts[3])).toISOString(),
+        token: parts[4]!,
+      };
     }
     try {
       const mtime = fs.lstatSync(entry).mtime;
@@ -162,7 +176,7 @@ export class FileLock {
    * judged by its age.
    */
   private staleReason(holder: FileLockHolder): string | undefined {
-    if (holder.hostname === hostname() && holder.pid > 0 && holder.pid !== process.pid) {
+    if (probeableHolder(holder.hostname, holder.pidNamespace, hostname()) && holder.pid > 0 && holder.pid !== process.pid) {
       return this.isAlive(holder.pid) ? undefined : `its process ${holder.pid} is no longer running`;
     }
     const ageMs = Date.now() - Date.parse(holder.acquiredAt);
@@ -185,7 +199,7 @@ export class FileLock {
         fault: 'operator',
         retryable: true,
         nextStep:
-          holder.hostname === hostname()
+          probeableHolder(holder.hostname, holder.pidNamespace, hostname())
             ? `that process (pid ${holder.pid}) is still running on this host: wait for it to finish, or stop it if it is stuck (a stopped or hung process holds the lock until it ends), then run the command again`
             : `wait for that process to finish and run the command again; if it is gone (another host, a crashed container), remove ${path.join(this.dir, `${this.name}${SEPARATOR}*`)}`,
       },

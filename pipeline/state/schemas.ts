@@ -231,6 +231,7 @@ export const leaseSchema = z.strictObject({
 export const lockHolderSchema = z.strictObject({
   host: z.string().min(1),
   pid: z.number().int().min(0),
+  pidNamespace: z.string().regex(/^\d+$/).optional(),
   actor: z.string().min(1),
   command: z.string().optional(),
 });

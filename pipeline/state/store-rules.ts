@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { FenceLostError, RunBusyError, StateError } from '../errors';
+import { pidNamespace, probeableHolder } from './pid-namespace';
 import type { AuditHead } from './audit-chain';
 import type { Lease, LockHolder, Run, RunLock, RunRef, RunStatus } from './types';
 
@@ -163,7 +164,8 @@ export function assertHeadNotAhead(lastSeq: number, head: AuditHead | undefined,
 
 /** Who this process is, for execution locks. */
 export function thisProcess(actor: string, command?: string): LockHolder {
-  return { host: os.hostname(), pid: process.pid, actor, ...(command ? { command } : {}) };
+  const namespace = pidNamespace();
+  return { host: os.hostname(), pid: process.pid, ...(namespace === undefined ? {} : { pidNamespace: namespace }), actor, ...(command ? { command } : {}) };
 }
 
 /**
@@ -173,7 +175,7 @@ export function thisProcess(actor: string, command?: string): LockHolder {
  */
 export function runLockBlocks(existing: RunLock, now: Date, isAlive: (pid: number) => boolean): boolean {
   if (Date.parse(existing.expiresAt) <= now.getTime()) return false;
-  if (existing.holder.host === os.hostname() && !isAlive(existing.holder.pid)) return false;
+  if (probeableHolder(existing.holder.host, existing.holder.pidNamespace, os.hostname()) && !isAlive(existing.holder.pid)) return false;
   return true;
 }
 

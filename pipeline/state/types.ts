@@ -201,6 +201,8 @@ export interface Lease {
 export interface LockHolder {
   readonly host: string;
   readonly pid: number;
+  /** The holder's PID namespace (Linux), so a same-named host in another container is not probed by pid. */
+  readonly pidNamespace?: string;
   /** Operator identity of the holder. */
   readonly actor: string;
   /** The command it runs (`advance`, `rollback` …), for the refusal message. */

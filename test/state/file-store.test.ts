@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { StateError } from '../../pipeline/errors';
 import { assertStateDirectory, AUDIT_HEAD_FILE, AUDIT_LOG_FILE, FileStateStore, LOCK_DIR } from '../../pipeline/state/file-store';
 import { FileLock, LOCK_ENTRY_TARGET } from '../../pipeline/state/file-lock';
+import { pidNamespace } from '../../pipeline/state/pid-namespace';
 import { hashAuditEntry } from '../../pipeline/state/audit-chain';
 import type { AuditEntry } from '../../pipeline/state/types';
 import { sampleLedger, sampleRun } from './harness';
@@ -195,6 +196,18 @@ describe('FileStateStore', () => {
       writeEntry('keyring-identity-center', { pid: 4242, hostname: 'other-host', acquiredAt: new Date(Date.now() + 600_000).toISOString() });
       const error = (await open({ timeoutMs: 100 }).putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
       expect(error.message).toContain("(ahead of this host's clock: the two hosts' clocks differ, so its age cannot be judged)");
+    });
+
+    it('GIVEN an entry from a process with this host\'s name in another PID namespace (a container) WHEN its pid looks dead here THEN it is not broken as dead: only its age can make it stale', async () => {
+      if (pidNamespace() === undefined) return; // no PID namespaces on this platform
+      mkdirSync(lockDir(), { recursive: true });
+      const entry = path.join(lockDir(), ['keyring-identity-center', `${encodeURIComponent(os.hostname())}@1`, 4_000_099, Date.now(), 'cafe'].join('~'));
+      writeFileSync(entry, '');
+      const error = (await open({ timeoutMs: 100 }).putLedger(sampleLedger()).catch((e: unknown) => e)) as StateError;
+      expect(error).toBeInstanceOf(StateError);
+      expect(error.message).toContain(`is held by pid 4000099 on ${os.hostname()}`);
+      expect(notes).toEqual([]);
+      expect(existsSync(entry)).toBe(true);
     });
 
     it('GIVEN an entry of a process on this host that is still running, older than the stale threshold (a paused holder) WHEN the store writes THEN it is never broken: the write waits, then fails naming the process to wait for or stop', async () => {

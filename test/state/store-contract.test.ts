@@ -6,6 +6,7 @@
 import { exitCodeFor, FenceLostError, RunBusyError, StateError } from '../../pipeline/errors';
 import type { StateStore } from '../../pipeline/state/types';
 import { dynamoDbStoreFactory, fileStoreFactory, sampleLedger, sampleRun, type SharedLocation, TestClock } from './harness';
+import { pidNamespace } from '../../pipeline/state/pid-namespace';
 
 describe.each([fileStoreFactory(), dynamoDbStoreFactory()])('$name', (factory) => {
   let location: SharedLocation;
@@ -199,6 +200,14 @@ describe.each([fileStoreFactory(), dynamoDbStoreFactory()])('$name', (factory) =
       await store.acquireRunLock(ref, holder(4_000_099, 'crashed'), 60_000);
       const lock = await store.acquireRunLock(ref, holder(4_000_001, 'alice'), 60_000);
       expect((await store.getRunLock(ref))?.token).toBe(lock.token);
+    });
+
+    it('GIVEN a lock whose holder shares this host\'s name from another PID namespace (a container) WHEN its pid looks dead here THEN it is not taken over before it expires', async () => {
+      if (pidNamespace() === undefined) return; // no PID namespaces on this platform
+      await store.acquireRunLock(ref, { ...holder(4_000_099, 'container'), pidNamespace: '1' }, 60_000);
+      await expect(store.acquireRunLock(ref, holder(4_000_001, 'alice'), 60_000)).rejects.toBeInstanceOf(RunBusyError);
+      clock.advance(60_001);
+      await expect(store.acquireRunLock(ref, holder(4_000_001, 'alice'), 60_000)).resolves.toEqual(expect.objectContaining({ runId: 'run-1' }));
     });
 
     it('GIVEN a lock held on another host WHEN it expires THEN it can be taken over, and not before', async () => {
