@@ -10,7 +10,7 @@
  * here: that verification checked the CA's signature on the certificate, so the names are the CA's
  * word. For a signed start they are the initiator's claim, which only widens the exclusion.
  */
-import { withPrivateFiles, certificateInfo, type SshKeygenOptions } from './ssh';
+import { certificateOfSignature, type SshKeygenOptions } from './ssh';
 import { embeddedKey } from './sshsig';
 import { keyNode, nameNode, type PersonGraph } from './persons';
 
@@ -20,14 +20,12 @@ const NAMES_KEPT = 10_000;
 
 /** The principals the certificate embedded in `signature` names; empty when it was signed with a plain key. */
 export async function certifiedPrincipals(signature: string, ssh: SshKeygenOptions | undefined): Promise<readonly string[]> {
-  const embedded = embeddedKey(signature);
-  if (!embedded?.isCertificate) return [];
+  if (!embeddedKey(signature)?.isCertificate) return [];
   const known = namesBySignature.get(signature);
   if (known) return known;
-  const info = await withPrivateFiles({ 'cert.pub': `${embedded.keyType} ${embedded.base64}\n` }, ({ 'cert.pub': file }) => certificateInfo(file!, ssh));
   // A certificate ssh-keygen verified but cannot describe: no names to add, and nothing counts
   // that would not without them (merging only removes votes).
-  const principals = 'error' in info ? [] : info.principals;
+  const principals = (await certificateOfSignature(signature, ssh))?.principals ?? [];
   if (namesBySignature.size >= NAMES_KEPT) namesBySignature.clear();
   namesBySignature.set(signature, principals);
   return principals;

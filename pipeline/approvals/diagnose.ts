@@ -6,7 +6,7 @@
  * an untrusted CA or naming other principals, or outside its validity.
  */
 import { entriesFor, entryRestriction, type AllowedSigner } from './allowed-signers';
-import { APPROVAL_NAMESPACE, certificateInfo, checkSignatureIntegrity, withPrivateFiles, type SshKeygenOptions } from './ssh';
+import { APPROVAL_NAMESPACE, certificateOfSignature, checkSignatureIntegrity, type SshKeygenOptions } from './ssh';
 import { embeddedKey } from './sshsig';
 
 export type SignatureProblem =
@@ -36,11 +36,10 @@ async function diagnoseCertificate(
   at: Date,
   ssh: SshKeygenOptions | undefined,
 ): Promise<Diagnosis | undefined> {
-  const embedded = embeddedKey(signature);
-  if (!embedded?.isCertificate) return undefined;
-  const info = await withPrivateFiles({ 'cert.pub': `${embedded.keyType} ${embedded.base64}\n` }, ({ 'cert.pub': file }) => certificateInfo(file!, ssh));
-  if ('error' in info) return undefined;
-  const base = { fingerprint, keyType: embedded.keyType };
+  const keyType = embeddedKey(signature)?.keyType;
+  const info = await certificateOfSignature(signature, ssh);
+  if (!info || keyType === undefined) return undefined;
+  const base = { fingerprint, keyType };
   const trusted = signers.filter((s) => s.certAuthority && s.fingerprint === info.caFingerprint);
   if (trusted.length === 0) {
     return { ...base, problem: 'unlisted-key', reason: `signed with a certificate (key ${fingerprint}) from CA ${info.caFingerprint}, which allowed_signers does not trust (no cert-authority entry with that key)` };

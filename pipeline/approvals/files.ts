@@ -80,8 +80,8 @@ async function readOne(file: string): Promise<StoredApproval | FileProblem> {
 /** The signed run id, or undefined when the payload is unreadable (the gate then reports it as malformed). */
 function signedRunId(approval: StoredApproval): string | undefined {
   try {
-    const payload = JSON.parse(approval.payload) as { runId?: unknown };
-    return typeof payload.runId === 'string' ? payload.runId : undefined;
+    const payload: unknown = JSON.parse(approval.payload);
+    return typeof payload === 'object' && payload !== null && 'runId' in payload && typeof payload.runId === 'string' ? payload.runId : undefined;
   } catch {
     return undefined;
   }

@@ -7,8 +7,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { ApprovalError } from '../errors';
+import { keyFingerprint } from './allowed-signers';
 import { embeddedKey } from './sshsig';
 
 /** The SSHSIG namespace of keyrotor approvals: a signature made for git or anything else never verifies here. */
@@ -92,7 +92,7 @@ export function isPlainPrincipal(principal: string): boolean {
 function namesEmbeddedKey(signature: string, fingerprint: string): boolean {
   const embedded = embeddedKey(signature);
   if (!embedded || embedded.isCertificate) return true; // a certificate's certified key is named: checked by ssh-keygen
-  return `SHA256:${createHash('sha256').update(Buffer.from(embedded.base64, 'base64')).digest('base64').replace(/=+$/, '')}` === fingerprint;
+  return keyFingerprint(embedded.base64) === fingerprint;
 }
 
 export interface SignOptions {
@@ -237,6 +237,14 @@ export async function certificateInfo(certificateFile: string, options: SshKeyge
     ...(from ? { validFrom: new Date(from) } : {}),
     ...(to ? { validTo: new Date(to) } : {}),
   };
+}
+
+/** What the certificate embedded in `signature` says (`ssh-keygen -L`); undefined for a plain key or one ssh-keygen cannot describe. */
+export async function certificateOfSignature(signature: string, options: SshKeygenOptions = {}): Promise<CertificateInfo | undefined> {
+  const embedded = embeddedKey(signature);
+  if (!embedded?.isCertificate) return undefined;
+  const info = await withPrivateFiles({ 'cert.pub': `${embedded.keyType} ${embedded.base64}\n` }, ({ 'cert.pub': file }) => certificateInfo(file!, options));
+  return 'error' in info ? undefined : info;
 }
 
 /** `ssh-keygen -y -f KEY`: the public half of a private key file (fails on a passphrase-protected key without a terminal). */

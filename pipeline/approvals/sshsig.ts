@@ -21,11 +21,17 @@ export interface EmbeddedKey {
   readonly isCertificate: boolean;
 }
 
-export function embeddedKey(armored: string): EmbeddedKey | undefined {
+/** The SSHSIG blob inside an armored signature, from its magic on (fields start at byte 10); undefined when it is not one. */
+function sshsigBlob(armored: string): Buffer | undefined {
   const body = /-----BEGIN SSH SIGNATURE-----([\s\S]*?)-----END SSH SIGNATURE-----/.exec(armored)?.[1];
   if (!body) return undefined;
   const blob = Buffer.from(body.replace(/\s+/g, ''), 'base64');
-  if (blob.subarray(0, 6).toString('latin1') !== 'SSHSIG' || blob.length < 10) return undefined;
+  return blob.subarray(0, 6).toString('latin1') === 'SSHSIG' && blob.length >= 10 ? blob : undefined;
+}
+
+export function embeddedKey(armored: string): EmbeddedKey | undefined {
+  const blob = sshsigBlob(armored);
+  if (!blob) return undefined;
   const publicKey = readString(blob, 10);
   if (!publicKey) return undefined;
   const namespace = readString(blob, publicKey.next);
@@ -42,10 +48,8 @@ export function embeddedKey(armored: string): EmbeddedKey | undefined {
  * for any other key type or an unreadable signature.
  */
 export function securityKeyTouched(armored: string): boolean | undefined {
-  const body = /-----BEGIN SSH SIGNATURE-----([\s\S]*?)-----END SSH SIGNATURE-----/.exec(armored)?.[1];
-  if (!body) return undefined;
-  const blob = Buffer.from(body.replace(/\s+/g, ''), 'base64');
-  if (blob.subarray(0, 6).toString('latin1') !== 'SSHSIG' || blob.length < 10) return undefined;
+  const blob = sshsigBlob(armored);
+  if (!blob) return undefined;
   let at = 10;
   for (let field = 0; field < 4; field++) {
     const skipped = readString(blob, at); // publickey, namespace, reserved, hash_algorithm

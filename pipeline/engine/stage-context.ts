@@ -10,7 +10,7 @@ import { digestOf } from '../canonical-json';
 import { evidenceAuditDetail } from '../approvals/chain';
 import type { Ledger } from '../ledger/types';
 import type { AwsClients } from '../aws/clients';
-import { KeyrotorError } from '../errors';
+import { FenceLostError, KeyrotorError } from '../errors';
 import type { MutationOutcome, MutationRecord, Run, StageRecord } from '../state/types';
 import { SimulatedCrash } from './crash';
 import type { EngineOptions, StageContext } from './types';
@@ -85,7 +85,9 @@ export function buildStageContext(deps: StageContextDeps): StageContext {
         // And again before each attempt the SDK makes: a retry may leave long after this check.
         result = await callAws(operation, { target }, () => withAttemptGuard(() => writer.confirmFence(), call));
       } catch (error) {
-        if (error instanceof SimulatedCrash) throw error;
+        // A crash, or this process found it lost the run (the check before an attempt): nothing to
+        // record, and no write may be made as the run's holder any more.
+        if (error instanceof SimulatedCrash || error instanceof FenceLostError) throw error;
         const note = error instanceof Error ? error.message : String(error);
         await recordOutcome(position, 'failed', undefined, note);
         deps.onCall({ operation, target, phase: 'failed', note });

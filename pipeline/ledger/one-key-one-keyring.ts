@@ -15,12 +15,21 @@ export interface SharedKey {
   readonly records: ReadonlyArray<{ readonly keyring: string; readonly generation: number }>;
 }
 
-/** Keys that more than one ledger records (a deleted generation is history and does not count). */
+/** The generations a ledger holds on to: a deleted one is history and belongs to no one any more. */
+function recorded(ledger: Ledger): Ledger['generations'] {
+  return ledger.generations.filter((g) => g.state !== 'deleted');
+}
+
+/** The ledgers among `ledgers` that record `keyArn`. */
+export function ledgersRecording(ledgers: Iterable<Ledger>, keyArn: string): Ledger[] {
+  return [...ledgers].filter((l) => recorded(l).some((g) => g.keyArn === keyArn));
+}
+
+/** Keys that more than one ledger records. */
 export function keysInSeveralLedgers(ledgers: Iterable<Ledger>): SharedKey[] {
   const byKey = new Map<string, Array<{ keyring: string; generation: number }>>();
   for (const ledger of ledgers) {
-    for (const g of ledger.generations) {
-      if (g.state === 'deleted') continue;
+    for (const g of recorded(ledger)) {
       const records = byKey.get(g.keyArn) ?? [];
       if (!records.some((r) => r.keyring === ledger.keyring)) records.push({ keyring: ledger.keyring, generation: g.generation });
       byKey.set(g.keyArn, records);

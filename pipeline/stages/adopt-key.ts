@@ -6,6 +6,7 @@
 import { ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { callAws } from '../aws/call';
 import { KEYRING_TAG, RUN_ID_TAG } from '../key-tags';
+import { ledgersRecording } from '../ledger/one-key-one-keyring';
 import { StageError } from '../errors';
 import type { StageDefinition, StageOutcome } from '../engine/types';
 import { describeInstanceEncryption, describeKey } from './aws-reads';
@@ -14,15 +15,9 @@ import { addReplicas } from './multi-region/ledger-replicas';
 
 const NAME = 'adopt-key';
 
-/**
- * A key a keyrotor run created (tagged with its run id) belongs to the state that ran it. When this
- * state does not know that run, the command is most likely pointed at the wrong state (a mistyped
- * --state-dir starts an empty one): adopting would begin a second history for keys the real one
- * tracks, and nothing would hold its open run's lease.
- */
-/** A key another key ring records (two aliases on one key in AWS) cannot become this key ring's too. */
+/** A key another key ring records (two aliases on one key in AWS) cannot become this key ring's too (one-key-one-keyring.ts). */
 async function assertNotAnotherKeyrings(ctx: Parameters<StageDefinition['run']>[0], keyArn: string): Promise<void> {
-  const others = (await ctx.store.listLedgers()).filter((l) => l.keyring !== ctx.keyring.name && l.generations.some((g) => g.keyArn === keyArn && g.state !== 'deleted'));
+  const others = ledgersRecording(await ctx.store.listLedgers(), keyArn).filter((l) => l.keyring !== ctx.keyring.name);
   if (others.length === 0) return;
   throw new StageError(NAME, `alias ${ctx.keyring.alias} points to ${keyArn}, which key ring ${others.map((l) => l.keyring).join(', ')} already records; a key belongs to one key ring (its policy, alias and retirement are that key ring's)`, {
     fault: 'operator',
@@ -30,6 +25,12 @@ async function assertNotAnotherKeyrings(ctx: Parameters<StageDefinition['run']>[
   });
 }
 
+/**
+ * A key a keyrotor run created (tagged with its run id) belongs to the state that ran it. When this
+ * state does not know that run, the command is most likely pointed at the wrong state (a mistyped
+ * --state-dir starts an empty one): adopting would begin a second history for keys the real one
+ * tracks, and nothing would hold its open run's lease.
+ */
 async function assertRunKnown(ctx: Parameters<StageDefinition['run']>[0], keyArn: string, runId: string | undefined): Promise<void> {
   if (runId === undefined || runId === ctx.run().id || (await ctx.store.getRun(runId))) return;
   throw new StageError(NAME, `${keyArn} was created by keyrotor run ${runId} (tag ${RUN_ID_TAG}), which the ${ctx.store.description} does not know: this looks like the wrong state`, {

@@ -121,7 +121,7 @@ export const scheduleDeletion: StageDefinition = {
     if (!oldKeyArn) return;
     const key = await describeKey(ctx, oldKeyArn);
     // PendingReplicaDeletion: a multi-Region primary scheduled while its replicas are still pending deletion.
-    if (key.KeyState !== 'PendingDeletion' && key.KeyState !== 'PendingReplicaDeletion') {
+    if (!isPendingDeletion(key.KeyState)) {
       throw new StageError(NAME, `old key ${oldKeyArn} is ${key.KeyState}, expected PendingDeletion`, { fault: 'aws', retryable: true, nextStep: `run \`rotate advance ${ctx.run().id}\` again` });
     }
   },

@@ -5,6 +5,7 @@ import { planGenerations } from '../../stacks/generation-plan';
 import { DescribeInstanceCommand } from '@aws-sdk/client-sso-admin';
 import { createHarness, migrateToCmk, stageStatuses, type Harness } from './harness';
 import { KeyrotorError, StateError } from '../../pipeline/errors';
+import type { Run } from '../../pipeline/state/types';
 
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223f2cd9d6a6b51';
 
@@ -31,6 +32,15 @@ function committedState(dir: string): Record<string, string> {
 async function aliasTarget(h: Harness): Promise<string | undefined> {
   const out = await h.clients.kms.send(new DescribeKeyCommand({ KeyId: h.keyring.alias }));
   return out.KeyMetadata?.Arn;
+}
+
+/** A CMK in use, rotated to its approval gate, and approved by the quorum. */
+async function approvedAtTheGate(h: Harness): Promise<Run> {
+  await migrateToCmk(h);
+  const engine = h.engine();
+  const run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
+  await h.approveAll(run.id);
+  return run;
 }
 
 describe('a rotation run against the emulator', () => {
@@ -143,10 +153,7 @@ describe('a rotation run against the emulator', () => {
 
   it('GIVEN a completed rotation WHEN rollback is asked THEN it is refused with the cancel-deletion command; cancel-deletion restores the key, disabled', async () => {
     h = await createHarness();
-    await migrateToCmk(h);
-    const engine = h.engine();
-    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
-    await h.approveAll(run.id);
+    let run = await approvedAtTheGate(h);
     run = await h.engine().advance(run.id, { allowDeletion: true });
     const oldKey = run.plan.oldKeyArn!;
     await expect(h.engine().rollback(run.id)).rejects.toThrow(expect.objectContaining({ nextStep: expect.stringContaining(`rotate cancel-deletion identity-center --key ${oldKey}`) }));
@@ -183,10 +190,7 @@ describe('a rotation run against the emulator', () => {
 
   it('GIVEN the old key already pending deletion when schedule-deletion runs (a retried call whose first answer was lost, or scheduled by hand) THEN the stage records KMS\'s date instead of failing on KMS\'s refusal', async () => {
     h = await createHarness();
-    await migrateToCmk(h);
-    const engine = h.engine();
-    let run = await engine.advance((await engine.start(h.keyring.name, 'rotate')).id);
-    await h.approveAll(run.id);
+    let run = await approvedAtTheGate(h);
     run = await h.engine().advance(run.id);
     const oldKey = run.plan.oldKeyArn!;
     const scheduled = await h.clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: oldKey, PendingWindowInDays: 7 }));
